@@ -1,0 +1,210 @@
+//! Command-line definitions (clap derive) and their conversion into the
+//! library's options. Nothing outside this module and `main.rs` sees clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use keyward::report::{Format, ReportOptions};
+use keyward::rules::Confidence;
+use keyward::ScanOptions;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyward",
+    version,
+    about = "Find leaked credentials in working trees, git history and .env files",
+    long_about = "keyward finds leaked credentials (API keys, tokens, JWTs and signing secrets, database URLs \
+with passwords, private keys, generic high-entropy secrets) before they leave a developer's machine and after \
+they already have.\n\nExit codes: 0 nothing found, 1 findings, 2 usage or runtime error.",
+    after_help = "Examples:\n  keyward scan                     scan the working tree (honours .gitignore)\n  keyward scan --format sarif -o keyward.sarif\n  keyward rules list               list every rule"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories in the working tree (`-` reads standard input)
+    Scan(ScanArgs),
+    /// List the built-in rules, or check a rule file of your own
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List every rule: id, name, category, confidence, keywords
+    List {
+        /// `human` or `json`
+        #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Human)]
+        format: FormatArg,
+        /// Include rules from this file too; repeatable
+        #[arg(long = "rules", value_name = "FILE")]
+        rules: Vec<PathBuf>,
+    },
+    /// Check rule files: schema, patterns compile, examples detected,
+    /// negatives not (every problem listed; exit 1 on any)
+    Check {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan; `-` reads standard input
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Scan files that .gitignore and .ignore would skip
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Follow symbolic links (loops are reported and skipped)
+    #[arg(long)]
+    pub follow: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Settings every scanning command shares.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Config file to use instead of keyward.toml at the repository root
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Extra rule file (YAML, same schema as the built-in rules); repeatable
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+    /// Suppress findings whose fingerprints are in this baseline file
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Report only rules at or above this confidence [default: medium]
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub min_confidence: Option<ConfidenceArg>,
+    /// Skip files larger than this (bytes, or with K, M, G suffix) [default: 10M]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+    /// Worker threads (0: one per core)
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// Output settings every scanning command shares.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Report format
+    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Human)]
+    pub format: FormatArg,
+    /// Write the report to this file instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print secrets in clear instead of a short redacted prefix
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Exit 0 even when there are findings
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// List skipped files and other details on stderr
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Human,
+    Json,
+    Jsonl,
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ConfidenceArg {
+    Low,
+    Medium,
+    High,
+}
+
+impl From<ConfidenceArg> for Confidence {
+    fn from(c: ConfidenceArg) -> Confidence {
+        match c {
+            ConfidenceArg::Low => Confidence::Low,
+            ConfidenceArg::Medium => Confidence::Medium,
+            ConfidenceArg::High => Confidence::High,
+        }
+    }
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (e.g. 500K, 10M)"))?;
+    let mult = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(format!("`{s}` has an unknown unit (use K, M or G)")),
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+impl CommonArgs {
+    pub fn apply(&self, opts: &mut ScanOptions) {
+        opts.config.clone_from(&self.config);
+        opts.rules.clone_from(&self.rules);
+        opts.baseline.clone_from(&self.baseline);
+        opts.min_confidence = self.min_confidence.map(Confidence::from);
+        opts.max_file_size = self.max_file_size;
+        opts.threads = self.threads;
+    }
+}
+
+impl OutputArgs {
+    pub fn report_options(&self, color: bool) -> ReportOptions {
+        ReportOptions {
+            format: match self.format {
+                FormatArg::Human => Format::Human,
+                FormatArg::Json => Format::Json,
+                FormatArg::Jsonl => Format::Jsonl,
+                FormatArg::Sarif => Format::Sarif,
+            },
+            show_secrets: self.show_secrets,
+            color,
+        }
+    }
+}
+
+impl ScanArgs {
+    pub fn scan_options(&self) -> ScanOptions {
+        let mut opts = ScanOptions {
+            paths: self.paths.clone(),
+            no_ignore: self.no_ignore,
+            follow_links: self.follow,
+            ..ScanOptions::default()
+        };
+        self.common.apply(&mut opts);
+        opts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sizes accept plain bytes and K/M/G suffixes, and reject nonsense.
+    #[test]
+    fn parses_sizes() {
+        assert_eq!(parse_size("100"), Ok(100));
+        assert_eq!(parse_size("10M"), Ok(10 << 20));
+        assert_eq!(parse_size("2KiB"), Ok(2048));
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("5T").is_err());
+    }
+}

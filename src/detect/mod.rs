@@ -1,0 +1,204 @@
+//! Detection is pure: bytes in, matches out. No paths, no git, no printing.
+//!
+//! One Aho-Corasick pass over the content with every rule's keywords (ASCII
+//! case-insensitive) selects the rules to run; a rule whose keywords do not
+//! occur never runs and its regex is never compiled. Each triggered rule's
+//! regex then runs over the content, and every candidate passes the rule's
+//! entropy gate, the shared placeholder classifier, the rule's allow patterns
+//! and its verifier before it becomes a [`Match`].
+
+pub mod placeholder;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use crate::rules::{Category, Rule, RuleSet};
+
+/// One detected secret: which rule, and the byte span of the secret itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Match {
+    /// Index of the rule in the detector's rule set.
+    pub rule: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The compiled detector for one rule set.
+pub struct Detector<'r> {
+    rules: &'r [Rule],
+    keywords: AhoCorasick,
+    /// For each keyword pattern id, the rules it triggers.
+    keyword_rules: Vec<Vec<usize>>,
+}
+
+impl<'r> Detector<'r> {
+    pub fn new(set: &'r RuleSet) -> Detector<'r> {
+        let rules = set.rules();
+        let mut words: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
+            for k in &rule.keywords {
+                let k = k.to_ascii_lowercase();
+                match words.iter().position(|w| *w == k) {
+                    Some(p) => keyword_rules[p].push(i),
+                    None => {
+                        words.push(k);
+                        keyword_rules.push(vec![i]);
+                    }
+                }
+            }
+        }
+        let keywords = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&words)
+            .expect("keywords are plain literals, always buildable");
+        Detector {
+            rules,
+            keywords,
+            keyword_rules,
+        }
+    }
+
+    pub fn rules(&self) -> &'r [Rule] {
+        self.rules
+    }
+
+    /// Every secret in `haystack`, sorted by position. A generic match whose
+    /// span overlaps a specific rule's match is dropped: the specific rule
+    /// says more about the same bytes.
+    pub fn detect(&self, haystack: &[u8]) -> Vec<Match> {
+        let mut triggered = vec![false; self.rules.len()];
+        let mut any = false;
+        for m in self.keywords.find_overlapping_iter(haystack) {
+            for &r in &self.keyword_rules[m.pattern().as_usize()] {
+                triggered[r] = true;
+                any = true;
+            }
+        }
+        if !any {
+            return Vec::new();
+        }
+        let mut found = Vec::new();
+        for (i, rule) in self.rules.iter().enumerate() {
+            if triggered[i] {
+                self.run_rule(i, rule, haystack, &mut found);
+            }
+        }
+        resolve_overlaps(self.rules, found)
+    }
+
+    fn run_rule(&self, index: usize, rule: &Rule, haystack: &[u8], out: &mut Vec<Match>) {
+        let Some(regex) = rule.regex() else {
+            return;
+        };
+        let Some(group) = regex.capture_names().position(|n| n == Some("secret")) else {
+            return;
+        };
+        let mut locs = regex.capture_locations();
+        let mut at = 0;
+        while at <= haystack.len() {
+            let Some(whole) = regex.captures_read_at(&mut locs, haystack, at) else {
+                break;
+            };
+            at = if whole.end() > whole.start() {
+                whole.end()
+            } else {
+                whole.end() + 1
+            };
+            let Some((start, end)) = locs.get(group) else {
+                continue;
+            };
+            if is_secret(rule, &haystack[start..end]) {
+                out.push(Match {
+                    rule: index,
+                    start,
+                    end,
+                });
+            }
+        }
+    }
+}
+
+/// The filters every candidate passes: entropy, placeholders, allow
+/// patterns, verifier.
+fn is_secret(rule: &Rule, secret: &[u8]) -> bool {
+    if secret.is_empty() {
+        return false;
+    }
+    if let Some(min) = rule.min_entropy {
+        if f64::from(entropy::shannon_entropy(secret)) < min {
+            return false;
+        }
+    }
+    if !rule.keep_placeholders && placeholder::is_placeholder(secret) {
+        return false;
+    }
+    if rule.allow.iter().any(|a| a.is_match(secret)) {
+        return false;
+    }
+    rule.verify.is_none_or(|v| v.is_valid(secret))
+}
+
+fn resolve_overlaps(rules: &[Rule], mut found: Vec<Match>) -> Vec<Match> {
+    found.sort_by_key(|m| (m.start, m.end, m.rule));
+    found.dedup();
+    // A match yields to an overlapping one that ranks higher: more confident,
+    // or as confident and specific where it is generic.
+    let rank = |m: &Match| {
+        let r = &rules[m.rule];
+        (r.confidence, r.category != Category::Generic)
+    };
+    let keep: Vec<bool> = found
+        .iter()
+        .map(|m| {
+            !found
+                .iter()
+                .any(|o| o.start < m.end && m.start < o.end && rank(o) > rank(m))
+        })
+        .collect();
+    let mut keep = keep.into_iter();
+    found.retain(|_| keep.next().unwrap_or(true));
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::parse_rule_file;
+
+    fn set(yaml: &str) -> RuleSet {
+        RuleSet::from_rules(parse_rule_file("t.yaml", yaml).expect("test rules parse"))
+            .expect("unique ids")
+    }
+
+    const TOKEN_RULE: &str = "rules:\n  - id: demo-token\n    name: Demo\n    category: vcs\n    confidence: high\n    keywords: [dmo_]\n    pattern: '\\b(?P<secret>dmo_[A-Za-z0-9]{12})\\b'\n    min_entropy: 2.5\n";
+
+    /// A rule whose keyword is absent never compiles its regex.
+    #[test]
+    fn untriggered_rules_stay_uncompiled() {
+        let s = set(TOKEN_RULE);
+        let d = Detector::new(&s);
+        assert!(d.detect(b"nothing to see here").is_empty());
+        assert!(s.rules()[0].regex_is_uncompiled());
+    }
+
+    /// Keywords match case-insensitively and the span is the secret group.
+    #[test]
+    fn reports_secret_span() {
+        let s = set(TOKEN_RULE);
+        let d = Detector::new(&s);
+        let hay = b"x = 'dmo_q8Fz2LpW7vXk'";
+        let m = d.detect(hay);
+        assert_eq!(m.len(), 1);
+        assert_eq!(&hay[m[0].start..m[0].end], b"dmo_q8Fz2LpW7vXk");
+    }
+
+    /// Entropy and placeholder filters drop regular values.
+    #[test]
+    fn filters_low_entropy_and_placeholders() {
+        let s = set(TOKEN_RULE);
+        let d = Detector::new(&s);
+        assert!(d.detect(b"dmo_aaaaaaaaaaaa").is_empty());
+        assert!(d.detect(b"dmo_xxxxABCDxxxx").is_empty());
+    }
+}

@@ -1,0 +1,234 @@
+//! The shared placeholder classifier: values that look like a secret's slot
+//! rather than a secret (`changeme`, `<YOUR_TOKEN>`, `${VAR}`, `xxxx`,
+//! documented example keys). Every rule uses it unless it opts out, so the
+//! same value is never a placeholder for one rule and a finding for another.
+
+/// Whole values (compared case-insensitively, after trimming quotes) that are
+/// never real secrets.
+const WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "key",
+    "changeme",
+    "change_me",
+    "change-me",
+    "changethis",
+    "example",
+    "dummy",
+    "placeholder",
+    "redacted",
+    "removed",
+    "hidden",
+    "test",
+    "testing",
+    "test123",
+    "foo",
+    "bar",
+    "foobar",
+    "baz",
+    "null",
+    "nil",
+    "none",
+    "undefined",
+    "true",
+    "false",
+    "todo",
+    "tbd",
+    "fixme",
+    "sample",
+    "default",
+    "value",
+    "string",
+    "mypassword",
+    "yourpassword",
+    "my_password",
+    "your_password",
+    "secretpassword",
+    "supersecret",
+    "notasecret",
+    "user",
+    "username",
+    "admin",
+    "root",
+    "guest",
+    "empty",
+    "unset",
+    "required",
+    "optional",
+];
+
+/// Substrings (case-insensitive) that mark a placeholder anywhere in a value.
+/// Each is long or unusual enough not to occur by chance in random tokens.
+const MARKERS: &[&str] = &[
+    "example",
+    "changeme",
+    "change_me",
+    "change-me",
+    "placeholder",
+    "redacted",
+    "your_",
+    "your-",
+    "yourkey",
+    "yourtoken",
+    "yoursecret",
+    "_here",
+    "-here",
+    "xxxx",
+    "****",
+    "....",
+    "…",
+    "<",
+    ">",
+    "${",
+    "{{",
+    "}}",
+    "%(",
+    "$(",
+    "dummy",
+    "insert",
+    "replace",
+    "fake_",
+    "fake-",
+    "not_a_real",
+    "not-a-real",
+    "notreal",
+];
+
+/// Exact documented example values from providers' documentation.
+const KNOWN_EXAMPLES: &[&str] = &[
+    "AKIAIOSFODNN7EXAMPLE",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    // jwt.io's sample token
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiYWRtaW4iOnRydWUsImlhdCI6MTUxNjIzOTAyMn0.KMUFsIDTnFmyG3nMiGM6H9FNFUROf3wh7SmqJp-QV30",
+];
+
+/// True when a candidate secret is a placeholder, an interpolation, a
+/// documented example, or too regular to be random.
+pub fn is_placeholder(secret: &[u8]) -> bool {
+    let trimmed = trim_quotes(secret);
+    if trimmed.is_empty() {
+        return true;
+    }
+    let Ok(text) = std::str::from_utf8(trimmed) else {
+        return false;
+    };
+    if KNOWN_EXAMPLES.contains(&text) {
+        return true;
+    }
+    let lower = text.to_ascii_lowercase();
+    if WORDS.contains(&lower.as_str()) {
+        return true;
+    }
+    if MARKERS.iter().any(|m| lower.contains(m)) {
+        return true;
+    }
+    if is_variable_reference(text) || (text.starts_with('{') && text.ends_with('}')) {
+        return true;
+    }
+    is_regular(trimmed)
+}
+
+fn trim_quotes(s: &[u8]) -> &[u8] {
+    let s = s.trim_ascii();
+    let s = s.strip_prefix(b"\"").unwrap_or(s);
+    let s = s.strip_suffix(b"\"").unwrap_or(s);
+    let s = s.strip_prefix(b"'").unwrap_or(s);
+    s.strip_suffix(b"'").unwrap_or(s)
+}
+
+/// `$VAR`, `%VAR%`, `env:VAR`, `@VAR@`: a reference, not a value.
+fn is_variable_reference(text: &str) -> bool {
+    let ident =
+        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if let Some(rest) = text.strip_prefix('$') {
+        return ident(rest);
+    }
+    if let Some(rest) = text.strip_prefix('%').and_then(|r| r.strip_suffix('%')) {
+        return ident(rest);
+    }
+    if let Some(rest) = text.strip_prefix('@').and_then(|r| r.strip_suffix('@')) {
+        return ident(rest);
+    }
+    false
+}
+
+/// A value whose letters and digits are mostly runs of four or more repeated
+/// or consecutive characters (`123456`, `abcdef`, `aaaa`) is regular, not
+/// random; random tokens almost never hold such runs.
+fn is_regular(value: &[u8]) -> bool {
+    let alnum: Vec<u8> = value
+        .iter()
+        .copied()
+        .filter(u8::is_ascii_alphanumeric)
+        .map(|b| b.to_ascii_lowercase())
+        .collect();
+    if alnum.len() < 4 {
+        return false;
+    }
+    let mut in_runs = 0;
+    let mut run = 1;
+    for i in 1..=alnum.len() {
+        let continues = i < alnum.len()
+            && (alnum[i] == alnum[i - 1] || alnum[i] == alnum[i - 1].wrapping_add(1));
+        if continues {
+            run += 1;
+        } else {
+            if run >= 4 {
+                in_runs += run;
+            }
+            run = 1;
+        }
+    }
+    in_runs * 10 >= alnum.len() * 6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The documented kinds of placeholder are all recognised.
+    #[test]
+    fn recognises_placeholders() {
+        for p in [
+            "changeme",
+            "<YOUR_TOKEN>",
+            "${DB_PASSWORD}",
+            "$DB_PASSWORD",
+            "%(password)s",
+            "{{ .Values.token }}",
+            "xxxxxxxxxxxxxxxx",
+            "********",
+            "your_api_key_here",
+            "AKIAIOSFODNN7EXAMPLE",
+            "1234567890",
+            "abcdefghij",
+            "aaaaaaaaaaaa",
+            "'password'",
+            "%APP_SECRET%",
+        ] {
+            assert!(is_placeholder(p.as_bytes()), "{p} should be a placeholder");
+        }
+    }
+
+    /// Random-looking values are not placeholders.
+    #[test]
+    fn keeps_random_values() {
+        for s in [
+            "q8Fz2LpW7vXk4NcR",
+            "hunter2isnotrandom9Z",
+            "9f86d081884c7d659a2feaa0c55ad015",
+        ] {
+            assert!(
+                !is_placeholder(s.as_bytes()),
+                "{s} should not be a placeholder"
+            );
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! keyward finds leaked credentials in working trees, git history and `.env`
+//! files, and checks config hygiene. This is the library the binary and the
+//! tests use; it never exits the process and never sees clap types.
+
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod content;
+pub mod detect;
+pub mod error;
+pub mod finding;
+pub mod repo;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod sources;
+pub mod suppress;
+
+pub use scan::{scan_tree, Outcome, ScanOptions, Stats};

@@ -1,0 +1,144 @@
+//! The human report: findings grouped by file, one line each, coloured on a
+//! terminal; and the one-paragraph summary that goes to stderr.
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+
+use super::json::shown_secret;
+use super::{bytes, skip_counts, ReportOptions};
+use crate::rules::Confidence;
+use crate::scan::{Outcome, Stats};
+
+const PATH: Style = Style::new().bold();
+const HIGH: Style = AnsiColor::Red.on_default().bold();
+const MEDIUM: Style = AnsiColor::Yellow.on_default();
+const LOW: Style = AnsiColor::Cyan.on_default();
+const DIM: Style = Style::new().dimmed();
+
+struct Paint(bool);
+
+impl Paint {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.0 {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+pub fn write(out: &mut dyn Write, outcome: &Outcome, opts: &ReportOptions) -> io::Result<()> {
+    let p = Paint(opts.color);
+    let mut current: Option<&str> = None;
+    for f in &outcome.findings {
+        if current != Some(f.path.as_str()) {
+            if current.is_some() {
+                writeln!(out)?;
+            }
+            writeln!(out, "{}", p.paint(PATH, &f.path))?;
+            current = Some(&f.path);
+        }
+        let style = match f.confidence {
+            Confidence::High => HIGH,
+            Confidence::Medium => MEDIUM,
+            Confidence::Low => LOW,
+        };
+        let place = if f.line == 0 {
+            "file".to_string()
+        } else {
+            format!("{}:{}", f.line, f.column)
+        };
+        let secret = shown_secret(f, opts.show_secrets)
+            .map(|s| format!("  {s}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {place:>8}  {} {}  {}{secret}",
+            p.paint(style, &f.rule_id),
+            p.paint(DIM, &format!("[{}]", f.confidence)),
+            f.rule_name,
+        )?;
+        if let Some(c) = &f.commit {
+            let short = &c.id[..c.id.len().min(12)];
+            writeln!(
+                out,
+                "            {}",
+                p.paint(
+                    DIM,
+                    &format!("commit {short} by {} <{}> on {}", c.author, c.email, c.date)
+                )
+            )?;
+        }
+        if let Some(life) = &f.lifecycle {
+            let state = match (&life.removed_in, life.still_in_head) {
+                (_, true) => "still in HEAD".to_string(),
+                (Some(r), false) => format!("removed in {}", &r.id[..r.id.len().min(12)]),
+                (None, false) => "not in HEAD".to_string(),
+            };
+            let more = life.occurrences.len() + life.more_occurrences;
+            let seen = if more > 0 {
+                format!(", {more} more occurrences")
+            } else {
+                String::new()
+            };
+            writeln!(
+                out,
+                "            {}",
+                p.paint(DIM, &format!("{state}{seen}"))
+            )?;
+        }
+        if let Some(remedy) = &f.remedy {
+            writeln!(out, "            fix: {remedy}")?;
+        }
+    }
+    Ok(())
+}
+
+/// The summary line(s) for stderr: what was scanned, what was skipped, what
+/// was found.
+pub fn summary(outcome: &Outcome, verbose: bool) -> String {
+    let s: &Stats = &outcome.stats;
+    let mut text = String::new();
+    for w in &s.warnings {
+        text.push_str(&format!("warning: {w}\n"));
+    }
+    if verbose {
+        for skip in &s.skips {
+            text.push_str(&format!(
+                "skipped {}: {}\n",
+                skip.path,
+                skip.reason.detail()
+            ));
+        }
+    }
+    let n = outcome.findings.len();
+    let files: std::collections::HashSet<&str> =
+        outcome.findings.iter().map(|f| f.path.as_str()).collect();
+    let found = match n {
+        0 => "no findings".to_string(),
+        1 => "1 finding".to_string(),
+        _ => format!("{n} findings in {} files", files.len()),
+    };
+    text.push_str(&format!(
+        "keyward: {found}; scanned {} files ({}) in {:.2} s",
+        s.files,
+        bytes(s.bytes),
+        s.elapsed.as_secs_f64()
+    ));
+    if !s.skips.is_empty() {
+        text.push_str(&format!("; skipped {} ({})", s.skips.len(), skip_counts(s)));
+        if !verbose {
+            text.push_str(", -v lists them");
+        }
+    }
+    let suppressed = s.suppressed_inline + s.suppressed_baseline;
+    if suppressed > 0 {
+        text.push_str(&format!(
+            "; suppressed {suppressed} ({} inline, {} baseline)",
+            s.suppressed_inline, s.suppressed_baseline
+        ));
+    }
+    text.push('\n');
+    text
+}

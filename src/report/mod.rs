@@ -1,0 +1,104 @@
+//! Reports: findings rendered as human text, JSON, JSON Lines or SARIF on a
+//! writer, and the summary for stderr. Secrets are redacted unless the user
+//! asked for them; nothing here decides what counts as a finding.
+
+mod human;
+mod json;
+mod sarif;
+
+use std::io::{self, Write};
+
+use crate::scan::{Outcome, Stats};
+
+pub use human::summary;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+    Jsonl,
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReportOptions {
+    pub format: Format,
+    pub show_secrets: bool,
+    pub color: bool,
+}
+
+/// Writes the report of an outcome.
+pub fn write(out: &mut dyn Write, outcome: &Outcome, opts: &ReportOptions) -> io::Result<()> {
+    match opts.format {
+        Format::Human => human::write(out, outcome, opts),
+        Format::Json => json::write_array(out, outcome, opts),
+        Format::Jsonl => json::write_lines(out, outcome, opts),
+        Format::Sarif => sarif::write(out, outcome, opts),
+    }
+}
+
+/// Writes the rule list: a table, or a JSON array.
+pub fn write_rules(out: &mut dyn Write, set: &crate::rules::RuleSet, json: bool) -> io::Result<()> {
+    if json {
+        let rules: Vec<_> = set
+            .rules()
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.id,
+                    "name": r.name,
+                    "category": r.category.as_str(),
+                    "confidence": r.confidence.as_str(),
+                    "keywords": r.keywords,
+                })
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *out, &rules)?;
+        return writeln!(out);
+    }
+    for r in set.rules() {
+        writeln!(
+            out,
+            "{:<40} {:<13} {:<7} {}",
+            r.id,
+            r.category.as_str(),
+            r.confidence.as_str(),
+            r.name
+        )?;
+    }
+    Ok(())
+}
+
+/// Human-readable byte count.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// Skips grouped by reason, e.g. `2 binary, 1 too large`.
+pub fn skip_counts(stats: &Stats) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for s in &stats.skips {
+        match counts.iter_mut().find(|(l, _)| *l == s.reason.label()) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((s.reason.label(), 1)),
+        }
+    }
+    counts.sort();
+    counts
+        .iter()
+        .map(|(l, n)| format!("{n} {l}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

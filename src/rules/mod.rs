@@ -1,0 +1,533 @@
+//! Rules as data: the YAML schema (`*Spec`, mirroring the file), compiling a
+//! spec into the validated [`Rule`] the detector uses, loading the embedded
+//! pack and user files, and checking a rule's own examples and negatives.
+//! Nothing here scans content beyond a rule's own examples.
+
+mod embedded;
+pub mod verify;
+
+use std::fmt;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use regex::bytes::{Regex, RegexBuilder};
+use serde::{Deserialize, Serialize};
+
+use crate::detect::Detector;
+use crate::error::RuleError;
+pub use verify::Verifier;
+
+/// What kind of credential a rule finds; shown in reports and usable in filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    Cloud,
+    Vcs,
+    Ci,
+    Registry,
+    Payments,
+    Messaging,
+    Ai,
+    Observability,
+    Saas,
+    Database,
+    Jwt,
+    SigningKey,
+    PrivateKey,
+    Credentials,
+    Generic,
+    EnvHygiene,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Cloud => "cloud",
+            Category::Vcs => "vcs",
+            Category::Ci => "ci",
+            Category::Registry => "registry",
+            Category::Payments => "payments",
+            Category::Messaging => "messaging",
+            Category::Ai => "ai",
+            Category::Observability => "observability",
+            Category::Saas => "saas",
+            Category::Database => "database",
+            Category::Jwt => "jwt",
+            Category::SigningKey => "signing-key",
+            Category::PrivateKey => "private-key",
+            Category::Credentials => "credentials",
+            Category::Generic => "generic",
+            Category::EnvHygiene => "env-hygiene",
+        }
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How sure a match is a real secret: `high` for structured, prefixed or
+/// checksummed tokens, `medium` for context-dependent ones, `low` for generic
+/// or encrypted material. Ordered so `Low < Medium < High`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One rule file as written: `rules: [...]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFileSpec {
+    pub rules: Vec<RuleSpec>,
+}
+
+/// One rule as written in YAML, before validation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: String,
+    pub name: String,
+    pub category: Category,
+    pub confidence: Confidence,
+    pub keywords: Vec<String>,
+    pub pattern: String,
+    #[serde(default)]
+    pub min_entropy: Option<f64>,
+    /// Regexes over the secret; a secret matching one is not reported.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// A structural check that rejects look-alikes (checksum, decodable header).
+    #[serde(default)]
+    pub verify: Option<Verifier>,
+    /// Skip the shared placeholder classifier (for rules whose secrets are
+    /// structured enough that words like `example` cannot appear by chance).
+    #[serde(default)]
+    pub keep_placeholders: bool,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negatives: Vec<String>,
+    #[serde(default)]
+    pub references: Vec<String>,
+}
+
+/// A validated rule. Its regex compiles the first time content triggers it,
+/// so a scan that never sees a rule's keywords never pays for it.
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub category: Category,
+    pub confidence: Confidence,
+    pub keywords: Vec<String>,
+    pub pattern: String,
+    pub min_entropy: Option<f64>,
+    pub allow: Vec<Regex>,
+    pub verify: Option<Verifier>,
+    pub keep_placeholders: bool,
+    pub examples: Vec<String>,
+    pub negatives: Vec<String>,
+    pub references: Vec<String>,
+    /// The file the rule came from, for error messages.
+    pub origin: String,
+    regex: OnceLock<Option<Regex>>,
+}
+
+impl fmt::Debug for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rule")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+const REGEX_SIZE_LIMIT: usize = 64 << 20;
+
+fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .build()
+}
+
+impl Rule {
+    /// The compiled pattern, built on first use. `None` only when the pattern
+    /// does not compile, which `RuleSet` loading has already reported.
+    pub fn regex(&self) -> Option<&Regex> {
+        self.regex
+            .get_or_init(|| build_regex(&self.pattern).ok())
+            .as_ref()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn regex_is_uncompiled(&self) -> bool {
+        self.regex.get().is_none()
+    }
+
+    /// Compiles the pattern now and checks it has a `secret` group.
+    fn check_pattern(&self) -> Result<(), String> {
+        let regex =
+            build_regex(&self.pattern).map_err(|e| format!("pattern does not compile: {e}"))?;
+        if !regex.capture_names().flatten().any(|n| n == "secret") {
+            return Err("pattern has no named group `secret`".into());
+        }
+        Ok(())
+    }
+}
+
+impl RuleSpec {
+    /// Validates what can be checked without running the detector and returns
+    /// the rule. Errors name the rule and the problem.
+    pub fn compile(self, origin: &str) -> Result<Rule, RuleError> {
+        let err = |msg: String| RuleError::Invalid {
+            origin: origin.to_string(),
+            id: self.id.clone(),
+            msg,
+        };
+        if !is_kebab_id(&self.id) {
+            return Err(err("id must be kebab-case ascii (a-z, 0-9, -)".into()));
+        }
+        if self.keywords.is_empty() {
+            return Err(err("rule has no keyword".into()));
+        }
+        if let Some(k) = self.keywords.iter().find(|k| k.len() < 3) {
+            return Err(err(format!("keyword `{k}` is shorter than 3 bytes")));
+        }
+        let allow = self
+            .allow
+            .iter()
+            .map(|a| {
+                build_regex(a)
+                    .map_err(|e| err(format!("allow pattern `{a}` does not compile: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Rule {
+            id: self.id,
+            name: self.name,
+            category: self.category,
+            confidence: self.confidence,
+            keywords: self.keywords,
+            pattern: self.pattern,
+            min_entropy: self.min_entropy,
+            allow,
+            verify: self.verify,
+            keep_placeholders: self.keep_placeholders,
+            examples: self.examples,
+            negatives: self.negatives,
+            references: self.references,
+            origin: origin.to_string(),
+            regex: OnceLock::new(),
+        })
+    }
+}
+
+fn is_kebab_id(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Parses one rule file's text. `origin` names it in errors.
+pub fn parse_rule_file(origin: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
+    let spec: RuleFileSpec = serde_yaml_ng::from_str(text).map_err(|e| RuleError::Parse {
+        origin: origin.to_string(),
+        msg: e.to_string(),
+    })?;
+    spec.rules.into_iter().map(|r| r.compile(origin)).collect()
+}
+
+/// Every rule keyward knows for one scan: the embedded pack plus user files,
+/// minus disabled ids.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+}
+
+impl RuleSet {
+    /// The rules compiled into the binary from `patterns/*.yaml`. The rules
+    /// test guarantees these parse; a failure here is a build defect.
+    pub fn embedded() -> Result<RuleSet, RuleError> {
+        let mut rules = Vec::new();
+        for (name, text) in embedded::FILES {
+            rules.extend(parse_rule_file(&format!("patterns/{name}"), text)?);
+        }
+        RuleSet::from_rules(rules)
+    }
+
+    /// Builds a set, refusing duplicate ids.
+    pub fn from_rules(rules: Vec<Rule>) -> Result<RuleSet, RuleError> {
+        let mut seen = std::collections::HashMap::new();
+        for rule in &rules {
+            if let Some(first) = seen.insert(rule.id.as_str(), rule.origin.as_str()) {
+                return Err(RuleError::Invalid {
+                    origin: rule.origin.clone(),
+                    id: rule.id.clone(),
+                    msg: format!("id repeats a rule from {first}"),
+                });
+            }
+        }
+        Ok(RuleSet { rules })
+    }
+
+    /// Adds the rules of a user's file; their patterns compile now so a typo
+    /// is an error at start-up, not a silently dead rule.
+    pub fn add_file(&mut self, path: &Path) -> Result<(), RuleError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| RuleError::Read {
+            origin: origin.clone(),
+            msg: e.to_string(),
+        })?;
+        let extra = parse_rule_file(&origin, &text)?;
+        for rule in &extra {
+            rule.check_pattern().map_err(|msg| RuleError::Invalid {
+                origin: origin.clone(),
+                id: rule.id.clone(),
+                msg,
+            })?;
+        }
+        let mut all = std::mem::take(&mut self.rules);
+        all.extend(extra);
+        *self = RuleSet::from_rules(all)?;
+        Ok(())
+    }
+
+    /// Drops rules by id; unknown ids are returned so the caller can warn.
+    pub fn disable(&mut self, ids: &[String]) -> Vec<String> {
+        let unknown = ids
+            .iter()
+            .filter(|id| !self.rules.iter().any(|r| &r.id == *id))
+            .cloned()
+            .collect();
+        self.rules.retain(|r| !ids.contains(&r.id));
+        unknown
+    }
+
+    /// Keeps only rules at or above a confidence.
+    pub fn retain_min_confidence(&mut self, min: Confidence) {
+        self.rules.retain(|r| r.confidence >= min);
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// A stable hash of every rule's definition, used to key caches of
+    /// already-scanned content.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(env!("CARGO_PKG_VERSION"));
+        for r in &self.rules {
+            for part in [
+                &r.id,
+                &r.pattern,
+                &format!("{:?}{:?}{}", r.min_entropy, r.verify, r.keep_placeholders),
+            ] {
+                h.update(part.as_bytes());
+                h.update([0]);
+            }
+            for a in &r.allow {
+                h.update(a.as_str());
+                h.update([0]);
+            }
+        }
+        hex(&h.finalize())
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// Checks every rule of a set against its own examples and negatives through
+/// the real detector, returning every problem found (empty when all pass).
+pub fn check_rules(set: &RuleSet) -> Vec<String> {
+    let mut problems = Vec::new();
+    for rule in set.rules() {
+        let place = format!("{}: rule `{}`", rule.origin, rule.id);
+        if let Err(msg) = rule.check_pattern() {
+            problems.push(format!("{place}: {msg}"));
+            continue;
+        }
+        if rule.examples.is_empty() {
+            problems.push(format!("{place}: has no example"));
+        }
+        if rule.negatives.is_empty() {
+            problems.push(format!("{place}: has no negative"));
+        }
+        let single = RuleSet {
+            rules: vec![clone_rule(rule)],
+        };
+        let detector = Detector::new(&single);
+        for (i, example) in rule.examples.iter().enumerate() {
+            let lower = example.to_ascii_lowercase();
+            if !rule
+                .keywords
+                .iter()
+                .any(|k| lower.contains(&k.to_ascii_lowercase()))
+            {
+                problems.push(format!("{place}: example {} contains no keyword", i + 1));
+            }
+            if detector.detect(example.as_bytes()).is_empty() {
+                problems.push(format!("{place}: example {} is not detected", i + 1));
+            }
+        }
+        for (i, negative) in rule.negatives.iter().enumerate() {
+            if !detector.detect(negative.as_bytes()).is_empty() {
+                problems.push(format!("{place}: negative {} is detected", i + 1));
+            }
+        }
+    }
+    problems
+}
+
+/// Checks rule files: each must parse, its ids must not repeat each other
+/// or a built-in rule, and each rule must pass [`check_rules`]. A file that
+/// is one of the built-in `patterns/` files replaces its embedded copy, so
+/// rule authors can check their edits before rebuilding.
+pub fn check_files(files: &[std::path::PathBuf]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut checked: Vec<Rule> = Vec::new();
+    let mut replaced: Vec<String> = Vec::new();
+    for file in files {
+        let origin = file.display().to_string();
+        if let Some(name) = file.file_name().and_then(|n| n.to_str()) {
+            let parent = file
+                .parent()
+                .and_then(|p| p.file_name())
+                .and_then(|p| p.to_str());
+            if parent == Some("patterns") {
+                replaced.push(format!("patterns/{name}"));
+            }
+        }
+        match std::fs::read_to_string(file) {
+            Ok(text) => match parse_rule_file(&origin, &text) {
+                Ok(rules) => checked.extend(rules),
+                Err(e) => problems.push(e.to_string()),
+            },
+            Err(e) => problems.push(format!("{origin}: cannot read: {e}")),
+        }
+    }
+    let builtin = match RuleSet::embedded() {
+        Ok(set) => set.rules,
+        Err(e) => return vec![e.to_string()],
+    };
+    let others: Vec<Rule> = builtin
+        .into_iter()
+        .filter(|r| !replaced.contains(&r.origin))
+        .collect();
+    for rule in &checked {
+        if let Some(b) = others.iter().find(|b| b.id == rule.id) {
+            problems.push(format!(
+                "{}: rule `{}`: id repeats a rule from {}",
+                rule.origin, rule.id, b.origin
+            ));
+        }
+    }
+    if let Err(e) = RuleSet::from_rules(checked.iter().map(clone_rule).collect()) {
+        problems.push(e.to_string());
+    }
+    problems.extend(check_rules(&RuleSet { rules: checked }));
+    problems
+}
+
+fn clone_rule(rule: &Rule) -> Rule {
+    Rule {
+        id: rule.id.clone(),
+        name: rule.name.clone(),
+        category: rule.category,
+        confidence: rule.confidence,
+        keywords: rule.keywords.clone(),
+        pattern: rule.pattern.clone(),
+        min_entropy: rule.min_entropy,
+        allow: rule.allow.clone(),
+        verify: rule.verify,
+        keep_placeholders: rule.keep_placeholders,
+        examples: rule.examples.clone(),
+        negatives: rule.negatives.clone(),
+        references: rule.references.clone(),
+        origin: rule.origin.clone(),
+        regex: OnceLock::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every embedded rule parses, has a unique id, compiles, has examples
+    /// that the real detector finds and negatives it does not.
+    #[test]
+    fn embedded_rules_pass_their_own_examples() {
+        let set = RuleSet::embedded().expect("embedded rules parse");
+        let problems = check_rules(&set);
+        assert!(
+            problems.is_empty(),
+            "{} problems:\n{}",
+            problems.len(),
+            problems.join("\n")
+        );
+        assert!(set.len() >= 40, "only {} rules", set.len());
+    }
+
+    /// Unknown keys in a rule file are an error, not silently ignored.
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let text = "rules:\n  - id: a-b\n    name: x\n    category: generic\n    confidence: low\n    keywords: [abc]\n    pattern: '(?P<secret>abc)'\n    colour: red\n";
+        let err = parse_rule_file("t.yaml", text).unwrap_err().to_string();
+        assert!(err.contains("colour"), "{err}");
+    }
+
+    /// A rule whose example is not detected is reported by name and number.
+    #[test]
+    fn failing_example_is_reported() {
+        let text = "rules:\n  - id: demo-token\n    name: x\n    category: generic\n    confidence: high\n    keywords: [dmo_]\n    pattern: '(?P<secret>dmo_[0-9]{8})'\n    examples: ['dmo_12ab']\n    negatives: ['dmo_']\n";
+        let set = RuleSet::from_rules(parse_rule_file("t.yaml", text).unwrap()).unwrap();
+        let problems = check_rules(&set);
+        assert_eq!(
+            problems,
+            vec!["t.yaml: rule `demo-token`: example 1 is not detected"]
+        );
+    }
+}

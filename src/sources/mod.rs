@@ -1,0 +1,4 @@
+//! Sources enumerate content and say where it came from: the working tree
+//! here; git history, ranges and the index in `git`.
+
+pub mod tree;

@@ -1,0 +1,6 @@
+//! One integration-test binary: every module runs the real keyward binary on
+//! directories and git repositories made in temporary folders.
+
+mod fake;
+mod scan;
+mod support;

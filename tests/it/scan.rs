@@ -1,0 +1,402 @@
+//! `keyward scan`: the working-tree source, detection through the real
+//! binary, output formats, skips and exit codes.
+
+use serde_json::Value;
+
+use crate::fake;
+use crate::support::Work;
+
+fn triple(rule: &str, path: &str, line: u64) -> (String, String, u64) {
+    (rule.to_string(), path.to_string(), line)
+}
+
+/// A leaky tree: one secret of each main category, at known lines.
+fn leaky_tree() -> Work {
+    let w = Work::new();
+    let aws = fake::aws_key_id(1);
+    let ghp = fake::github("ghp_", 2);
+    let pw = fake::password(3);
+    w.write(
+        "app/settings.py",
+        &format!(
+            "# settings\nAWS_ACCESS_KEY_ID = \"{aws}\"\nGITHUB_TOKEN = \"{ghp}\"\nDATABASE_URL = \"postgres://app:{pw}@db.internal:5432/app\"\n"
+        ),
+    );
+    w.write(
+        "config/stripe.env",
+        &format!("STRIPE_SECRET_KEY={}\n", fake::token("sk_live_", 24, 4)),
+    );
+    w.write("keys/deploy.pem", &fake::rsa_private_key(5));
+    w.write(
+        "web/auth.js",
+        &format!("// demo\n\nconst session = \"{}\";\n", fake::jwt(6)),
+    );
+    w.write(
+        "ops/values.yaml",
+        &format!("db:\n  password: \"{}\"\n", fake::password(7)),
+    );
+    w.write(
+        "ai/client.py",
+        &format!(
+            "client = Anthropic(api_key=\"{}AA\")\n",
+            fake::token("sk-ant-api03-", 93, 8)
+        ),
+    );
+    w
+}
+
+/// Each category of secret is found at the right path and line, in
+/// (path, line, rule) order.
+#[test]
+fn finds_each_category_at_its_line() {
+    let w = leaky_tree();
+    let run = w.keyward(&["scan", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.rule_path_line(),
+        vec![
+            triple("anthropic-api-key", "ai/client.py", 1),
+            triple("aws-access-key-id", "app/settings.py", 2),
+            triple("github-pat-classic", "app/settings.py", 3),
+            triple("postgres-url-password", "app/settings.py", 4),
+            triple("stripe-secret-key", "config/stripe.env", 1),
+            triple("private-key", "keys/deploy.pem", 1),
+            triple("generic-password", "ops/values.yaml", 2),
+            triple("jwt", "web/auth.js", 3),
+        ]
+    );
+    let categories: std::collections::BTreeSet<String> = run
+        .findings()
+        .iter()
+        .map(|f| f["category"].as_str().unwrap().to_string())
+        .collect();
+    assert!(categories.len() >= 7, "{categories:?}");
+}
+
+/// Every JSON finding carries the documented fields, redacted by default.
+#[test]
+fn json_fields_are_complete_and_redacted() {
+    let w = Work::new();
+    let ghp = fake::github("ghp_", 11);
+    w.write("a.txt", &format!("x\n  token={ghp}\n"));
+    let run = w.keyward(&["scan", "--format", "json"]);
+    let f = &run.findings()[0];
+    for key in [
+        "rule_id",
+        "rule_name",
+        "category",
+        "confidence",
+        "path",
+        "line",
+        "column",
+        "fingerprint",
+        "secret",
+        "source",
+        "commit",
+    ] {
+        assert!(f.get(key).is_some(), "missing {key} in {f}");
+    }
+    assert_eq!(f["column"], 9);
+    assert_eq!(f["source"], "tree");
+    assert_eq!(f["commit"], Value::Null);
+    assert_eq!(f["secret"], "ghp_…");
+    assert!(!run.stdout.contains(&ghp) && !run.stderr.contains(&ghp));
+    let fp = format!(
+        "{:x}",
+        <sha2::Sha256 as sha2::Digest>::digest(format!("github-pat-classic:{ghp}"))
+    );
+    assert_eq!(f["fingerprint"], fp.as_str());
+
+    let shown = w.keyward(&["scan", "--format", "json", "--show-secrets"]);
+    assert_eq!(shown.findings()[0]["secret"], ghp.as_str());
+}
+
+/// Placeholders, documented examples and environment references are quiet.
+#[test]
+fn placeholders_and_env_references_are_not_reported() {
+    let w = Work::new();
+    w.write(
+        "settings.py",
+        "AWS_ACCESS_KEY_ID = \"AKIAIOSFODNN7EXAMPLE\"\n\
+         GITHUB_TOKEN = \"ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"\n\
+         DATABASE_URL = \"postgres://app:${DB_PASSWORD}@db:5432/app\"\n\
+         REDIS_URL = \"redis://:$REDIS_PASSWORD@cache:6379\"\n\
+         SECRET_KEY = os.environ[\"SECRET_KEY\"]\n\
+         API_KEY = \"<YOUR_API_KEY>\"\n\
+         password = \"{{ vault_password }}\"\n\
+         stripe_key = \"sk_live_xxxxxxxxxxxxxxxxxxxxxxxx\"\n",
+    );
+    w.write(
+        ".env.example",
+        "DB_PASSWORD=changeme\nJWT_SECRET=your-jwt-secret-here\nAPI_TOKEN=\n",
+    );
+    let run = w.keyward(&["scan", "--format", "json"]);
+    assert_eq!(run.findings(), Vec::<Value>::new(), "{}", run.stdout);
+    assert_eq!(run.code, 0);
+}
+
+/// Exit codes: 0 clean, 1 findings, 2 for a missing path or a bad flag,
+/// and `--exit-zero` reports but exits 0.
+#[test]
+fn exit_codes() {
+    let w = Work::new();
+    w.write("clean.txt", "nothing here\n");
+    assert_eq!(w.keyward(&["scan"]).code, 0);
+    w.write("leak.txt", &format!("t={}\n", fake::github("ghp_", 21)));
+    assert_eq!(w.keyward(&["scan"]).code, 1);
+    let zero = w.keyward(&["scan", "--exit-zero", "--format", "json"]);
+    assert_eq!((zero.code, zero.findings().len()), (0, 1));
+    let missing = w.keyward(&["scan", "does/not/exist"]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing
+            .stderr
+            .contains("does/not/exist: no such file or directory"),
+        "{}",
+        missing.stderr
+    );
+    assert_eq!(w.keyward(&["scan", "--no-such-flag"]).code, 2);
+}
+
+/// `.gitignore`d files are skipped by default and scanned with `--no-ignore`.
+#[test]
+fn no_ignore_includes_ignored_files() {
+    let w = Work::repo();
+    w.write(".gitignore", "generated/\n");
+    w.write(
+        "generated/keys.txt",
+        &format!("k={}\n", fake::github("ghp_", 31)),
+    );
+    assert_eq!(w.keyward(&["scan", "--format", "json"]).findings().len(), 0);
+    let all = w.keyward(&["scan", "--format", "json", "--no-ignore"]);
+    assert_eq!(
+        all.rule_path_line(),
+        vec![triple("github-pat-classic", "generated/keys.txt", 1)]
+    );
+}
+
+/// Binary files, files over the size limit and symlinks are skipped, counted
+/// in the summary, and listed with `-v`.
+#[test]
+fn skips_are_counted_and_listed() {
+    let w = Work::new();
+    let token = fake::github("ghp_", 41);
+    w.write_bytes("blob.bin", format!("\0\0{token}").as_bytes());
+    w.write("big.txt", &format!("{}\n{token}\n", "a".repeat(4096)));
+    w.write("small.txt", "fine\n");
+    std::os::unix::fs::symlink(w.join("small.txt"), w.join("link.txt")).unwrap();
+    let run = w.keyward(&["scan", "--max-file-size", "1K", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("skipped 3 (1 binary, 1 symlink, 1 too large)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("scanned 1 files"), "{}", run.stderr);
+    let verbose = w.keyward(&["scan", "--max-file-size", "1K", "-v"]);
+    assert!(
+        verbose
+            .stderr
+            .contains("skipped big.txt: too large (4138 bytes, limit 1024)"),
+        "{}",
+        verbose.stderr
+    );
+    assert!(
+        verbose.stderr.contains("skipped blob.bin: binary"),
+        "{}",
+        verbose.stderr
+    );
+}
+
+/// A symlink loop with `--follow` is a counted warning; the scan goes on.
+#[test]
+fn symlink_loop_is_reported_not_fatal() {
+    let w = Work::new();
+    std::fs::create_dir(w.join("d")).unwrap();
+    std::os::unix::fs::symlink(w.join("d"), w.join("d/loop")).unwrap();
+    w.write("d/leak.txt", &format!("{}\n", fake::github("ghp_", 51)));
+    let run = w.keyward(&["scan", "--follow", "--format", "json", "-v"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.findings().len(), 1);
+    assert!(run.stderr.contains("unreadable"), "{}", run.stderr);
+}
+
+/// Invalid UTF-8 around a secret does not stop detection.
+#[test]
+fn invalid_utf8_is_scanned() {
+    let w = Work::new();
+    let mut bytes = vec![0xff, 0xfe, b'\n'];
+    bytes.extend(format!("key = {}\n", fake::aws_key_id(61)).as_bytes());
+    w.write_bytes("latin1.cfg", &bytes);
+    let run = w.keyward(&["scan", "--format", "json"]);
+    assert_eq!(
+        run.rule_path_line(),
+        vec![triple("aws-access-key-id", "latin1.cfg", 2)]
+    );
+}
+
+/// Two runs print the same bytes: output is sorted, not in walk order.
+#[test]
+fn output_is_deterministic() {
+    let w = leaky_tree();
+    let a = w.keyward(&["scan", "--format", "jsonl", "--threads", "4"]);
+    let b = w.keyward(&["scan", "--format", "jsonl", "--threads", "1"]);
+    assert_eq!(a.stdout, b.stdout);
+    assert_eq!(a.stdout.lines().count(), 8);
+}
+
+/// SARIF output validates against the official SARIF 2.1.0 schema and
+/// carries fingerprints and rule metadata.
+#[test]
+fn sarif_is_valid() {
+    let w = leaky_tree();
+    let run = w.keyward(&["scan", "--format", "sarif"]);
+    assert_eq!(run.code, 1);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("sarif is json");
+    let validator = crate::support::sarif_validator();
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 8);
+    assert!(results
+        .iter()
+        .all(|r| r["partialFingerprints"]["keyward/v1"]
+            .as_str()
+            .is_some_and(|f| f.len() == 64)));
+    let rules = doc["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert_eq!(rules.len(), 8);
+    assert!(!run.stdout.contains(&fake::aws_key_id(1)));
+}
+
+/// The validator really rejects a malformed SARIF log, so the check above
+/// can fail.
+#[test]
+fn sarif_schema_rejects_invalid_documents() {
+    let validator = crate::support::sarif_validator();
+    let bad = serde_json::json!({"version": "2.1.0", "runs": [{"results": []}]});
+    assert!(!validator.is_valid(&bad));
+}
+
+/// `keyward:allow` on the line suppresses that line only, and is counted.
+#[test]
+fn inline_allow_suppresses_one_line() {
+    let w = Work::new();
+    w.write(
+        "a.py",
+        &format!(
+            "a = \"{}\"  # keyward:allow\nb = \"{}\"\nc = \"{}\"  # keyward:allow aws-access-key-id\n",
+            fake::github("ghp_", 71),
+            fake::github("ghp_", 72),
+            fake::github("ghp_", 73),
+        ),
+    );
+    let run = w.keyward(&["scan", "--format", "json"]);
+    assert_eq!(
+        run.rule_path_line(),
+        vec![
+            triple("github-pat-classic", "a.py", 2),
+            triple("github-pat-classic", "a.py", 3)
+        ]
+    );
+    assert!(
+        run.stderr.contains("suppressed 1 (1 inline, 0 baseline)"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// keyward.toml excludes paths; an unknown key is an error naming it.
+#[test]
+fn config_excludes_and_rejects_unknown_keys() {
+    let w = Work::repo();
+    w.write(
+        "fixtures/leak.txt",
+        &format!("{}\n", fake::github("ghp_", 81)),
+    );
+    w.write("src/leak.txt", &format!("{}\n", fake::github("ghp_", 82)));
+    w.write("keyward.toml", "exclude = [\"fixtures/**\"]\n");
+    let run = w.keyward(&["scan", "--format", "json"]);
+    assert_eq!(
+        run.rule_path_line(),
+        vec![triple("github-pat-classic", "src/leak.txt", 1)]
+    );
+    w.write("keyward.toml", "exclude = []\nexclude_paths = [\"x\"]\n");
+    let bad = w.keyward(&["scan"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("exclude_paths"), "{}", bad.stderr);
+}
+
+/// `-` scans standard input.
+#[test]
+fn scans_stdin() {
+    let w = Work::new();
+    let run = w.keyward_stdin(
+        &["scan", "-", "--format", "json"],
+        &format!("x\n{}\n", fake::aws_key_id(91)),
+    );
+    assert_eq!(
+        run.rule_path_line(),
+        vec![triple("aws-access-key-id", "<stdin>", 2)]
+    );
+    assert_eq!(run.findings()[0]["source"], "stdin");
+}
+
+/// `--output` writes the report to a file and leaves stdout empty.
+#[test]
+fn output_flag_writes_file() {
+    let w = leaky_tree();
+    let run = w.keyward(&["scan", "--format", "json", "--output", "report.json"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.is_empty());
+    let report: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(w.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report.len(), 8);
+}
+
+/// The human report groups by file, redacts, and says what was scanned.
+#[test]
+fn human_report_snapshot() {
+    let w = Work::new();
+    w.write(
+        "a/settings.py",
+        &format!("X = 1\nKEY = \"{}\"\n", fake::aws_key_id(101)),
+    );
+    let run = w.keyward(&["scan"]);
+    insta::assert_snapshot!(run.stdout, @r"
+    a/settings.py
+           2:8  aws-access-key-id [high]  AWS access key ID  AKIA…
+    ");
+    assert!(
+        run.stderr
+            .starts_with("keyward: 1 finding; scanned 1 files (35 B) in "),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Scanning a subdirectory still uses keyward.toml from the repository
+/// root, with excludes relative to the scan root.
+#[test]
+fn config_is_found_at_repository_root() {
+    let mut w = Work::repo();
+    w.commit(
+        "keyward.toml",
+        "disable_rules = [\"aws-access-key-id\"]\n",
+        "config",
+    );
+    w.write(
+        "svc/a.txt",
+        &format!("{}\n{}\n", fake::aws_key_id(111), fake::github("ghp_", 112)),
+    );
+    let run = w.keyward(&["scan", "svc", "--format", "json"]);
+    assert_eq!(
+        run.rule_path_line(),
+        vec![triple("github-pat-classic", "a.txt", 2)]
+    );
+}
