@@ -28,6 +28,9 @@ pub struct Cli {
 pub enum Command {
     /// Scan files and directories in the working tree (`-` reads standard input)
     Scan(ScanArgs),
+    /// Audit git history: every blob ever committed (default), a range's
+    /// added lines (--range, --since), or the staged changes (--staged)
+    Git(GitArgs),
     /// List the built-in rules, or check a rule file of your own
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -67,6 +70,59 @@ pub struct ScanArgs {
     pub common: CommonArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").args(["branch", "range", "since", "staged"])))]
+pub struct GitArgs {
+    /// Repository to audit (default: the one containing the current directory); bare repositories work too
+    pub repo: Option<PathBuf>,
+    /// Only this ref's history instead of every ref (branches, tags, remotes, stash)
+    #[arg(long, value_name = "REF")]
+    pub branch: Option<String>,
+    /// Only the lines added by the commits in A..B
+    #[arg(long, value_name = "A..B")]
+    pub range: Option<String>,
+    /// Only the lines added since REF: the same as --range REF..HEAD
+    #[arg(long, value_name = "REF")]
+    pub since: Option<String>,
+    /// Only the lines the index (staged changes) adds to HEAD
+    #[arg(long)]
+    pub staged: bool,
+    /// Do not use or update the cache of already-scanned blobs (.git/keyward/)
+    #[arg(long)]
+    pub no_cache: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+impl GitArgs {
+    pub fn scan_options(&self, progress: bool) -> ScanOptions {
+        use keyward::scan::GitTarget;
+        use keyward::sources::git::RefSelection;
+        let target = if self.staged {
+            GitTarget::Staged
+        } else if let Some(range) = &self.range {
+            GitTarget::Range(range.clone())
+        } else if let Some(since) = &self.since {
+            GitTarget::Range(format!("{since}..HEAD"))
+        } else if let Some(branch) = &self.branch {
+            GitTarget::History(RefSelection::Branch(branch.clone()))
+        } else {
+            GitTarget::History(RefSelection::All)
+        };
+        let mut opts = ScanOptions {
+            repo: self.repo.clone(),
+            git: Some(target),
+            no_cache: self.no_cache,
+            progress,
+            ..ScanOptions::default()
+        };
+        self.common.apply(&mut opts);
+        opts
+    }
 }
 
 /// Settings every scanning command shares.

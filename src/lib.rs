@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cache;
 pub mod config;
 pub mod content;
 pub mod detect;
@@ -16,4 +17,4 @@ pub mod scan;
 pub mod sources;
 pub mod suppress;
 
-pub use scan::{scan_tree, Outcome, ScanOptions, Stats};
+pub use scan::{scan_git, scan_tree, GitTarget, Outcome, ScanOptions, Stats};

@@ -61,6 +61,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let outcome = keyward::scan_tree(&args.scan_options())?;
             emit(&outcome, &args.output)
         }
+        Command::Git(args) => {
+            let progress = io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+            let outcome = keyward::scan_git(&args.scan_options(progress))?;
+            emit(&outcome, &args.output)
+        }
         Command::Rules(RulesCommand::List { format, rules }) => {
             let mut set = keyward::rules::RuleSet::embedded()?;
             for file in &rules {

@@ -120,10 +120,23 @@ pub fn summary(outcome: &Outcome, verbose: bool) -> String {
         1 => "1 finding".to_string(),
         _ => format!("{n} findings in {} files", files.len()),
     };
+    let scanned = match s.commits {
+        Some(commits) => {
+            let cached = if s.cached > 0 {
+                format!(", {} from cache", s.cached)
+            } else {
+                String::new()
+            };
+            format!(
+                "{commits} commits, {} blobs ({}{cached})",
+                s.files,
+                bytes(s.bytes)
+            )
+        }
+        None => format!("{} files ({})", s.files, bytes(s.bytes)),
+    };
     text.push_str(&format!(
-        "keyward: {found}; scanned {} files ({}) in {:.2} s",
-        s.files,
-        bytes(s.bytes),
+        "keyward: {found}; scanned {scanned} in {:.2} s",
         s.elapsed.as_secs_f64()
     ));
     if !s.skips.is_empty() {

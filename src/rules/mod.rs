@@ -424,8 +424,8 @@ pub fn check_rules(set: &RuleSet) -> Vec<String> {
 
 /// Checks rule files: each must parse, its ids must not repeat each other
 /// or a built-in rule, and each rule must pass [`check_rules`]. A file that
-/// is one of the built-in `patterns/` files replaces its embedded copy, so
-/// rule authors can check their edits before rebuilding.
+/// has the name of a built-in `patterns/` file replaces its embedded copy,
+/// so rule authors can check their edits before rebuilding.
 pub fn check_files(files: &[std::path::PathBuf]) -> Vec<String> {
     let mut problems = Vec::new();
     let mut checked: Vec<Rule> = Vec::new();

@@ -2,6 +2,10 @@
 //! rules, runs a source with rayon or the walker's threads, turns matches
 //! into findings, applies suppressions, and counts everything it skipped.
 
+mod history;
+
+pub use history::{scan_git, GitTarget};
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,9 +16,9 @@ use anyhow::{bail, Context, Result};
 
 use crate::config::Config;
 use crate::content::{is_binary, Content, LineIndex, Skip, SkipReason};
-use crate::detect::Detector;
+use crate::detect::{Detector, Match};
 use crate::finding::{sort_and_dedup, Finding, Secret, Source};
-use crate::rules::{Confidence, RuleSet};
+use crate::rules::{Confidence, Rule, RuleSet};
 use crate::sources::tree::{self, Entry, WalkOptions};
 use crate::suppress::{is_allowed_inline, Baseline, BaselineEntry, Exclusions};
 
@@ -39,14 +43,27 @@ pub struct ScanOptions {
     pub min_confidence: Option<Confidence>,
     /// Worker threads; 0 picks one per core.
     pub threads: usize,
+    /// For git scans: the repository (default: the one containing `.`).
+    pub repo: Option<PathBuf>,
+    /// What a git scan covers; `None` for a working-tree scan.
+    pub git: Option<GitTarget>,
+    /// Ignore and do not update the incremental-audit cache.
+    pub no_cache: bool,
+    /// Show progress bars on stderr.
+    pub progress: bool,
 }
 
 /// Counts that tell a reader how much was scanned, so "clean" is never
 /// confused with "scanned nothing".
 #[derive(Debug, Default)]
 pub struct Stats {
+    /// Files, or for git scans blobs, whose bytes were scanned.
     pub files: u64,
     pub bytes: u64,
+    /// Commits walked, for git scans.
+    pub commits: Option<u64>,
+    /// Blobs whose results came from the incremental-audit cache.
+    pub cached: u64,
     pub skips: Vec<Skip>,
     pub suppressed_inline: u64,
     pub suppressed_baseline: u64,
@@ -141,7 +158,16 @@ impl Setup {
 /// dropping lines outside `added_lines` and lines marked `keyward:allow`.
 /// Returns the findings and how many inline allows applied.
 pub(crate) fn findings_in(detector: &Detector<'_>, content: &Content<'_>) -> (Vec<Finding>, u64) {
-    let matches = detector.detect(content.bytes);
+    findings_from(detector.rules(), content, &detector.detect(content.bytes))
+}
+
+/// The findings of matches already made in `content` (by the detector, or
+/// read back from the cache).
+pub(crate) fn findings_from(
+    rules: &[Rule],
+    content: &Content<'_>,
+    matches: &[Match],
+) -> (Vec<Finding>, u64) {
     if matches.is_empty() {
         return (Vec::new(), 0);
     }
@@ -149,7 +175,7 @@ pub(crate) fn findings_in(detector: &Detector<'_>, content: &Content<'_>) -> (Ve
     let mut out = Vec::with_capacity(matches.len());
     let mut allowed = 0;
     for m in matches {
-        let rule = &detector.rules()[m.rule];
+        let rule = &rules[m.rule];
         let (line, column) = index.locate(content.bytes, m.start);
         if let Some(ranges) = content.added_lines {
             if !ranges.iter().any(|r| r.first <= line && line <= r.last) {

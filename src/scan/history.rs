@@ -1,0 +1,582 @@
+//! Orchestration of git scans: the full-history audit (unique blobs scanned
+//! once in parallel, one repository handle per worker, findings grouped by
+//! fingerprint with their lifecycle), and the added-lines scans of ranges and
+//! of the index.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use git2::{Oid, Repository};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+
+use super::{findings_from, findings_in, thread_count, Outcome, ScanOptions, Setup, Stats};
+use crate::cache::{BlobCache, CachedMatch};
+use crate::content::{is_binary, Content, Skip, SkipReason};
+use crate::detect::{Detector, Match};
+use crate::finding::{CommitInfo, Finding, Lifecycle, Occurrence, Source};
+use crate::sources::git::{self, BlobSite, Change, Changes, History, RefSelection};
+
+/// How many other places a history finding lists before it only counts.
+const OCCURRENCE_CAP: usize = 20;
+
+/// What a git scan covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GitTarget {
+    /// Every blob reachable from the selected refs.
+    History(RefSelection),
+    /// The lines added by the commits of `A..B`.
+    Range(String),
+    /// The lines the index adds to HEAD.
+    Staged,
+}
+
+/// Scans a git repository as `opts.git` says.
+pub fn scan_git(opts: &ScanOptions) -> Result<Outcome> {
+    let started = Instant::now();
+    let path = opts.repo.clone().unwrap_or_else(|| PathBuf::from("."));
+    if !path.exists() {
+        bail!("{}: no such file or directory", path.display());
+    }
+    let repo = git::open(&path)?;
+    let root = repo.workdir().unwrap_or(repo.path()).to_path_buf();
+    let setup = Setup::new(opts, &root)?;
+    match opts
+        .git
+        .clone()
+        .unwrap_or(GitTarget::History(RefSelection::All))
+    {
+        GitTarget::History(selection) => audit(opts, &repo, setup, &selection, started),
+        GitTarget::Range(spec) => {
+            let changes = git::range_changes(&repo, &spec)?;
+            scan_changes(opts, &repo, setup, changes, Source::History, started)
+        }
+        GitTarget::Staged => {
+            let changes = git::staged_changes(&repo)?;
+            scan_changes(opts, &repo, setup, changes, Source::Staged, started)
+        }
+    }
+}
+
+fn progress_bar(show: bool, len: Option<u64>, template: &str) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = match len {
+        Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
+        None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
+    };
+    bar.set_style(ProgressStyle::with_template(template).expect("progress template is valid"));
+    bar
+}
+
+/// What scanning one blob produced.
+enum BlobResult {
+    Scanned {
+        site: usize,
+        bytes: u64,
+        matches: Vec<Match>,
+        findings: Vec<Finding>,
+        allowed: u64,
+        cached: bool,
+    },
+    Skipped(Skip),
+    Excluded,
+}
+
+fn audit(
+    opts: &ScanOptions,
+    repo: &Repository,
+    setup: Setup,
+    selection: &RefSelection,
+    started: Instant,
+) -> Result<Outcome> {
+    let mut stats = Stats::default();
+    let boundary = git::shallow_boundary(repo);
+    if !boundary.is_empty() {
+        let shown: Vec<&str> = boundary
+            .iter()
+            .take(3)
+            .map(|s| &s[..s.len().min(12)])
+            .collect();
+        stats.warnings.push(format!(
+            "shallow clone: the history behind {} boundary commit(s) ({}) is not in this repository and was not scanned",
+            boundary.len(),
+            shown.join(", ")
+        ));
+    }
+    if repo.is_empty().unwrap_or(false) {
+        stats
+            .warnings
+            .push("the repository has no commits: nothing to scan".into());
+        stats.commits = Some(0);
+        return Ok(setup.finish(Vec::new(), stats, started));
+    }
+
+    // KEYWARD_TIMINGS=1 prints phase timings on stderr, for benchmarking.
+    let timings = std::env::var_os("KEYWARD_TIMINGS").is_some();
+    let spinner = progress_bar(
+        opts.progress,
+        None,
+        "{spinner} walking history: {pos} commits",
+    );
+    let history = git::enumerate(repo, selection, &|| spinner.inc(1))?;
+    spinner.finish_and_clear();
+    if timings {
+        eprintln!("timing: enumerate {:.2} s", started.elapsed().as_secs_f64());
+    }
+    stats.commits = Some(history.commits.len() as u64);
+    if history.submodules > 0 {
+        stats.warnings.push(format!(
+            "{} submodule entries were not followed: scan each submodule's repository on its own",
+            history.submodules
+        ));
+    }
+    if history.non_commit_refs > 0 {
+        stats.warnings.push(format!(
+            "{} refs point at something other than a commit and were not walked",
+            history.non_commit_refs
+        ));
+    }
+
+    let detector = Detector::new(&setup.rules);
+    let cache = (!opts.no_cache).then(|| BlobCache::load(repo.path(), &setup.rules.digest()));
+    let bar = progress_bar(
+        opts.progress,
+        Some(history.blobs.len() as u64),
+        "{bar:30} {pos}/{len} blobs {bytes_per_sec} {elapsed}",
+    );
+    let bytes_done = AtomicU64::new(0);
+    let git_dir = repo.path().to_path_buf();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(thread_count(opts.threads))
+        .build()
+        .context("starting worker threads")?;
+    let results: Vec<BlobResult> = pool.install(|| {
+        history
+            .blobs
+            .par_iter()
+            .enumerate()
+            .map_init(
+                || Repository::open(&git_dir).ok(),
+                |worker, (i, site)| {
+                    let result = scan_blob(
+                        worker.as_ref(),
+                        &detector,
+                        &setup,
+                        cache.as_ref(),
+                        &history,
+                        i,
+                        site,
+                    );
+                    if let BlobResult::Scanned { bytes, .. } = &result {
+                        bytes_done.fetch_add(*bytes, Ordering::Relaxed);
+                    }
+                    bar.inc(1);
+                    result
+                },
+            )
+            .collect()
+    });
+    bar.finish_and_clear();
+    if timings {
+        eprintln!(
+            "timing: blobs done {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+
+    let mut located: Vec<(usize, Finding)> = Vec::new();
+    let mut new_cache: Vec<(Oid, Vec<CachedMatch>)> = Vec::new();
+    let mut blob_of: HashMap<usize, Oid> = HashMap::new();
+    for result in results {
+        match result {
+            BlobResult::Scanned {
+                site,
+                bytes,
+                matches,
+                findings,
+                allowed,
+                cached,
+            } => {
+                stats.files += 1;
+                stats.bytes += bytes;
+                stats.suppressed_inline += allowed;
+                let s = &history.blobs[site];
+                if cached {
+                    stats.cached += 1;
+                } else {
+                    let rules = detector.rules();
+                    let entries = matches
+                        .iter()
+                        .map(|m| CachedMatch {
+                            rule: rules[m.rule].id.clone(),
+                            start: m.start,
+                            end: m.end,
+                        })
+                        .collect();
+                    new_cache.push((s.oid, entries));
+                }
+                for f in findings {
+                    blob_of.insert(located.len(), s.oid);
+                    located.push((s.commit, f));
+                }
+            }
+            BlobResult::Skipped(skip) => stats.skips.push(skip),
+            BlobResult::Excluded => {}
+        }
+    }
+    for (commit, message) in &history.messages {
+        let content = Content {
+            bytes: message.as_bytes(),
+            path: "@commit-message".into(),
+            source: Source::History,
+            commit: Some(history.commits[*commit].clone()),
+            added_lines: None,
+        };
+        let (found, allowed) = findings_in(&detector, &content);
+        stats.suppressed_inline += allowed;
+        located.extend(found.into_iter().map(|f| (*commit, f)));
+    }
+    if let Some(cache) = &cache {
+        if let Err(e) = cache.append(&new_cache) {
+            stats.warnings.push(format!("{e:#}"));
+        }
+    }
+    let findings = group_by_fingerprint(repo, &history, located, &blob_of, &mut stats);
+    stats.skips.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(setup.finish(findings, stats, started))
+}
+
+fn scan_blob(
+    repo: Option<&Repository>,
+    detector: &Detector<'_>,
+    setup: &Setup,
+    cache: Option<&BlobCache>,
+    history: &History,
+    index: usize,
+    site: &BlobSite,
+) -> BlobResult {
+    if setup.exclusions.is_excluded(&site.path) {
+        return BlobResult::Excluded;
+    }
+    let skip = |reason| {
+        BlobResult::Skipped(Skip {
+            path: format!("{} (blob {})", site.path, &site.oid.to_string()[..12]),
+            reason,
+        })
+    };
+    let Some(repo) = repo else {
+        return skip(SkipReason::Unreadable(
+            "cannot open the repository in a worker".into(),
+        ));
+    };
+    let cached = cache.and_then(|c| c.get(&site.oid));
+    if cached.is_some_and(<[CachedMatch]>::is_empty) {
+        return BlobResult::Scanned {
+            site: index,
+            bytes: 0,
+            matches: Vec::new(),
+            findings: Vec::new(),
+            allowed: 0,
+            cached: true,
+        };
+    }
+    let data = match git::read_blob(repo, site.oid, setup.max_file_size) {
+        Ok(d) => d,
+        Err(reason) => return skip(reason),
+    };
+    if is_binary(&data) {
+        return skip(SkipReason::Binary);
+    }
+    let matches = match cached {
+        Some(entries) => entries
+            .iter()
+            .filter_map(|e| {
+                let rule = detector.rules().iter().position(|r| r.id == e.rule)?;
+                (e.end <= data.len()).then_some(Match {
+                    rule,
+                    start: e.start,
+                    end: e.end,
+                })
+            })
+            .collect(),
+        None => detector.detect(&data),
+    };
+    let content = Content {
+        bytes: &data,
+        path: site.path.clone(),
+        source: Source::History,
+        commit: Some(history.commits[site.commit].clone()),
+        added_lines: None,
+    };
+    let (findings, allowed) = findings_from(detector.rules(), &content, &matches);
+    BlobResult::Scanned {
+        site: index,
+        bytes: if cached.is_some() {
+            0
+        } else {
+            data.len() as u64
+        },
+        matches,
+        findings,
+        allowed,
+        cached: cached.is_some(),
+    }
+}
+
+/// One finding per fingerprint: the earliest sighting in history order,
+/// with every other path and commit as occurrences, and whether the secret
+/// is still on the default branch or which commit removed it.
+fn group_by_fingerprint(
+    repo: &Repository,
+    history: &History,
+    mut located: Vec<(usize, Finding)>,
+    blob_of: &HashMap<usize, Oid>,
+    stats: &mut Stats,
+) -> Vec<Finding> {
+    if located.is_empty() {
+        return Vec::new();
+    }
+    // Blobs holding each fingerprint, for the presence walk.
+    let mut blobs_of: HashMap<String, HashSet<Oid>> = HashMap::new();
+    for (i, (_, f)) in located.iter().enumerate() {
+        if let Some(oid) = blob_of.get(&i) {
+            blobs_of
+                .entry(f.fingerprint.to_string())
+                .or_default()
+                .insert(*oid);
+        }
+    }
+    let mut other_sites: HashMap<Oid, Vec<&BlobSite>> = HashMap::new();
+    for site in &history.other_sites {
+        other_sites.entry(site.oid).or_default().push(site);
+    }
+    let watched: HashSet<Oid> = blobs_of.values().flatten().copied().collect();
+    let presence = match git::default_branch_presence(repo, &watched) {
+        Ok(p) => Some(lifecycles(&p, &blobs_of)),
+        Err(e) => {
+            stats.warnings.push(format!(
+                "could not walk the default branch to date removals: {e}"
+            ));
+            None
+        }
+    };
+
+    located.sort_by(|(ca, a), (cb, b)| (ca, &a.path, a.line).cmp(&(cb, &b.path, b.line)));
+    let mut groups: Vec<Finding> = Vec::new();
+    let mut group_of: HashMap<String, usize> = HashMap::new();
+    let mut places: Vec<Vec<Occurrence>> = Vec::new();
+    for (i, (_, f)) in located.into_iter().enumerate() {
+        let key = f.fingerprint.to_string();
+        let oid = blob_of.get(&i).copied();
+        let here = Occurrence {
+            path: f.path.clone(),
+            commit: f.commit.as_ref().map(|c| c.id.clone()).unwrap_or_default(),
+        };
+        let g = match group_of.get(&key) {
+            Some(&g) => {
+                places[g].push(here);
+                g
+            }
+            None => {
+                group_of.insert(key.clone(), groups.len());
+                groups.push(f);
+                places.push(Vec::new());
+                groups.len() - 1
+            }
+        };
+        for site in oid.and_then(|o| other_sites.get(&o)).into_iter().flatten() {
+            places[g].push(Occurrence {
+                path: site.path.clone(),
+                commit: history.commits[site.commit].id.clone(),
+            });
+        }
+    }
+    for (g, finding) in groups.iter_mut().enumerate() {
+        let own = (
+            finding.path.clone(),
+            finding
+                .commit
+                .as_ref()
+                .map(|c| c.id.clone())
+                .unwrap_or_default(),
+        );
+        let mut seen = HashSet::new();
+        seen.insert(own);
+        let mut list: Vec<Occurrence> = places[g]
+            .drain(..)
+            .filter(|o| seen.insert((o.path.clone(), o.commit.clone())))
+            .collect();
+        let more = list.len().saturating_sub(OCCURRENCE_CAP);
+        list.truncate(OCCURRENCE_CAP);
+        let (still_in_head, removed_in) = presence
+            .as_ref()
+            .and_then(|p| p.get(finding.fingerprint.as_str()).cloned())
+            .unwrap_or((false, None));
+        finding.lifecycle = Some(Lifecycle {
+            occurrences: list,
+            more_occurrences: more,
+            still_in_head: still_in_head && finding.path != "@commit-message",
+            removed_in,
+        });
+    }
+    groups
+}
+
+/// Per fingerprint: still present at HEAD, and the commit that last took it
+/// off the default branch.
+fn lifecycles(
+    presence: &git::Presence,
+    blobs_of: &HashMap<String, HashSet<Oid>>,
+) -> HashMap<String, (bool, Option<Arc<CommitInfo>>)> {
+    let mut count: HashMap<Oid, i64> = HashMap::new();
+    let mut state: HashMap<String, (bool, Option<Arc<CommitInfo>>)> = blobs_of
+        .keys()
+        .map(|k| (k.clone(), (false, None)))
+        .collect();
+    for (commit, added, removed) in &presence.events {
+        for oid in added {
+            *count.entry(*oid).or_default() += 1;
+        }
+        for oid in removed {
+            *count.entry(*oid).or_default() -= 1;
+        }
+        let touched: HashSet<&Oid> = added.iter().chain(removed).collect();
+        for (fp, blobs) in blobs_of {
+            if !blobs.iter().any(|b| touched.contains(b)) {
+                continue;
+            }
+            let present = blobs.iter().any(|b| count.get(b).copied().unwrap_or(0) > 0);
+            let entry = state.get_mut(fp).expect("every fingerprint has a state");
+            match (entry.0, present) {
+                (true, false) => *entry = (false, Some(commit.clone())),
+                (false, true) => *entry = (true, None),
+                _ => {}
+            }
+        }
+    }
+    state
+}
+
+/// What scanning one changed file produced.
+struct ChangeResult {
+    bytes: u64,
+    findings: Vec<Finding>,
+    allowed: u64,
+}
+
+/// Scans the added lines of each change (a range's commits, or the index).
+fn scan_changes(
+    opts: &ScanOptions,
+    repo: &Repository,
+    setup: Setup,
+    changes: Changes,
+    source: Source,
+    started: Instant,
+) -> Result<Outcome> {
+    let Changes {
+        commits,
+        changes,
+        skips,
+    } = changes;
+    let detector = Detector::new(&setup.rules);
+    let mut stats = Stats {
+        commits: (source == Source::History).then_some(commits.len() as u64),
+        skips,
+        ..Stats::default()
+    };
+    let git_dir: &Path = repo.path();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(thread_count(opts.threads))
+        .build()
+        .context("starting worker threads")?;
+    let results: Vec<Result<ChangeResult, Skip>> = pool.install(|| {
+        changes
+            .par_iter()
+            .map_init(
+                || Repository::open(git_dir).ok(),
+                |worker, change| {
+                    scan_change(worker.as_ref(), &detector, &setup, &commits, change, source)
+                },
+            )
+            .collect()
+    });
+    let mut findings = Vec::new();
+    for r in results {
+        match r {
+            Ok(r) if r.bytes > 0 || !r.findings.is_empty() => {
+                stats.files += 1;
+                stats.bytes += r.bytes;
+                stats.suppressed_inline += r.allowed;
+                findings.extend(r.findings);
+            }
+            Ok(_) => {}
+            Err(skip) => stats.skips.push(skip),
+        }
+    }
+    if source == Source::History {
+        for (i, commit) in commits.iter().enumerate() {
+            if let Ok(c) = repo.find_commit(Oid::from_str(&commit.id)?) {
+                let message = String::from_utf8_lossy(c.message_bytes()).into_owned();
+                let content = Content {
+                    bytes: message.as_bytes(),
+                    path: "@commit-message".into(),
+                    source,
+                    commit: Some(commits[i].clone()),
+                    added_lines: None,
+                };
+                findings.extend(findings_in(&detector, &content).0);
+            }
+        }
+    }
+    stats.skips.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(setup.finish(findings, stats, started))
+}
+
+fn scan_change(
+    repo: Option<&Repository>,
+    detector: &Detector<'_>,
+    setup: &Setup,
+    commits: &[Arc<CommitInfo>],
+    change: &Change,
+    source: Source,
+) -> Result<ChangeResult, Skip> {
+    if setup.exclusions.is_excluded(&change.path) {
+        return Ok(ChangeResult {
+            bytes: 0,
+            findings: Vec::new(),
+            allowed: 0,
+        });
+    }
+    let skip = |reason| Skip {
+        path: change.path.clone(),
+        reason,
+    };
+    let repo = repo.ok_or_else(|| {
+        skip(SkipReason::Unreadable(
+            "cannot open the repository in a worker".into(),
+        ))
+    })?;
+    let data = git::read_blob(repo, change.oid, setup.max_file_size).map_err(skip)?;
+    if is_binary(&data) {
+        return Err(skip(SkipReason::Binary));
+    }
+    let content = Content {
+        bytes: &data,
+        path: change.path.clone(),
+        source,
+        commit: change.commit.map(|c| commits[c].clone()),
+        added_lines: Some(&change.added),
+    };
+    let (findings, allowed) = findings_in(detector, &content);
+    Ok(ChangeResult {
+        bytes: data.len() as u64,
+        findings,
+        allowed,
+    })
+}

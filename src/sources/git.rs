@@ -1,0 +1,480 @@
+//! Git sources: the full history (every blob reachable from the selected
+//! refs, each listed once with the first commit and path that introduced
+//! it), ranges and the index (the lines each change adds), and the
+//! first-parent walk that tells when a secret left the default branch.
+//!
+//! This module enumerates and reads; it never detects. Trees are compared by
+//! object id, so unchanged subtrees cost nothing, and a subtree already
+//! processed anywhere in history is never walked again.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use git2::{Commit, Delta, DiffFindOptions, DiffOptions, ObjectType, Oid, Repository, Sort, Tree};
+
+use crate::content::{LineRange, Skip, SkipReason};
+use crate::finding::CommitInfo;
+
+/// Which commits a history audit walks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum RefSelection {
+    /// Every ref: branches, tags, remote-tracking refs, stash, and HEAD.
+    #[default]
+    All,
+    /// One ref's history.
+    Branch(String),
+}
+
+/// A blob and where it was first seen.
+#[derive(Debug, Clone)]
+pub struct BlobSite {
+    pub oid: Oid,
+    pub path: String,
+    /// Index into [`History::commits`].
+    pub commit: usize,
+}
+
+/// Everything a history audit scans, in history order (oldest first).
+#[derive(Debug, Default)]
+pub struct History {
+    pub commits: Vec<Arc<CommitInfo>>,
+    /// Commit messages that are worth scanning (non-empty), by commit index.
+    pub messages: Vec<(usize, String)>,
+    /// Each unique blob once, at its first (commit, path).
+    pub blobs: Vec<BlobSite>,
+    /// Later sightings of an already-listed blob at another path.
+    pub other_sites: Vec<BlobSite>,
+    pub skips: Vec<Skip>,
+    pub submodules: usize,
+    /// Refs that do not point at a commit (a tag of a tree or blob).
+    pub non_commit_refs: usize,
+}
+
+/// Opens the repository at or above `path`, bare or not.
+pub fn open(path: &Path) -> Result<Repository> {
+    Repository::discover(path).with_context(|| format!("{}: not a git repository", path.display()))
+}
+
+/// The commit metadata keyward reports.
+pub fn commit_info(commit: &Commit<'_>) -> CommitInfo {
+    let author = commit.author();
+    let when = author.when();
+    CommitInfo {
+        id: commit.id().to_string(),
+        author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+        email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+        date: rfc3339(when.seconds(), when.offset_minutes()),
+    }
+}
+
+fn rfc3339(seconds: i64, offset_minutes: i32) -> String {
+    let format = time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::from_unix_timestamp(seconds)
+        .ok()
+        .and_then(|t| {
+            let offset = time::UtcOffset::from_whole_seconds(offset_minutes * 60).ok()?;
+            t.to_offset(offset).format(&format).ok()
+        })
+        .unwrap_or_else(|| seconds.to_string())
+}
+
+/// The commits of `selection`, oldest first (parents before children).
+fn walk_commits(
+    repo: &Repository,
+    selection: &RefSelection,
+    history: &mut History,
+) -> Result<Vec<Oid>> {
+    let mut walk = repo.revwalk()?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+    match selection {
+        RefSelection::All => {
+            for reference in repo.references()? {
+                let Ok(reference) = reference else { continue };
+                match reference.peel_to_commit() {
+                    Ok(c) => walk.push(c.id())?,
+                    Err(_) => history.non_commit_refs += 1,
+                }
+            }
+            if let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) {
+                walk.push(head.id())?;
+            }
+        }
+        RefSelection::Branch(name) => {
+            let commit = repo
+                .revparse_single(name)
+                .and_then(|o| o.peel_to_commit())
+                .with_context(|| format!("`{name}` does not name a commit"))?;
+            walk.push(commit.id())?;
+        }
+    }
+    let mut out = Vec::new();
+    for oid in walk {
+        match oid {
+            Ok(oid) => out.push(oid),
+            Err(e) => history.skips.push(Skip {
+                path: "@commits".into(),
+                reason: SkipReason::Unreadable(e.message().to_string()),
+            }),
+        }
+    }
+    Ok(out)
+}
+
+struct Enumerator<'r> {
+    repo: &'r Repository,
+    seen_blobs: HashMap<Oid, u32>,
+    seen_trees: HashSet<Oid>,
+    history: History,
+}
+
+impl Enumerator<'_> {
+    /// Records the blobs `new` adds relative to `old`, walking only subtrees
+    /// that changed and were never walked before.
+    fn changes(&mut self, old: Option<&Tree<'_>>, new: &Tree<'_>, prefix: &str, commit: usize) {
+        for entry in new.iter() {
+            let oid = entry.id();
+            let before = old.and_then(|t| t.get_name_bytes(entry.name_bytes()));
+            if before.as_ref().is_some_and(|b| b.id() == oid) {
+                continue;
+            }
+            let path = join(prefix, entry.name_bytes());
+            match entry.kind() {
+                Some(ObjectType::Tree) => {
+                    if !self.seen_trees.insert(oid) {
+                        continue;
+                    }
+                    let Ok(sub) = self.repo.find_tree(oid) else {
+                        self.history.skips.push(Skip {
+                            path,
+                            reason: SkipReason::Unreadable(format!("tree {oid} is missing")),
+                        });
+                        continue;
+                    };
+                    let old_sub = before
+                        .filter(|b| b.kind() == Some(ObjectType::Tree))
+                        .and_then(|b| self.repo.find_tree(b.id()).ok());
+                    self.changes(old_sub.as_ref(), &sub, &path, commit);
+                }
+                Some(ObjectType::Blob) => match self.seen_blobs.get(&oid) {
+                    None => {
+                        self.seen_blobs.insert(oid, self.history.blobs.len() as u32);
+                        self.history.blobs.push(BlobSite { oid, path, commit });
+                    }
+                    Some(&first) => {
+                        if self.history.blobs[first as usize].path != path {
+                            self.history
+                                .other_sites
+                                .push(BlobSite { oid, path, commit });
+                        }
+                    }
+                },
+                Some(ObjectType::Commit) => self.history.submodules += 1,
+                _ => {}
+            }
+        }
+    }
+}
+
+fn join(prefix: &str, name: &[u8]) -> String {
+    let name = String::from_utf8_lossy(name);
+    if prefix.is_empty() {
+        name.into_owned()
+    } else {
+        format!("{prefix}/{name}")
+    }
+}
+
+/// Lists every unique blob reachable from `selection`, with the first commit
+/// and path that introduced it. `tick` is called once per commit.
+pub fn enumerate(repo: &Repository, selection: &RefSelection, tick: &dyn Fn()) -> Result<History> {
+    let mut history = History::default();
+    let oids = walk_commits(repo, selection, &mut history)?;
+    let mut en = Enumerator {
+        repo,
+        seen_blobs: HashMap::new(),
+        seen_trees: HashSet::new(),
+        history,
+    };
+    for oid in oids {
+        tick();
+        let commit = match repo.find_commit(oid) {
+            Ok(c) => c,
+            Err(e) => {
+                en.history.skips.push(Skip {
+                    path: format!("@commit {oid}"),
+                    reason: SkipReason::Unreadable(e.message().to_string()),
+                });
+                continue;
+            }
+        };
+        let index = en.history.commits.len();
+        en.history.commits.push(Arc::new(commit_info(&commit)));
+        let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
+        if !message.trim().is_empty() {
+            en.history.messages.push((index, message));
+        }
+        let Ok(tree) = commit.tree() else {
+            en.history.skips.push(Skip {
+                path: format!("@commit {oid}"),
+                reason: SkipReason::Unreadable("tree is missing".into()),
+            });
+            continue;
+        };
+        let parent_tree = commit.parent(0).ok().and_then(|p| p.tree().ok());
+        en.changes(parent_tree.as_ref(), &tree, "", index);
+    }
+    Ok(en.history)
+}
+
+/// Commits at the boundary of a shallow clone: history beyond them is not
+/// there to scan.
+pub fn shallow_boundary(repo: &Repository) -> Vec<String> {
+    if !repo.is_shallow() {
+        return Vec::new();
+    }
+    std::fs::read_to_string(repo.path().join("shallow"))
+        .map(|s| s.lines().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// Reads a blob, or says why it cannot be scanned. The size is checked after
+/// reading: asking the object database for a header first costs a delta-chain
+/// walk per blob, more than the reads it would save.
+pub fn read_blob(repo: &Repository, oid: Oid, limit: u64) -> Result<Vec<u8>, SkipReason> {
+    let blob = repo
+        .find_blob(oid)
+        .map_err(|e| SkipReason::Unreadable(format!("blob {oid}: {}", e.message())))?;
+    let size = blob.size() as u64;
+    if size > limit {
+        return Err(SkipReason::TooLarge { size, limit });
+    }
+    Ok(blob.content().to_vec())
+}
+
+/// When each watched blob entered and left the default branch: walks HEAD's
+/// first-parent chain oldest first and reports, per commit, the watched
+/// blobs it added and removed. Only called when there are findings.
+pub struct Presence {
+    /// (commit info, blobs added, blobs removed), in chain order.
+    pub events: Vec<(Arc<CommitInfo>, Vec<Oid>, Vec<Oid>)>,
+}
+
+pub fn default_branch_presence(repo: &Repository, watched: &HashSet<Oid>) -> Result<Presence> {
+    let mut chain = Vec::new();
+    let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) else {
+        return Ok(Presence { events: Vec::new() });
+    };
+    let mut at = Some(head);
+    while let Some(c) = at {
+        at = c.parent(0).ok();
+        chain.push(c);
+    }
+    chain.reverse();
+    let mut events = Vec::new();
+    for commit in &chain {
+        let Ok(tree) = commit.tree() else { continue };
+        let parent = commit.parent(0).ok().and_then(|p| p.tree().ok());
+        let (mut added, mut removed) = (Vec::new(), Vec::new());
+        tree_delta(
+            repo,
+            parent.as_ref(),
+            Some(&tree),
+            watched,
+            &mut added,
+            &mut removed,
+        );
+        if !added.is_empty() || !removed.is_empty() {
+            events.push((Arc::new(commit_info(commit)), added, removed));
+        }
+    }
+    Ok(Presence { events })
+}
+
+/// Watched blob ids that appear in `new` but not `old` (added) and in `old`
+/// but not `new` (removed), once per path. Identical subtrees are skipped.
+fn tree_delta(
+    repo: &Repository,
+    old: Option<&Tree<'_>>,
+    new: Option<&Tree<'_>>,
+    watched: &HashSet<Oid>,
+    added: &mut Vec<Oid>,
+    removed: &mut Vec<Oid>,
+) {
+    let as_tree = |e: &git2::TreeEntry<'_>| {
+        (e.kind() == Some(ObjectType::Tree))
+            .then(|| repo.find_tree(e.id()).ok())
+            .flatten()
+    };
+    let as_blob = |e: &git2::TreeEntry<'_>| (e.kind() == Some(ObjectType::Blob)).then(|| e.id());
+    if let Some(new) = new {
+        for entry in new.iter() {
+            let before = old.and_then(|o| o.get_name_bytes(entry.name_bytes()));
+            if before.as_ref().is_some_and(|b| b.id() == entry.id()) {
+                continue;
+            }
+            let old_tree = before.as_ref().and_then(as_tree);
+            let new_tree = as_tree(&entry);
+            if old_tree.is_some() || new_tree.is_some() {
+                tree_delta(
+                    repo,
+                    old_tree.as_ref(),
+                    new_tree.as_ref(),
+                    watched,
+                    added,
+                    removed,
+                );
+            }
+            added.extend(as_blob(&entry).filter(|id| watched.contains(id)));
+            removed.extend(
+                before
+                    .as_ref()
+                    .and_then(as_blob)
+                    .filter(|id| watched.contains(id)),
+            );
+        }
+    }
+    if let Some(old) = old {
+        for entry in old.iter() {
+            if new
+                .and_then(|n| n.get_name_bytes(entry.name_bytes()))
+                .is_some()
+            {
+                continue;
+            }
+            if let Some(sub) = as_tree(&entry) {
+                tree_delta(repo, Some(&sub), None, watched, added, removed);
+            }
+            removed.extend(as_blob(&entry).filter(|id| watched.contains(id)));
+        }
+    }
+}
+
+/// One file change in a range or in the index: the new blob and the lines
+/// the change added to it.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub path: String,
+    pub oid: Oid,
+    pub added: Vec<LineRange>,
+    /// Index into the commit list, `None` for staged changes.
+    pub commit: Option<usize>,
+}
+
+/// Added lines of every non-merge commit in `spec` (`A..B`).
+/// The file changes of a range or of the index, with what could not be read.
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// The range's commits, oldest first; empty for the index.
+    pub commits: Vec<Arc<CommitInfo>>,
+    pub changes: Vec<Change>,
+    pub skips: Vec<Skip>,
+}
+
+pub fn range_changes(repo: &Repository, spec: &str) -> Result<Changes> {
+    let revspec = repo
+        .revparse(spec)
+        .with_context(|| format!("`{spec}` is not a revision range"))?;
+    let (Some(from), Some(to)) = (revspec.from(), revspec.to()) else {
+        bail!("`{spec}` is not a range: use A..B");
+    };
+    if !revspec.mode().contains(git2::RevparseMode::RANGE)
+        || revspec.mode().contains(git2::RevparseMode::MERGE_BASE)
+    {
+        bail!("`{spec}` is not a range: use A..B");
+    }
+    let mut walk = repo.revwalk()?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+    walk.push(to.peel_to_commit()?.id())?;
+    walk.hide(from.peel_to_commit()?.id())?;
+    let mut out = Changes::default();
+    for oid in walk {
+        let commit = repo.find_commit(oid?)?;
+        // A merge's changes are the merged commits' own, which the range holds.
+        if commit.parent_count() > 1 {
+            continue;
+        }
+        let index = out.commits.len();
+        out.commits.push(Arc::new(commit_info(&commit)));
+        let tree = commit.tree()?;
+        let parent = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
+        let diff =
+            repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(&mut diff_options()))?;
+        added_lines(diff, Some(index), &mut out)?;
+    }
+    Ok(out)
+}
+
+/// Added lines of the index relative to HEAD (the staged changes).
+pub fn staged_changes(repo: &Repository) -> Result<Changes> {
+    let head = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
+    let index = repo.index().context("reading the index")?;
+    let diff = repo.diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut diff_options()))?;
+    let mut out = Changes::default();
+    added_lines(diff, None, &mut out)?;
+    Ok(out)
+}
+
+fn diff_options() -> DiffOptions {
+    let mut o = DiffOptions::new();
+    o.context_lines(0)
+        .ignore_submodules(true)
+        .include_typechange(true);
+    o
+}
+
+fn added_lines(mut diff: git2::Diff<'_>, commit: Option<usize>, out: &mut Changes) -> Result<()> {
+    diff.find_similar(Some(DiffFindOptions::new().renames(true).copies(false)))?;
+    for i in 0..diff.deltas().len() {
+        let delta = diff.get_delta(i).expect("delta index in range");
+        if matches!(
+            delta.status(),
+            Delta::Deleted | Delta::Unmodified | Delta::Ignored
+        ) {
+            continue;
+        }
+        let new = delta.new_file();
+        let path = new
+            .path_bytes()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .unwrap_or_default();
+        if new.mode() == git2::FileMode::Commit {
+            continue;
+        }
+        let Some(patch) = git2::Patch::from_diff(&diff, i)? else {
+            continue;
+        };
+        if patch.delta().flags().is_binary() {
+            out.skips.push(Skip {
+                path,
+                reason: SkipReason::Binary,
+            });
+            continue;
+        }
+        let mut added: Vec<LineRange> = Vec::new();
+        for h in 0..patch.num_hunks() {
+            for l in 0..patch.num_lines_in_hunk(h)? {
+                let line = patch.line_in_hunk(h, l)?;
+                if line.origin() != '+' {
+                    continue;
+                }
+                let Some(n) = line.new_lineno() else { continue };
+                let n = n as usize;
+                match added.last_mut() {
+                    Some(r) if r.last + 1 == n => r.last = n,
+                    _ => added.push(LineRange { first: n, last: n }),
+                }
+            }
+        }
+        if !added.is_empty() {
+            out.changes.push(Change {
+                path,
+                oid: new.id(),
+                added,
+                commit,
+            });
+        }
+    }
+    Ok(())
+}
