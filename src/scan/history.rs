@@ -130,6 +130,12 @@ fn audit(
         eprintln!("timing: enumerate {:.2} s", started.elapsed().as_secs_f64());
     }
     stats.commits = Some(history.commits.len() as u64);
+    if history.commits.is_empty() {
+        stats.warnings.push(
+            "the repository has no commits reachable from the selected refs: nothing to scan"
+                .into(),
+        );
+    }
     if history.submodules > 0 {
         stats.warnings.push(format!(
             "{} submodule entries were not followed: scan each submodule's repository on its own",

@@ -2,5 +2,6 @@
 //! directories and git repositories made in temporary folders.
 
 mod fake;
+mod history;
 mod scan;
 mod support;

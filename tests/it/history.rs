@@ -1,0 +1,313 @@
+//! `keyward git`: the full-history audit, ranges, the index, the cache and
+//! odd repositories, on real repositories built with the git command.
+
+use serde_json::Value;
+
+use crate::fake;
+use crate::support::Work;
+
+fn one(run: &crate::support::Run) -> Value {
+    let all = run.findings();
+    assert_eq!(
+        all.len(),
+        1,
+        "expected one finding: {}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    all.into_iter().next().expect("one finding")
+}
+
+/// A secret added then removed is one finding with the commit that added it,
+/// its author, and the commit that removed it.
+#[test]
+fn added_then_removed_secret_has_its_lifecycle() {
+    let mut w = Work::repo();
+    w.commit("README.md", "hello\n", "init");
+    let token = fake::github("ghp_", 1);
+    let added = w.commit(
+        "app/config.py",
+        &format!("# cfg\nTOKEN = \"{token}\"\n"),
+        "add config",
+    );
+    w.commit("app/other.py", "x = 1\n", "unrelated");
+    let removed = w.commit(
+        "app/config.py",
+        "# cfg\nTOKEN = os.environ[\"TOKEN\"]\n",
+        "use env",
+    );
+    let run = w.keyward(&["git", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let f = one(&run);
+    assert_eq!(f["rule_id"], "github-pat-classic");
+    assert_eq!(f["path"], "app/config.py");
+    assert_eq!(f["line"], 2);
+    assert_eq!(f["source"], "history");
+    assert_eq!(f["commit"]["id"], added.as_str());
+    assert_eq!(f["commit"]["author"], "Ada Lovelace");
+    assert_eq!(f["commit"]["email"], "ada@example.org");
+    assert!(
+        f["commit"]["date"]
+            .as_str()
+            .unwrap()
+            .starts_with("2023-11-14T22:"),
+        "{}",
+        f["commit"]["date"]
+    );
+    assert_eq!(f["still_in_head"], false);
+    assert_eq!(f["removed_in"]["id"], removed.as_str());
+}
+
+/// A secret still at HEAD says so and has no removal commit.
+#[test]
+fn secret_still_in_head() {
+    let mut w = Work::repo();
+    w.commit("k.txt", &format!("{}\n", fake::aws_key_id(2)), "add key");
+    let f = one(&w.keyward(&["git", "--format", "json"]));
+    assert_eq!(f["still_in_head"], true);
+    assert_eq!(f["removed_in"], Value::Null);
+}
+
+/// Secrets reachable only from a tag, or from a branch that was deleted but
+/// whose commits a remaining ref still holds, are found.
+#[test]
+fn secrets_reachable_from_tags_and_leftover_refs() {
+    let mut w = Work::repo();
+    w.commit("a.txt", "a\n", "init");
+    w.git(&["checkout", "-q", "-b", "release"]);
+    let on_tag = w.commit(
+        "tagged.txt",
+        &format!("{}\n", fake::github("ghp_", 3)),
+        "tagged secret",
+    );
+    w.git(&["tag", "v1"]);
+    w.git(&["checkout", "-q", "-b", "feature"]);
+    let on_ref = w.commit(
+        "feature.txt",
+        &format!("{}\n", fake::aws_key_id(4)),
+        "feature secret",
+    );
+    w.git(&["update-ref", "refs/keep/feature", "HEAD"]);
+    w.git(&["checkout", "-q", "main"]);
+    w.git(&["branch", "-q", "-D", "release", "feature"]);
+    let run = w.keyward(&["git", "--format", "json"]);
+    let commits: Vec<(String, String)> = run
+        .findings()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["commit"]["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        commits,
+        vec![
+            ("feature.txt".into(), on_ref),
+            ("tagged.txt".into(), on_tag)
+        ]
+    );
+    let main_only = w.keyward(&["git", "--branch", "main", "--format", "json"]);
+    assert_eq!(main_only.findings().len(), 0);
+}
+
+/// A renamed file is one finding at its first path, with the new path as an
+/// occurrence; the secret is still in HEAD under the new name. (A directory
+/// renamed whole keeps its tree id and is not walked again: its files' new
+/// paths are not listed.)
+#[test]
+fn renamed_file_is_one_finding_with_occurrence() {
+    let mut w = Work::repo();
+    let first = w.commit(
+        "old/name.env",
+        &format!("KEY={}\n", fake::aws_key_id(5)),
+        "add",
+    );
+    std::fs::create_dir(w.join("new")).unwrap();
+    w.git(&["mv", "old/name.env", "new/renamed.env"]);
+    let moved = w.commit_staged("rename");
+    let f = one(&w.keyward(&["git", "--format", "json"]));
+    assert_eq!(f["path"], "old/name.env");
+    assert_eq!(f["commit"]["id"], first.as_str());
+    assert_eq!(
+        f["occurrences"],
+        serde_json::json!([{ "path": "new/renamed.env", "commit": moved }])
+    );
+    assert_eq!(f["still_in_head"], true);
+}
+
+/// Secrets in commit messages are found at `@commit-message`.
+#[test]
+fn secret_in_commit_message() {
+    let mut w = Work::repo();
+    let token = fake::github("ghp_", 6);
+    let id = w.commit("a.txt", "a\n", &format!("deploy with\n\ntoken {token}"));
+    let f = one(&w.keyward(&["git", "--format", "json"]));
+    assert_eq!(f["path"], "@commit-message");
+    assert_eq!(f["line"], 3);
+    assert_eq!(f["commit"]["id"], id.as_str());
+}
+
+/// The same secret in 50 commits (the file changes each time) is one
+/// finding that counts the other sightings.
+#[test]
+fn same_secret_in_fifty_commits_is_one_finding() {
+    let mut w = Work::repo();
+    let key = fake::aws_key_id(7);
+    let first = w.commit(
+        "settings.py",
+        &format!("KEY = \"{key}\"\nVERSION = 0\n"),
+        "v0",
+    );
+    for i in 1..50 {
+        w.commit(
+            "settings.py",
+            &format!("KEY = \"{key}\"\nVERSION = {i}\n"),
+            &format!("v{i}"),
+        );
+    }
+    let f = one(&w.keyward(&["git", "--format", "json"]));
+    assert_eq!(f["commit"]["id"], first.as_str());
+    let listed = f["occurrences"].as_array().unwrap().len() as u64;
+    assert_eq!(listed + f["more_occurrences"].as_u64().unwrap(), 49);
+}
+
+/// `--range` reports only secrets added in the range, not ones already
+/// present in the file before it; `--since` is the same as REF..HEAD.
+#[test]
+fn range_scans_added_lines_only() {
+    let mut w = Work::repo();
+    let old = fake::github("ghp_", 8);
+    let new = fake::aws_key_id(9);
+    w.commit("cfg.txt", &format!("a\n{old}\nb\n"), "old secret");
+    let base = w.git(&["rev-parse", "HEAD"]);
+    w.commit(
+        "cfg.txt",
+        &format!("a\n{old}\nb\nkey={new}\n"),
+        "new secret",
+    );
+    w.commit(
+        "cfg.txt",
+        &format!("z\na\n{old}\nb\nkey={new}\n"),
+        "shift lines",
+    );
+    let range = format!("{base}..HEAD");
+    let run = w.keyward(&["git", "--range", &range, "--format", "json"]);
+    assert_eq!(
+        run.rule_path_line(),
+        vec![("aws-access-key-id".into(), "cfg.txt".into(), 4)]
+    );
+    let since = w.keyward(&["git", "--since", &base, "--format", "json"]);
+    assert_eq!(since.stdout, run.stdout);
+    assert!(run.stderr.contains("scanned 2 commits"), "{}", run.stderr);
+    let bad = w.keyward(&["git", "--range", "nope..HEAD"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+}
+
+/// `--staged` sees the index, not the working tree.
+#[test]
+fn staged_scans_the_index_only() {
+    let mut w = Work::repo();
+    w.commit("a.txt", "a\n", "init");
+    w.write("staged.txt", &format!("{}\n", fake::github("ghp_", 10)));
+    w.git(&["add", "staged.txt"]);
+    w.write("unstaged.txt", &format!("{}\n", fake::aws_key_id(11)));
+    w.write("staged.txt", "edited after staging\n");
+    let run = w.keyward(&["git", "--staged", "--format", "json"]);
+    assert_eq!(
+        run.rule_path_line(),
+        vec![("github-pat-classic".into(), "staged.txt".into(), 1)]
+    );
+    assert_eq!(run.findings()[0]["source"], "staged");
+}
+
+/// The cache makes a second audit scan zero blobs and report the same
+/// findings; `--no-cache` scans everything again.
+#[test]
+fn cache_skips_scanned_blobs() {
+    let mut w = Work::repo();
+    w.commit("a.txt", &format!("{}\n", fake::github("ghp_", 12)), "one");
+    w.commit("b.txt", "clean\n", "two");
+    let first = w.keyward(&["git", "--format", "json"]);
+    assert!(
+        first.stderr.contains("2 blobs") && !first.stderr.contains("from cache"),
+        "{}",
+        first.stderr
+    );
+    let second = w.keyward(&["git", "--format", "json"]);
+    assert!(
+        second.stderr.contains("2 blobs (0 B, 2 from cache)"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(second.stdout, first.stdout);
+    w.commit("c.txt", "new\n", "three");
+    let third = w.keyward(&["git", "--format", "json"]);
+    assert!(
+        third.stderr.contains("3 blobs (4 B, 2 from cache)"),
+        "{}",
+        third.stderr
+    );
+    let uncached = w.keyward(&["git", "--no-cache", "--format", "json"]);
+    assert!(
+        !uncached.stderr.contains("from cache"),
+        "{}",
+        uncached.stderr
+    );
+}
+
+/// Bare repositories are audited like any other.
+#[test]
+fn bare_repository() {
+    let mut w = Work::repo();
+    w.commit("a.txt", &format!("{}\n", fake::github("ghp_", 13)), "one");
+    let bare = w.join("bare.git");
+    w.git(&["clone", "-q", "--bare", ".", bare.to_str().unwrap()]);
+    let run = w.keyward(&["git", bare.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(
+        run.rule_path_line(),
+        vec![("github-pat-classic".into(), "a.txt".into(), 1)]
+    );
+}
+
+/// Odd repositories get a clear message: empty (exit 0), not a repository
+/// (exit 2), shallow (names what it could not see), detached HEAD (works).
+#[test]
+fn odd_repositories() {
+    let empty = Work::repo();
+    let run = empty.keyward(&["git"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("no commits"), "{}", run.stderr);
+
+    let plain = Work::new();
+    let not_repo = plain.keyward(&["git"]);
+    assert_eq!(not_repo.code, 2);
+    assert!(
+        not_repo.stderr.contains("not a git repository"),
+        "{}",
+        not_repo.stderr
+    );
+
+    let mut w = Work::repo();
+    w.commit("a.txt", &format!("{}\n", fake::github("ghp_", 14)), "one");
+    w.commit("b.txt", "b\n", "two");
+    w.commit("c.txt", "c\n", "three");
+    let url = format!("file://{}", w.path().display());
+    let shallow = w.join("shallow");
+    w.git(&[
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        &url,
+        shallow.to_str().unwrap(),
+    ]);
+    let run = w.keyward(&["git", shallow.to_str().unwrap(), "--format", "json"]);
+    assert!(run.stderr.contains("shallow clone"), "{}", run.stderr);
+    assert_eq!(run.findings().len(), 1, "the shallow tip still holds a.txt");
+
+    w.git(&["checkout", "-q", "--detach", "HEAD~1"]);
+    let detached = w.keyward(&["git", "--format", "json"]);
+    assert_eq!(detached.findings().len(), 1);
+}
