@@ -67,27 +67,35 @@ impl<'r> Detector<'r> {
     /// span overlaps a specific rule's match is dropped: the specific rule
     /// says more about the same bytes.
     pub fn detect(&self, haystack: &[u8]) -> Vec<Match> {
-        let mut triggered = vec![false; self.rules.len()];
-        let mut any = false;
+        let mut hits: Vec<(usize, usize, usize)> = Vec::new();
         for m in self.keywords.find_overlapping_iter(haystack) {
             for &r in &self.keyword_rules[m.pattern().as_usize()] {
-                triggered[r] = true;
-                any = true;
+                hits.push((r, m.start(), m.end()));
             }
         }
-        if !any {
+        if hits.is_empty() {
             return Vec::new();
         }
+        hits.sort_unstable();
         let mut found = Vec::new();
-        for (i, rule) in self.rules.iter().enumerate() {
-            if triggered[i] {
-                self.run_rule(i, rule, haystack, &mut found);
-            }
+        for group in hits.chunk_by(|a, b| a.0 == b.0) {
+            let rule = &self.rules[group[0].0];
+            let windows = windows(haystack, rule, group.iter().map(|&(_, s, e)| (s, e)));
+            self.run_rule(group[0].0, rule, haystack, &windows, &mut found);
         }
         resolve_overlaps(self.rules, found)
     }
 
-    fn run_rule(&self, index: usize, rule: &Rule, haystack: &[u8], out: &mut Vec<Match>) {
+    /// Runs one rule's regex inside each window. The search sees the whole
+    /// haystack before the window, so `^` and `\b` keep their meaning.
+    fn run_rule(
+        &self,
+        index: usize,
+        rule: &Rule,
+        haystack: &[u8],
+        windows: &[(usize, usize)],
+        out: &mut Vec<Match>,
+    ) {
         let Some(regex) = rule.regex() else {
             return;
         };
@@ -95,28 +103,87 @@ impl<'r> Detector<'r> {
             return;
         };
         let mut locs = regex.capture_locations();
-        let mut at = 0;
-        while at <= haystack.len() {
-            let Some(whole) = regex.captures_read_at(&mut locs, haystack, at) else {
-                break;
-            };
-            at = if whole.end() > whole.start() {
-                whole.end()
-            } else {
-                whole.end() + 1
-            };
-            let Some((start, end)) = locs.get(group) else {
-                continue;
-            };
-            if is_secret(rule, &haystack[start..end]) {
-                out.push(Match {
-                    rule: index,
-                    start,
-                    end,
-                });
+        for &(start, end) in windows {
+            let hay = &haystack[..end];
+            let mut at = start;
+            while at <= hay.len() {
+                let Some(whole) = regex.captures_read_at(&mut locs, hay, at) else {
+                    break;
+                };
+                at = if whole.end() > whole.start() {
+                    whole.end()
+                } else {
+                    whole.end() + 1
+                };
+                let Some((s, e)) = locs.get(group) else {
+                    continue;
+                };
+                if is_secret(rule, &haystack[s..e]) {
+                    out.push(Match {
+                        rule: index,
+                        start: s,
+                        end: e,
+                    });
+                }
             }
         }
     }
+}
+
+/// How far around a keyword hit a rule's match may lie. A single-line rule
+/// looks from the start of the hit's line to the end of the next line (YAML
+/// puts values on the next line); a multi-line rule (private-key blocks)
+/// looks three lines back and 64 KiB ahead. Lines are cut at `LONG_LINE`
+/// bytes from the hit so minified files stay cheap.
+const LONG_LINE: usize = 2048;
+const MULTILINE_REACH: usize = 64 * 1024;
+
+/// Merged byte windows around a rule's keyword hits, in order.
+fn windows(
+    haystack: &[u8],
+    rule: &Rule,
+    hits: impl Iterator<Item = (usize, usize)>,
+) -> Vec<(usize, usize)> {
+    let multiline = rule.is_multiline();
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for (hit_start, hit_end) in hits {
+        let (back_lines, reach) = if multiline {
+            (3, MULTILINE_REACH)
+        } else {
+            (0, 0)
+        };
+        let mut start = line_start(haystack, hit_start, hit_start.saturating_sub(LONG_LINE));
+        for _ in 0..back_lines {
+            if start == 0 {
+                break;
+            }
+            start = line_start(haystack, start - 1, start.saturating_sub(1 + LONG_LINE));
+        }
+        let ahead = (hit_end + reach).min(haystack.len());
+        let mut end = line_end(haystack, ahead, ahead + LONG_LINE);
+        if end < haystack.len() {
+            end = line_end(haystack, end + 1, end + 1 + LONG_LINE);
+        }
+        match out.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out
+}
+
+/// Start of the line holding `at`, but not before `floor`.
+fn line_start(haystack: &[u8], at: usize, floor: usize) -> usize {
+    memchr::memrchr(b'\n', &haystack[floor..at]).map_or(floor, |i| floor + i + 1)
+}
+
+/// End of the line holding `at` (the offset of its newline), but not past `cap`.
+fn line_end(haystack: &[u8], at: usize, cap: usize) -> usize {
+    let cap = cap.min(haystack.len());
+    if at >= cap {
+        return cap;
+    }
+    memchr::memchr(b'\n', &haystack[at..cap]).map_or(cap, |i| at + i)
 }
 
 /// The filters every candidate passes: entropy, placeholders, allow

@@ -179,6 +179,40 @@ impl Rule {
             .as_ref()
     }
 
+    /// True when a match can span lines: the pattern turns on `(?s)`, or
+    /// names a newline (`\n`, `\r`, `[\s\S]`) outside a negated class, so the
+    /// detector looks further around a keyword hit.
+    pub fn is_multiline(&self) -> bool {
+        let mut outside = String::with_capacity(self.pattern.len());
+        let mut chars = self.pattern.chars();
+        let mut negated_class = false;
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => {
+                    let next = chars.next().unwrap_or(' ');
+                    if !negated_class {
+                        outside.push(c);
+                        outside.push(next);
+                    }
+                }
+                '[' if !negated_class => {
+                    let rest = chars.as_str();
+                    if rest.starts_with('^') {
+                        negated_class = true;
+                    } else {
+                        outside.push(c);
+                    }
+                }
+                ']' if negated_class => negated_class = false,
+                _ if !negated_class => outside.push(c),
+                _ => {}
+            }
+        }
+        ["(?s", "(?ms", "(?is", "(?ims", "\\s\\S", "\\n", "\\r"]
+            .iter()
+            .any(|m| outside.contains(m))
+    }
+
     #[cfg(test)]
     pub(crate) fn regex_is_uncompiled(&self) -> bool {
         self.regex.get().is_none()
@@ -509,6 +543,20 @@ mod tests {
             problems.join("\n")
         );
         assert!(set.len() >= 40, "only {} rules", set.len());
+    }
+
+    /// Only patterns that can cross a newline count as multi-line.
+    #[test]
+    fn multiline_patterns_are_recognised() {
+        let rule = |p: &str| {
+            let yaml = format!("rules:\n  - id: a-b\n    name: x\n    category: generic\n    confidence: low\n    keywords: [abc]\n    pattern: '{p}'\n");
+            parse_rule_file("t.yaml", &yaml).unwrap().remove(0)
+        };
+        assert!(!rule(r#"(?P<secret>[^"\r\n]{8,})"#).is_multiline());
+        assert!(!rule(r"\b(?P<secret>ghp_[A-Za-z0-9]{36})\b").is_multiline());
+        assert!(rule(r"(?P<secret>-----BEGIN[\s\S]+?END)").is_multiline());
+        assert!(rule(r"(?P<secret>KEY-----(?:\r?\n)+)").is_multiline());
+        assert!(rule(r"(?s)(?P<secret>a.+b)").is_multiline());
     }
 
     /// Unknown keys in a rule file are an error, not silently ignored.

@@ -177,6 +177,20 @@ impl Enumerator<'_> {
     }
 }
 
+/// libgit2 caches only trees up to 4 KiB by default, so a large directory
+/// (hundreds of entries) is inflated and delta-resolved again for every
+/// commit that touches it. Caching trees up to 1 MiB makes each version of
+/// such a directory parsed once. The setting is process-global.
+#[allow(unsafe_code)]
+fn cache_large_trees() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: libgit2's option setters are not synchronised; this runs
+        // once, before any worker thread of this process uses libgit2.
+        let _ = unsafe { git2::opts::set_cache_object_limit(ObjectType::Tree, 1 << 20) };
+    });
+}
+
 fn join(prefix: &str, name: &[u8]) -> String {
     let name = String::from_utf8_lossy(name);
     if prefix.is_empty() {
@@ -189,6 +203,7 @@ fn join(prefix: &str, name: &[u8]) -> String {
 /// Lists every unique blob reachable from `selection`, with the first commit
 /// and path that introduced it. `tick` is called once per commit.
 pub fn enumerate(repo: &Repository, selection: &RefSelection, tick: &dyn Fn()) -> Result<History> {
+    cache_large_trees();
     let mut history = History::default();
     let oids = walk_commits(repo, selection, &mut history)?;
     let mut en = Enumerator {
