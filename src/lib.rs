@@ -2,7 +2,7 @@
 //! files, and checks config hygiene. This is the library the binary and the
 //! tests use; it never exits the process and never sees clap types.
 
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 pub mod cache;
 pub mod config;

@@ -119,15 +119,69 @@ fn audit(
 
     // KEYWARD_TIMINGS=1 prints phase timings on stderr, for benchmarking.
     let timings = std::env::var_os("KEYWARD_TIMINGS").is_some();
-    let spinner = progress_bar(
+    let detector = Detector::new(&setup.rules);
+    let cache = (!opts.no_cache).then(|| BlobCache::load(repo.path(), &setup.rules.digest()));
+    let bar = progress_bar(
         opts.progress,
-        None,
-        "{spinner} walking history: {pos} commits",
+        Some(0),
+        "{bar:30} {pos}/{len} blobs, {msg} commits {elapsed}",
     );
-    let history = git::enumerate(repo, selection, &|| spinner.inc(1))?;
-    spinner.finish_and_clear();
+    let git_dir = repo.path().to_path_buf();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(thread_count(opts.threads))
+        .build()
+        .context("starting worker threads")?;
+    // The walk runs on its own thread and hands each new blob to the workers
+    // at once, so reading and detecting overlap with enumerating.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, BlobSite, Arc<CommitInfo>)>(8192);
+    let commits_seen = AtomicU64::new(0);
+    let (walked, results) = std::thread::scope(|scope| {
+        let walker = scope.spawn(|| {
+            let tx = tx;
+            let own = Repository::open(&git_dir).context("opening the repository")?;
+            let tick = || {
+                let n = commits_seen.fetch_add(1, Ordering::Relaxed) + 1;
+                if n.is_multiple_of(256) {
+                    bar.set_message(n.to_string());
+                }
+            };
+            let on_blob = |i: usize, site: &BlobSite, commit: &Arc<CommitInfo>| {
+                bar.inc_length(1);
+                // A closed channel means the workers stopped; the walk ends anyway.
+                let _ = tx.send((i, site.clone(), commit.clone()));
+            };
+            git::enumerate(&own, selection, &tick, &on_blob)
+        });
+        let results: Vec<BlobResult> = pool.install(|| {
+            rx.into_iter()
+                .par_bridge()
+                .map_init(
+                    || Repository::open(&git_dir).ok(),
+                    |worker, (i, site, commit)| {
+                        let result = scan_blob(
+                            worker.as_ref(),
+                            &detector,
+                            &setup,
+                            cache.as_ref(),
+                            i,
+                            &site,
+                            commit,
+                        );
+                        bar.inc(1);
+                        result
+                    },
+                )
+                .collect()
+        });
+        (walker.join(), results)
+    });
+    bar.finish_and_clear();
+    let history = walked.map_err(|_| anyhow::anyhow!("the history walk panicked"))??;
     if timings {
-        eprintln!("timing: enumerate {:.2} s", started.elapsed().as_secs_f64());
+        eprintln!(
+            "timing: walk and blobs done {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     stats.commits = Some(history.commits.len() as u64);
     if history.commits.is_empty() {
@@ -148,53 +202,7 @@ fn audit(
             history.non_commit_refs
         ));
     }
-
-    let detector = Detector::new(&setup.rules);
-    let cache = (!opts.no_cache).then(|| BlobCache::load(repo.path(), &setup.rules.digest()));
-    let bar = progress_bar(
-        opts.progress,
-        Some(history.blobs.len() as u64),
-        "{bar:30} {pos}/{len} blobs {bytes_per_sec} {elapsed}",
-    );
-    let bytes_done = AtomicU64::new(0);
-    let git_dir = repo.path().to_path_buf();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(thread_count(opts.threads))
-        .build()
-        .context("starting worker threads")?;
-    let results: Vec<BlobResult> = pool.install(|| {
-        history
-            .blobs
-            .par_iter()
-            .enumerate()
-            .map_init(
-                || Repository::open(&git_dir).ok(),
-                |worker, (i, site)| {
-                    let result = scan_blob(
-                        worker.as_ref(),
-                        &detector,
-                        &setup,
-                        cache.as_ref(),
-                        &history,
-                        i,
-                        site,
-                    );
-                    if let BlobResult::Scanned { bytes, .. } = &result {
-                        bytes_done.fetch_add(*bytes, Ordering::Relaxed);
-                    }
-                    bar.inc(1);
-                    result
-                },
-            )
-            .collect()
-    });
-    bar.finish_and_clear();
-    if timings {
-        eprintln!(
-            "timing: blobs done {:.2} s",
-            started.elapsed().as_secs_f64()
-        );
-    }
+    stats.skips.extend(history.skips.iter().cloned());
 
     let mut located: Vec<(usize, Finding)> = Vec::new();
     let mut new_cache: Vec<(Oid, Vec<CachedMatch>)> = Vec::new();
@@ -263,9 +271,9 @@ fn scan_blob(
     detector: &Detector<'_>,
     setup: &Setup,
     cache: Option<&BlobCache>,
-    history: &History,
     index: usize,
     site: &BlobSite,
+    commit: Arc<CommitInfo>,
 ) -> BlobResult {
     if setup.exclusions.is_excluded(&site.path) {
         return BlobResult::Excluded;
@@ -317,7 +325,7 @@ fn scan_blob(
         bytes: &data,
         path: site.path.clone(),
         source: Source::History,
-        commit: Some(history.commits[site.commit].clone()),
+        commit: Some(commit),
         added_lines: None,
     };
     let (findings, allowed) = findings_from(detector.rules(), &content, &matches);
