@@ -61,6 +61,12 @@ const WORDS: &[&str] = &[
     "unset",
     "required",
     "optional",
+    // sample values in docs, tutorials and tests, too common to be leaks
+    "secret123",
+    "password1",
+    "password123",
+    "pass1234",
+    "admin123",
 ];
 
 /// Substrings (case-insensitive) that mark a placeholder anywhere in a value.
@@ -86,6 +92,7 @@ const MARKERS: &[&str] = &[
     "<",
     ">",
     "${",
+    "#{",
     "{{",
     "}}",
     "%(",
@@ -212,6 +219,8 @@ mod tests {
             "aaaaaaaaaaaa",
             "'password'",
             "%APP_SECRET%",
+            "secret123",
+            "#{ENV['DB_PASSWORD']}",
         ] {
             assert!(is_placeholder(p.as_bytes()), "{p} should be a placeholder");
         }

@@ -2,5 +2,6 @@
 //! directories and git repositories made in temporary folders.
 
 mod fake;
+mod generic;
 mod scan;
 mod support;
