@@ -243,7 +243,7 @@ mod tests {
     /// Secret data is decoded with its key, and the span is the encoded value.
     #[test]
     fn decodes_secret_data_with_key() {
-        let enc = b64("hunter2-Zq8#");
+        let enc = b64("example-password");
         let yaml = format!(
             "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  password: {enc}\n  user: \"{}\"\n",
             b64("app")
@@ -253,14 +253,14 @@ mod tests {
         let d = &found[0];
         assert!(d.is_secret_data);
         assert_eq!(&yaml.as_bytes()[d.start..d.end], enc.as_bytes());
-        assert_eq!(d.text, b"password: hunter2-Zq8#");
+        assert_eq!(d.text, b"password: example-password");
         assert_eq!(found[1].text, b"user: app");
     }
 
     /// `stringData`, ConfigMaps and SealedSecrets are not Secret data.
     #[test]
     fn only_secret_data_is_secret_data() {
-        let enc = b64("Zq8#pw");
+        let enc = b64("placeholder");
         for yaml in [
             format!("kind: Secret\nstringData:\n  password: {enc}\n"),
             format!("kind: ConfigMap\ndata:\n  password: {enc}\n"),
@@ -291,7 +291,7 @@ mod tests {
     /// content is text; short, binary, hex and undelimited runs are not.
     #[test]
     fn decodes_long_inline_text_only() {
-        let text = "postgres://app:Zq8#pw@db.internal:5432/app";
+        let text = "postgres://app:${DB_PASSWORD}@db.internal:5432/app";
         let enc = b64(text);
         let quoted = format!("url = \"{enc}\"\n");
         let d = decoded_values(quoted.as_bytes());

@@ -228,7 +228,7 @@ mod tests {
         let s = set(&format!("{TOKEN_RULE}{generic}"));
         let d = Detector::new(&s);
         let enc = base64::engine::general_purpose::STANDARD
-            .encode("token = dmo_q8Fz2LpW7vXk and more text");
+            .encode("value dmo_q8Fz2LpW7vXk and more text");
         let hay = format!("config: \"{enc}\"\n");
         let m = d.detect(hay.as_bytes());
         assert_eq!(m.len(), 1);

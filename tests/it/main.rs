@@ -4,5 +4,6 @@
 mod decode;
 mod fake;
 mod generic;
+mod negatives;
 mod scan;
 mod support;
