@@ -6,7 +6,12 @@
 //! regex then runs over the content, and every candidate passes the rule's
 //! entropy gate, the shared placeholder classifier, the rule's allow patterns
 //! and its verifier before it becomes a [`Match`].
+//!
+//! Base64 values that [`decode`] finds (Kubernetes Secret data, long inline
+//! strings) are decoded and scanned the same way, once; their matches are
+//! reported at the encoded value's span.
 
+pub mod decode;
 pub mod placeholder;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -67,23 +72,44 @@ impl<'r> Detector<'r> {
     /// span overlaps a specific rule's match is dropped: the specific rule
     /// says more about the same bytes.
     pub fn detect(&self, haystack: &[u8]) -> Vec<Match> {
+        let mut found = self.candidates(haystack);
+        for value in decode::decoded_values(haystack) {
+            if value.is_secret_data {
+                let rules = self.rules;
+                found.retain(|m| {
+                    rules[m.rule].category != Category::Generic
+                        || m.end <= value.start
+                        || value.end <= m.start
+                });
+            }
+            found.extend(self.candidates(&value.text).into_iter().map(|m| Match {
+                rule: m.rule,
+                start: value.start,
+                end: value.end,
+            }));
+        }
+        resolve_overlaps(self.rules, found)
+    }
+
+    /// The matches of every triggered rule, overlaps unresolved.
+    fn candidates(&self, haystack: &[u8]) -> Vec<Match> {
         let mut hits: Vec<(usize, usize, usize)> = Vec::new();
         for m in self.keywords.find_overlapping_iter(haystack) {
             for &r in &self.keyword_rules[m.pattern().as_usize()] {
                 hits.push((r, m.start(), m.end()));
             }
         }
+        let mut found = Vec::new();
         if hits.is_empty() {
-            return Vec::new();
+            return found;
         }
         hits.sort_unstable();
-        let mut found = Vec::new();
         for group in hits.chunk_by(|a, b| a.0 == b.0) {
             let rule = &self.rules[group[0].0];
             let windows = windows(haystack, rule, group.iter().map(|&(_, s, e)| (s, e)));
             self.run_rule(group[0].0, rule, haystack, &windows, &mut found);
         }
-        resolve_overlaps(self.rules, found)
+        found
     }
 
     /// Runs one rule's regex inside each window. The search sees the whole
@@ -258,6 +284,26 @@ mod tests {
         let m = d.detect(hay);
         assert_eq!(m.len(), 1);
         assert_eq!(&hay[m[0].start..m[0].end], b"dmo_q8Fz2LpW7vXk");
+    }
+
+    /// A secret inside a base64 value is reported at the encoded span, and
+    /// a Secret's encoded data is not itself a generic finding.
+    #[test]
+    fn decoded_matches_point_at_the_encoded_value() {
+        use base64::Engine;
+        let generic = "  - id: demo-password\n    name: Demo\n    category: generic\n    confidence: medium\n    keywords: [password]\n    pattern: 'password: (?P<secret>\\S+)'\n";
+        let s = set(&format!("{TOKEN_RULE}{generic}"));
+        let d = Detector::new(&s);
+        let enc = base64::engine::general_purpose::STANDARD
+            .encode("value dmo_q8Fz2LpW7vXk and more text");
+        let hay = format!("config: \"{enc}\"\n");
+        let m = d.detect(hay.as_bytes());
+        assert_eq!(m.len(), 1);
+        assert_eq!(&hay.as_bytes()[m[0].start..m[0].end], enc.as_bytes());
+
+        let pw = base64::engine::general_purpose::STANDARD.encode("changeme");
+        let secret = format!("kind: Secret\ndata:\n  password: {pw}\n");
+        assert_eq!(d.detect(secret.as_bytes()), vec![]);
     }
 
     /// Entropy and placeholder filters drop regular values.

@@ -1,7 +1,9 @@
 //! The shared placeholder classifier: values that look like a secret's slot
 //! rather than a secret (`changeme`, `<YOUR_TOKEN>`, `${VAR}`, `xxxx`,
-//! documented example keys). Every rule uses it unless it opts out, so the
-//! same value is never a placeholder for one rule and a finding for another.
+//! documented example keys), and values encrypted at rest (SOPS `ENC[…]`,
+//! Ansible Vault), which are safe to commit. Every rule uses it unless it
+//! opts out, so the same value is never a placeholder for one rule and a
+//! finding for another.
 
 /// Whole values (compared case-insensitively, after trimming quotes) that are
 /// never real secrets.
@@ -61,6 +63,12 @@ const WORDS: &[&str] = &[
     "unset",
     "required",
     "optional",
+    // sample values in docs, tutorials and tests, too common to be leaks
+    "secret123",
+    "password1",
+    "password123",
+    "pass1234",
+    "admin123",
 ];
 
 /// Substrings (case-insensitive) that mark a placeholder anywhere in a value.
@@ -86,6 +94,8 @@ const MARKERS: &[&str] = &[
     "<",
     ">",
     "${",
+    "{}",
+    "#{",
     "{{",
     "}}",
     "%(",
@@ -119,7 +129,7 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(trimmed) else {
         return false;
     };
-    if KNOWN_EXAMPLES.contains(&text) {
+    if KNOWN_EXAMPLES.contains(&text) || is_encrypted(text) {
         return true;
     }
     let lower = text.to_ascii_lowercase();
@@ -141,6 +151,12 @@ fn trim_quotes(s: &[u8]) -> &[u8] {
     let s = s.strip_suffix(b"\"").unwrap_or(s);
     let s = s.strip_prefix(b"'").unwrap_or(s);
     s.strip_suffix(b"'").unwrap_or(s)
+}
+
+/// SOPS values and Ansible Vault payloads: ciphertext that tools commit on
+/// purpose, whatever the name it is assigned to.
+fn is_encrypted(text: &str) -> bool {
+    text.starts_with("ENC[AES256_GCM,") || text.starts_with("$ANSIBLE_VAULT;")
 }
 
 /// `$VAR`, `%VAR%`, `env:VAR`, `@VAR@`: a reference, not a value.
@@ -212,6 +228,10 @@ mod tests {
             "aaaaaaaaaaaa",
             "'password'",
             "%APP_SECRET%",
+            "secret123",
+            "#{ENV['DB_PASSWORD']}",
+            "ENC[AES256_GCM,data:q8Fz2LpW7vXk,iv:c29tZWl2,tag:dGFn,type:str]",
+            "$ANSIBLE_VAULT;1.1;AES256",
         ] {
             assert!(is_placeholder(p.as_bytes()), "{p} should be a placeholder");
         }

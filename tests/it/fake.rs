@@ -76,3 +76,38 @@ pub fn rsa_private_key(seed: u64) -> String {
     let (begin, end) = ("-----BEGIN RSA PRIVATE", "-----END RSA PRIVATE");
     format!("{begin} KEY-----\n{}\n{end} KEY-----\n", lines.join("\n"))
 }
+
+/// `len` random lowercase hex digits: digests, commit ids.
+pub fn hex(len: usize, seed: u64) -> String {
+    Rng::new(seed).pick(b"0123456789abcdef", len)
+}
+
+/// Standard base64 of `n` random bytes: digests, ciphertext, binary blobs.
+pub fn base64_bytes(n: usize, seed: u64) -> String {
+    use base64::Engine;
+    let mut rng = Rng::new(seed);
+    let raw: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
+    base64::engine::general_purpose::STANDARD.encode(raw)
+}
+
+/// A PEM block of `label` around `n` random bytes, in 64-column lines.
+pub fn pem(label: &str, n: usize, seed: u64) -> String {
+    let body = base64_bytes(n, seed);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).expect("base64 is ascii"))
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}
+
+/// `prefix` followed by `len` random lowercase letters and digits.
+pub fn lower(prefix: &str, len: usize, seed: u64) -> String {
+    format!(
+        "{prefix}{}",
+        Rng::new(seed).pick(b"abcdefghijklmnopqrstuvwxyz0123456789", len)
+    )
+}

@@ -1,7 +1,10 @@
 //! One integration-test binary: every module runs the real keyward binary on
 //! directories and git repositories made in temporary folders.
 
+mod decode;
 mod fake;
+mod generic;
 mod history;
+mod negatives;
 mod scan;
 mod support;
