@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks keyward against gitleaks and kingfisher on the same inputs in
-# the same run, and prints each tool's time as a ratio to keyward's.
+# the same run, and prints each tool's time as a ratio to keyward's. Every
+# tool writes its report to a file in a temp dir: a peer given /dev/null as
+# its report path replaced the device with a regular file here.
 #
 #   scripts/bench.sh tree DIR        working-tree scan of DIR, plus the reading floor (rg)
 #   scripts/bench.sh small           one small file, process start to exit
@@ -58,29 +60,29 @@ tree)
     "$KW" rules list --format json | python3 -c 'import json,sys
 for k in sorted({k for r in json.load(sys.stdin) for k in r["keywords"]}): print(k)' >"$OUT/keywords.txt"
     echo "tree: $dir ($(du -sh "$dir" | cut -f1), $(find "$dir" -type f | wc -l) files)"
-    compare -n keyward "$KW scan --no-ignore --exit-zero --format json -o /dev/null $dir" \
-        -n kingfisher "$PEERS/bin/kingfisher scan --no-validate --no-update-check -f json -o /dev/null $dir" \
-        -n gitleaks "$PEERS/bin/gitleaks dir --no-banner -l error --exit-code 0 -r /dev/null -f json $dir" \
+    compare -n keyward "$KW scan --no-ignore --exit-zero --format json -o $OUT/kw.json $dir" \
+        -n kingfisher "$PEERS/bin/kingfisher scan --no-validate --no-update-check -f json -o $OUT/kf.json $dir" \
+        -n gitleaks "$PEERS/bin/gitleaks dir --no-banner -l error --exit-code 0 -r $OUT/gl.json -f json $dir" \
         -n rg-floor "rg -uu -c -i -F -f $OUT/keywords.txt $dir"
     ;;
 small)
     setup
     printf 'import os\nDB = os.environ["DATABASE_URL"]\nDEBUG = False\n' >"$OUT/settings.py"
-    compare -n keyward "$KW scan --format json -o /dev/null $OUT/settings.py" \
-        -n kingfisher "$PEERS/bin/kingfisher scan --no-validate --no-update-check -f json -o /dev/null $OUT/settings.py" \
-        -n gitleaks "$PEERS/bin/gitleaks dir --no-banner -l error -r /dev/null -f json $OUT/settings.py"
+    compare -n keyward "$KW scan --format json -o $OUT/kw.json $OUT/settings.py" \
+        -n kingfisher "$PEERS/bin/kingfisher scan --no-validate --no-update-check -f json -o $OUT/kf.json $OUT/settings.py" \
+        -n gitleaks "$PEERS/bin/gitleaks dir --no-banner -l error -r $OUT/gl.json -f json $OUT/settings.py"
     ;;
 history)
     repo=${2:?usage: bench.sh history REPO}
     setup
     echo "history: $repo ($(git -C "$repo" rev-list --all --count) commits, $(git -C "$repo" for-each-ref | wc -l) refs)"
-    compare -n keyward "$KW git --no-cache --exit-zero --format json -o /dev/null $repo" \
-        -n kingfisher "$PEERS/bin/kingfisher scan --no-validate --no-update-check -f json -o /dev/null --git-history full $repo" \
-        -n gitleaks "$PEERS/bin/gitleaks git --no-banner -l error --exit-code 0 -r /dev/null -f json --log-opts=--all $repo" \
+    compare -n keyward "$KW git --no-cache --exit-zero --format json -o $OUT/kw.json $repo" \
+        -n kingfisher "$PEERS/bin/kingfisher scan --no-validate --no-update-check -f json -o $OUT/kf.json --git-history full $repo" \
+        -n gitleaks "$PEERS/bin/gitleaks git --no-banner -l error --exit-code 0 -r $OUT/gl.json -f json --log-opts=--all $repo" \
         -n cat-file "git -C $repo cat-file --batch-all-objects --batch --unordered"
-    peak keyward "$KW" git --no-cache --exit-zero --format json -o /dev/null "$repo"
-    peak kingfisher "$PEERS/bin/kingfisher" scan --no-validate --no-update-check -f json -o /dev/null --git-history full "$repo"
-    peak gitleaks "$PEERS/bin/gitleaks" git --no-banner -l error --exit-code 0 -r /dev/null -f json --log-opts=--all "$repo"
+    peak keyward "$KW" git --no-cache --exit-zero --format json -o "$OUT/kw.json" "$repo"
+    peak kingfisher "$PEERS/bin/kingfisher" scan --no-validate --no-update-check -f json -o "$OUT/kf.json" --git-history full "$repo"
+    peak gitleaks "$PEERS/bin/gitleaks" git --no-banner -l error --exit-code 0 -r "$OUT/gl.json" -f json --log-opts=--all "$repo"
     ;;
 hook)
     repo=${2:?usage: bench.sh hook REPO N}
@@ -89,8 +91,8 @@ hook)
     base=$(git -C "$repo" rev-parse "HEAD~$n")
     head=$(git -C "$repo" rev-parse HEAD)
     echo "pre-push range: $n commits of $repo ($(git -C "$repo" rev-list --count HEAD) in its history)"
-    compare -n keyward "$KW git --range $base..$head --exit-zero --format json -o /dev/null $repo" \
-        -n gitleaks "$PEERS/bin/gitleaks git --no-banner -l error --exit-code 0 -r /dev/null -f json --log-opts=$base..$head $repo"
+    compare -n keyward "$KW git --range $base..$head --exit-zero --format json -o $OUT/kw.json $repo" \
+        -n gitleaks "$PEERS/bin/gitleaks git --no-banner -l error --exit-code 0 -r $OUT/gl.json -f json --log-opts=$base..$head $repo"
     ;;
 *)
     sed -n '2,14p' "$0" >&2
