@@ -145,6 +145,9 @@ pub fn summary(outcome: &Outcome, verbose: bool) -> String {
             text.push_str(", -v lists them");
         }
     }
+    if s.excluded > 0 {
+        text.push_str(&format!("; excluded {} by config", s.excluded));
+    }
     let suppressed = s.suppressed_inline + s.suppressed_baseline;
     if suppressed > 0 {
         text.push_str(&format!(

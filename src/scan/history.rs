@@ -241,7 +241,7 @@ fn audit(
                 }
             }
             BlobResult::Skipped(skip) => stats.skips.push(skip),
-            BlobResult::Excluded => {}
+            BlobResult::Excluded => stats.excluded += 1,
         }
     }
     for (commit, message) in &history.messages {

@@ -65,6 +65,8 @@ pub struct Stats {
     /// Blobs whose results came from the incremental-audit cache.
     pub cached: u64,
     pub skips: Vec<Skip>,
+    /// Files (or blobs) left out by the config's exclude globs.
+    pub excluded: u64,
     pub suppressed_inline: u64,
     pub suppressed_baseline: u64,
     pub elapsed: Duration,
@@ -235,6 +237,7 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Outcome> {
     let files = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
     let allowed = AtomicU64::new(0);
+    let excluded = AtomicU64::new(0);
     let scan_bytes = |data: &[u8], rel: String, source: Source| {
         files.fetch_add(1, Ordering::Relaxed);
         bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
@@ -278,6 +281,7 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Outcome> {
     tree::walk(&walked, &walk_opts, &|entry| match entry {
         Entry::File { path, rel, size } => {
             if setup.exclusions.is_excluded(&rel) {
+                excluded.fetch_add(1, Ordering::Relaxed);
                 return;
             }
             if size > setup.max_file_size {
@@ -311,6 +315,7 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Outcome> {
         bytes: bytes.into_inner(),
         skips,
         suppressed_inline: allowed.into_inner(),
+        excluded: excluded.into_inner(),
         ..Stats::default()
     };
     let findings = findings.into_inner().expect("walk finished");

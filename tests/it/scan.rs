@@ -326,6 +326,11 @@ fn config_excludes_and_rejects_unknown_keys() {
         run.rule_path_line(),
         vec![triple("github-pat-classic", "src/leak.txt", 1)]
     );
+    assert!(
+        run.stderr.contains("excluded 1 by config"),
+        "{}",
+        run.stderr
+    );
     w.write("keyward.toml", "exclude = []\nexclude_paths = [\"x\"]\n");
     let bad = w.keyward(&["scan"]);
     assert_eq!(bad.code, 2);
