@@ -226,6 +226,17 @@ fn is_secret(rule: &Rule, secret: &[u8]) -> bool {
     if !rule.keep_placeholders && placeholder::is_placeholder(secret) {
         return false;
     }
+    // People choose these values; documentation fills them with words.
+    let human = matches!(
+        rule.category,
+        Category::Generic | Category::Database | Category::SigningKey | Category::Credentials
+    );
+    if human && !rule.keep_placeholders && placeholder::is_human_placeholder(secret) {
+        return false;
+    }
+    if rule.category == Category::Generic && placeholder::is_identifier_like(secret) {
+        return false;
+    }
     if rule.allow.iter().any(|a| a.is_match(secret)) {
         return false;
     }

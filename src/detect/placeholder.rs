@@ -8,6 +8,10 @@
 /// Whole values (compared case-insensitively, after trimming quotes) that are
 /// never real secrets.
 const WORDS: &[&str] = &[
+    "psw",
+    "scott",
+    "tiger",
+    "foobared",
     "password",
     "passwd",
     "pass",
@@ -117,6 +121,8 @@ const KNOWN_EXAMPLES: &[&str] = &[
     // jwt.io's sample token
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiYWRtaW4iOnRydWUsImlhdCI6MTUxNjIzOTAyMn0.KMUFsIDTnFmyG3nMiGM6H9FNFUROf3wh7SmqJp-QV30",
+    // PyJWT's README token ({"some": "payload"} signed with "secret")
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzb21lIjoicGF5bG9hZCJ9.4twFt5NiznN84AWoo1d7KO1T_yoc0Z6XOpOVswacPZg",
 ];
 
 /// True when a candidate secret is a placeholder, an interpolation, a
@@ -205,6 +211,52 @@ fn is_regular(value: &[u8]) -> bool {
     in_runs * 10 >= alnum.len() * 6
 }
 
+/// Substrings that mark a human-chosen value (a password, a passphrase) as
+/// documentation rather than a credential: `SomeKindOfPassword123`,
+/// `MyTestDatabaseSecret`, SQLAlchemy's `scott:tiger`. Only for rules whose
+/// secrets people choose; a prefixed token such as `sb_secret_…` contains
+/// such words by design.
+const HUMAN_MARKERS: &[&str] = &[
+    "password", "passwd", "secret", "tiger", "foobar", "mytest", "hunter2",
+];
+
+/// True when a human-chosen value is a placeholder: the shared checks, a
+/// marker word, a `[bracketed]` slot, or fewer than four characters.
+pub fn is_human_placeholder(secret: &[u8]) -> bool {
+    let trimmed = trim_quotes(secret);
+    if trimmed.len() < 4 || trimmed.starts_with(b"[") {
+        return true;
+    }
+    let lower = trimmed.to_ascii_lowercase();
+    HUMAN_MARKERS
+        .iter()
+        .any(|m| memchr::memmem::find(&lower, m.as_bytes()).is_some())
+}
+
+/// True when a value reads like a code identifier (`defaultToConfig2`,
+/// `stringToUint8Array`): letters and digits only, and at least half of it
+/// in runs of three or more lowercase letters. Random tokens have few such
+/// runs (about one character in ten for base62).
+pub fn is_identifier_like(secret: &[u8]) -> bool {
+    let value = trim_quotes(secret);
+    if value.is_empty() || !value.iter().all(u8::is_ascii_alphanumeric) {
+        return false;
+    }
+    let mut in_runs = 0;
+    let mut run = 0;
+    for &b in value.iter().chain(std::iter::once(&b'0')) {
+        if b.is_ascii_lowercase() {
+            run += 1;
+        } else {
+            if run >= 3 {
+                in_runs += run;
+            }
+            run = 0;
+        }
+    }
+    in_runs * 2 >= value.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +286,37 @@ mod tests {
             "$ANSIBLE_VAULT;1.1;AES256",
         ] {
             assert!(is_placeholder(p.as_bytes()), "{p} should be a placeholder");
+        }
+    }
+
+    /// Documentation passwords and identifiers are recognised; random values
+    /// are not.
+    #[test]
+    fn human_placeholders_and_identifiers() {
+        for p in [
+            "SomeKindOfPassword123!@#",
+            "MyTestDatabaseSecret-a1b2c3",
+            "tiger^5HHH",
+            "[password]]",
+            "p",
+        ] {
+            assert!(is_human_placeholder(p.as_bytes()), "{p}");
+        }
+        assert!(!is_human_placeholder(b"Zk8#qW2vLp5x"));
+        for i in [
+            "defaultToConfig2",
+            "stringToUint8Array",
+            "generateEncryptionKeyBase64",
+            "PKCS7PrivateKeyTypes",
+        ] {
+            assert!(is_identifier_like(i.as_bytes()), "{i}");
+        }
+        for r in [
+            "q8Fz2LpW7vXk4NcRt6Yh",
+            "3f9a7c1e5b2d8f4a6c0e9b7d",
+            "Xk29vLq8Wz4Rt7Np3Hj6Bc",
+        ] {
+            assert!(!is_identifier_like(r.as_bytes()), "{r}");
         }
     }
 
