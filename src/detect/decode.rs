@@ -53,8 +53,19 @@ pub fn decoded_values(content: &[u8]) -> Vec<Decoded> {
     out
 }
 
+const B64: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_');
+        b += 1;
+    }
+    t
+};
+
 fn is_b64(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+    B64[b as usize]
 }
 
 /// Spans of base64 runs (with padding) of at least [`MIN_INLINE`] characters
@@ -62,14 +73,22 @@ fn is_b64(b: u8) -> bool {
 /// same quote, or the end of the line or of a field. Runs inside longer
 /// tokens (`sha512-…`, `data:…;base64,…`, URLs) do not qualify.
 fn inline_candidates(content: &[u8]) -> Vec<(usize, usize)> {
+    // A run of at least MIN_INLINE base64 bytes holds one of the bytes
+    // sampled every MIN_INLINE positions, so only those are looked at, and
+    // a run is measured only around a sample that is a base64 byte.
+    const STEP: usize = MIN_INLINE;
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < content.len() {
-        if !is_b64(content[i]) {
-            i += 1;
+    let mut p = STEP - 1;
+    while p < content.len() {
+        if !is_b64(content[p]) {
+            p += STEP;
             continue;
         }
-        let start = i;
+        let mut start = p;
+        while start > 0 && is_b64(content[start - 1]) {
+            start -= 1;
+        }
+        let mut i = p;
         while i < content.len() && is_b64(content[i]) {
             i += 1;
         }
@@ -80,6 +99,7 @@ fn inline_candidates(content: &[u8]) -> Vec<(usize, usize)> {
         if run >= MIN_INLINE && is_delimited(content, start, i) && !is_hex(&content[start..i]) {
             out.push((start, i));
         }
+        p = i + STEP;
     }
     out
 }

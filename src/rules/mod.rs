@@ -142,15 +142,19 @@ pub struct Rule {
     pub keywords: Vec<String>,
     pub pattern: String,
     pub min_entropy: Option<f64>,
-    pub allow: Vec<Regex>,
+    /// Allow patterns as written; compiled with the rule's regex.
+    pub allow_patterns: Vec<String>,
     pub verify: Option<Verifier>,
     pub keep_placeholders: bool,
+    /// Whether a match can span lines (see `is_multiline`).
+    pub multiline: bool,
     pub examples: Vec<String>,
     pub negatives: Vec<String>,
     pub references: Vec<String>,
     /// The file the rule came from, for error messages.
     pub origin: String,
     regex: OnceLock<Option<Regex>>,
+    allow: OnceLock<Vec<Regex>>,
 }
 
 impl fmt::Debug for Rule {
@@ -179,47 +183,28 @@ impl Rule {
             .as_ref()
     }
 
-    /// True when a match can span lines: the pattern turns on `(?s)`, or
-    /// names a newline (`\n`, `\r`, `[\s\S]`) outside a negated class, so the
-    /// detector looks further around a keyword hit.
-    pub fn is_multiline(&self) -> bool {
-        let mut outside = String::with_capacity(self.pattern.len());
-        let mut chars = self.pattern.chars();
-        let mut negated_class = false;
-        while let Some(c) = chars.next() {
-            match c {
-                '\\' => {
-                    let next = chars.next().unwrap_or(' ');
-                    if !negated_class {
-                        outside.push(c);
-                        outside.push(next);
-                    }
-                }
-                '[' if !negated_class => {
-                    let rest = chars.as_str();
-                    if rest.starts_with('^') {
-                        negated_class = true;
-                    } else {
-                        outside.push(c);
-                    }
-                }
-                ']' if negated_class => negated_class = false,
-                _ if !negated_class => outside.push(c),
-                _ => {}
-            }
-        }
-        ["(?s", "(?ms", "(?is", "(?ims", "\\s\\S", "\\n", "\\r"]
-            .iter()
-            .any(|m| outside.contains(m))
-    }
-
     #[cfg(test)]
     pub(crate) fn regex_is_uncompiled(&self) -> bool {
         self.regex.get().is_none()
     }
 
-    /// Compiles the pattern now and checks it has a `secret` group.
+    /// The compiled allow patterns, built on first use. One that does not
+    /// compile (which checking the rule reports) is left out.
+    pub fn allow(&self) -> &[Regex] {
+        self.allow.get_or_init(|| {
+            self.allow_patterns
+                .iter()
+                .filter_map(|a| build_regex(a).ok())
+                .collect()
+        })
+    }
+
+    /// Compiles the pattern and allow patterns now, and checks the pattern
+    /// has a `secret` group.
     fn check_pattern(&self) -> Result<(), String> {
+        for a in &self.allow_patterns {
+            build_regex(a).map_err(|e| format!("allow pattern `{a}` does not compile: {e}"))?;
+        }
         let regex =
             build_regex(&self.pattern).map_err(|e| format!("pattern does not compile: {e}"))?;
         if !regex.capture_names().flatten().any(|n| n == "secret") {
@@ -247,15 +232,9 @@ impl RuleSpec {
         if let Some(k) = self.keywords.iter().find(|k| k.len() < 3) {
             return Err(err(format!("keyword `{k}` is shorter than 3 bytes")));
         }
-        let allow = self
-            .allow
-            .iter()
-            .map(|a| {
-                build_regex(a)
-                    .map_err(|e| err(format!("allow pattern `{a}` does not compile: {e}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let multiline = is_multiline(&self.pattern);
         Ok(Rule {
+            multiline,
             id: self.id,
             name: self.name,
             category: self.category,
@@ -263,7 +242,7 @@ impl RuleSpec {
             keywords: self.keywords,
             pattern: self.pattern,
             min_entropy: self.min_entropy,
-            allow,
+            allow_patterns: self.allow,
             verify: self.verify,
             keep_placeholders: self.keep_placeholders,
             examples: self.examples,
@@ -271,8 +250,43 @@ impl RuleSpec {
             references: self.references,
             origin: origin.to_string(),
             regex: OnceLock::new(),
+            allow: OnceLock::new(),
         })
     }
+}
+
+/// True when a match can span lines: the pattern turns on `(?s)`, or
+/// names a newline (`\n`, `\r`, `[\s\S]`) outside a negated class, so the
+/// detector looks further around a keyword hit.
+fn is_multiline(pattern: &str) -> bool {
+    let mut outside = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    let mut negated_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let next = chars.next().unwrap_or(' ');
+                if !negated_class {
+                    outside.push(c);
+                    outside.push(next);
+                }
+            }
+            '[' if !negated_class => {
+                let rest = chars.as_str();
+                if rest.starts_with('^') {
+                    negated_class = true;
+                } else {
+                    outside.push(c);
+                }
+            }
+            ']' if negated_class => negated_class = false,
+            _ if !negated_class => outside.push(c),
+            _ => {}
+        }
+    }
+    ["(?s", "(?ms", "(?is", "(?ims", "\\s\\S", "\\n", "\\r"]
+        .iter()
+        .any(|m| outside.contains(m))
 }
 
 fn is_kebab_id(id: &str) -> bool {
@@ -305,8 +319,15 @@ impl RuleSet {
     /// test guarantees these parse; a failure here is a build defect.
     pub fn embedded() -> Result<RuleSet, RuleError> {
         let mut rules = Vec::new();
-        for (name, text) in embedded::FILES {
-            rules.extend(parse_rule_file(&format!("patterns/{name}"), text)?);
+        for (name, json) in embedded::FILES {
+            let origin = format!("patterns/{name}");
+            let spec: RuleFileSpec = serde_json::from_str(json).map_err(|e| RuleError::Parse {
+                origin: origin.clone(),
+                msg: e.to_string(),
+            })?;
+            for r in spec.rules {
+                rules.push(r.compile(&origin)?);
+            }
         }
         RuleSet::from_rules(rules)
     }
@@ -395,7 +416,7 @@ impl RuleSet {
                 h.update(part.as_bytes());
                 h.update([0]);
             }
-            for a in &r.allow {
+            for a in &r.allow_patterns {
                 h.update(a.as_str());
                 h.update([0]);
             }
@@ -515,14 +536,16 @@ fn clone_rule(rule: &Rule) -> Rule {
         keywords: rule.keywords.clone(),
         pattern: rule.pattern.clone(),
         min_entropy: rule.min_entropy,
-        allow: rule.allow.clone(),
+        allow_patterns: rule.allow_patterns.clone(),
         verify: rule.verify,
         keep_placeholders: rule.keep_placeholders,
+        multiline: rule.multiline,
         examples: rule.examples.clone(),
         negatives: rule.negatives.clone(),
         references: rule.references.clone(),
         origin: rule.origin.clone(),
         regex: OnceLock::new(),
+        allow: OnceLock::new(),
     }
 }
 
@@ -552,11 +575,11 @@ mod tests {
             let yaml = format!("rules:\n  - id: a-b\n    name: x\n    category: generic\n    confidence: low\n    keywords: [abc]\n    pattern: '{p}'\n");
             parse_rule_file("t.yaml", &yaml).unwrap().remove(0)
         };
-        assert!(!rule(r#"(?P<secret>[^"\r\n]{8,})"#).is_multiline());
-        assert!(!rule(r"\b(?P<secret>ghp_[A-Za-z0-9]{36})\b").is_multiline());
-        assert!(rule(r"(?P<secret>-----BEGIN[\s\S]+?END)").is_multiline());
-        assert!(rule(r"(?P<secret>KEY-----(?:\r?\n)+)").is_multiline());
-        assert!(rule(r"(?s)(?P<secret>a.+b)").is_multiline());
+        assert!(!rule(r#"(?P<secret>[^"\r\n]{8,})"#).multiline);
+        assert!(!rule(r"\b(?P<secret>ghp_[A-Za-z0-9]{36})\b").multiline);
+        assert!(rule(r"(?P<secret>-----BEGIN[\s\S]+?END)").multiline);
+        assert!(rule(r"(?P<secret>KEY-----(?:\r?\n)+)").multiline);
+        assert!(rule(r"(?s)(?P<secret>a.+b)").multiline);
     }
 
     /// Unknown keys in a rule file are an error, not silently ignored.
