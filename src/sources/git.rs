@@ -427,6 +427,8 @@ pub struct Change {
 pub struct Changes {
     /// The range's commits, oldest first; empty for the index.
     pub commits: Vec<Arc<CommitInfo>>,
+    /// The range's non-empty commit messages, by commit index.
+    pub messages: Vec<(usize, String)>,
     pub changes: Vec<Change>,
     pub skips: Vec<Skip>,
 }
@@ -456,6 +458,10 @@ pub fn range_changes(repo: &Repository, spec: &str) -> Result<Changes> {
         }
         let index = out.commits.len();
         out.commits.push(Arc::new(commit_info(&commit)));
+        let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
+        if !message.trim().is_empty() {
+            out.messages.push((index, message));
+        }
         let tree = commit.tree()?;
         let parent = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
         let diff =

@@ -311,3 +311,26 @@ fn odd_repositories() {
     let detached = w.keyward(&["git", "--format", "json"]);
     assert_eq!(detached.findings().len(), 1);
 }
+
+/// A range scan reads the messages of the range's commits, not older ones.
+#[test]
+fn range_scans_commit_messages() {
+    let mut w = Work::repo();
+    w.commit("a.txt", "a\n", &format!("old {}", fake::github("ghp_", 15)));
+    let base = w.git(&["rev-parse", "HEAD"]);
+    let id = w.commit("b.txt", "b\n", &format!("new\n{}", fake::aws_key_id(16)));
+    let run = w.keyward(&[
+        "git",
+        "--range",
+        &format!("{base}..HEAD"),
+        "--format",
+        "json",
+    ]);
+    let f = one(&run);
+    assert_eq!(f["rule_id"], "aws-access-key-id");
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64()),
+        (Some("@commit-message"), Some(2))
+    );
+    assert_eq!(f["commit"]["id"], id.as_str());
+}
