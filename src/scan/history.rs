@@ -244,18 +244,9 @@ fn audit(
             BlobResult::Excluded => stats.excluded += 1,
         }
     }
-    for (commit, message) in &history.messages {
-        let content = Content {
-            bytes: message.as_bytes(),
-            path: "@commit-message".into(),
-            source: Source::History,
-            commit: Some(history.commits[*commit].clone()),
-            added_lines: None,
-        };
-        let (found, allowed) = findings_in(&detector, &content);
-        stats.suppressed_inline += allowed;
-        located.extend(found.into_iter().map(|f| (*commit, f)));
-    }
+    let (in_messages, allowed) = message_findings(&detector, &history.messages, &history.commits);
+    stats.suppressed_inline += allowed;
+    located.extend(in_messages);
     if let Some(cache) = &cache {
         if let Err(e) = cache.append(&new_cache) {
             stats.warnings.push(format!("{e:#}"));
@@ -264,6 +255,30 @@ fn audit(
     let findings = group_by_fingerprint(repo, &history, located, &blob_of, &mut stats);
     stats.skips.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(setup.finish(findings, stats, started))
+}
+
+/// Findings in commit messages (path `@commit-message`), each with its
+/// commit index, and how many inline allows applied.
+fn message_findings(
+    detector: &Detector<'_>,
+    messages: &[(usize, String)],
+    commits: &[Arc<CommitInfo>],
+) -> (Vec<(usize, Finding)>, u64) {
+    let mut found = Vec::new();
+    let mut allowed = 0;
+    for (commit, message) in messages {
+        let content = Content {
+            bytes: message.as_bytes(),
+            path: "@commit-message".into(),
+            source: Source::History,
+            commit: Some(commits[*commit].clone()),
+            added_lines: None,
+        };
+        let (f, a) = findings_in(detector, &content);
+        allowed += a;
+        found.extend(f.into_iter().map(|f| (*commit, f)));
+    }
+    (found, allowed)
 }
 
 fn scan_blob(
@@ -534,16 +549,9 @@ fn scan_changes(
             Err(skip) => stats.skips.push(skip),
         }
     }
-    for (commit, message) in &messages {
-        let content = Content {
-            bytes: message.as_bytes(),
-            path: "@commit-message".into(),
-            source,
-            commit: Some(commits[*commit].clone()),
-            added_lines: None,
-        };
-        findings.extend(findings_in(&detector, &content).0);
-    }
+    let (in_messages, allowed) = message_findings(&detector, &messages, &commits);
+    stats.suppressed_inline += allowed;
+    findings.extend(in_messages.into_iter().map(|(_, f)| f));
     stats.skips.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(setup.finish(findings, stats, started))
 }
