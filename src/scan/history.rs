@@ -315,11 +315,12 @@ fn scan_blob(
             cached: true,
         };
     }
-    let data = match git::read_blob(repo, site.oid, setup.max_file_size) {
-        Ok(d) => d,
+    let blob = match git::read_blob(repo, site.oid, setup.max_file_size) {
+        Ok(b) => b,
         Err(reason) => return skip(reason),
     };
-    if is_binary(&data) {
+    let data = blob.content();
+    if is_binary(data) {
         return skip(SkipReason::Binary);
     }
     let matches = match cached {
@@ -334,10 +335,10 @@ fn scan_blob(
                 })
             })
             .collect(),
-        None => detector.detect(&data),
+        None => detector.detect(data),
     };
     let content = Content {
-        bytes: &data,
+        bytes: data,
         path: site.path.clone(),
         source: Source::History,
         commit: Some(commit),
@@ -580,12 +581,13 @@ fn scan_change(
             "cannot open the repository in a worker".into(),
         ))
     })?;
-    let data = git::read_blob(repo, change.oid, setup.max_file_size).map_err(skip)?;
-    if is_binary(&data) {
+    let blob = git::read_blob(repo, change.oid, setup.max_file_size).map_err(skip)?;
+    let data = blob.content();
+    if is_binary(data) {
         return Err(skip(SkipReason::Binary));
     }
     let content = Content {
-        bytes: &data,
+        bytes: data,
         path: change.path.clone(),
         source,
         commit: change.commit.map(|c| commits[c].clone()),
