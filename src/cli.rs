@@ -31,9 +31,79 @@ pub enum Command {
     /// Audit git history: every blob ever committed (default), a range's
     /// added lines (--range, --since), or the staged changes (--staged)
     Git(GitArgs),
+    /// Install or remove git hooks, and the hook entry points git calls
+    #[command(subcommand)]
+    Hook(HookCommand),
+    /// Create a baseline: fingerprints of today's findings, to suppress
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
     /// List the built-in rules, or check a rule file of your own
     #[command(subcommand)]
     Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Install keyward as a pre-push hook (default) and/or pre-commit hook.
+    /// An existing hook is kept and runs after keyward, unless --force.
+    Install {
+        /// Install the pre-push hook (the default when neither is given)
+        #[arg(long)]
+        pre_push: bool,
+        /// Install the pre-commit hook (scans staged changes)
+        #[arg(long)]
+        pre_commit: bool,
+        /// Set an existing hook aside instead of chaining it
+        #[arg(long)]
+        force: bool,
+        /// Repository (default: the one containing the current directory)
+        repo: Option<PathBuf>,
+    },
+    /// Remove keyward's hooks and restore the hooks they chained or replaced
+    Uninstall {
+        #[arg(long)]
+        pre_push: bool,
+        #[arg(long)]
+        pre_commit: bool,
+        repo: Option<PathBuf>,
+    },
+    /// Called by git before a push: scans the lines the pushed commits add
+    /// (refs on standard input, as git gives them); exit 1 blocks the push
+    PrePush {
+        /// The remote's name (or URL)
+        remote: String,
+        /// The remote's URL
+        url: Option<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Called by git before a commit: scans the lines the index adds
+    PreCommit {
+        #[command(flatten)]
+        common: CommonArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Write the fingerprints of every current finding (no secrets, no line
+    /// numbers) to .keyward-baseline.json, keeping reasons already written
+    Create {
+        /// Working tree or repository to scan (default .)
+        path: Option<PathBuf>,
+        /// Baseline the full git history instead of the working tree
+        #[arg(long)]
+        history: bool,
+        /// File to write
+        #[arg(long, short = 'o', default_value = ".keyward-baseline.json")]
+        output: PathBuf,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,6 +236,9 @@ pub struct OutputArgs {
     /// List skipped files and other details on stderr
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// List baseline entries that matched nothing (fixed, or moved out of scope)
+    #[arg(long)]
+    pub report_unused: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -10,6 +10,7 @@ pub mod content;
 pub mod detect;
 pub mod error;
 pub mod finding;
+pub mod hook;
 pub mod repo;
 pub mod report;
 pub mod rules;

@@ -8,9 +8,11 @@ mod cli;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Parser;
 
-use cli::{Cli, Command, FormatArg, OutputArgs, RulesCommand};
+use cli::{BaselineCommand, Cli, Command, FormatArg, HookCommand, OutputArgs, RulesCommand};
+use keyward::hook::{self, HookKind};
 use keyward::report;
 use keyward::Outcome;
 
@@ -66,6 +68,116 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let outcome = keyward::scan_git(&args.scan_options(progress))?;
             emit(&outcome, &args.output)
         }
+        Command::Hook(HookCommand::Install {
+            pre_push,
+            pre_commit,
+            force,
+            repo,
+        }) => {
+            let exe = std::env::current_exe()
+                .map_err(|e| anyhow::anyhow!("cannot locate the keyward binary: {e}"))?;
+            let start = repo.unwrap_or_else(|| ".".into());
+            for kind in hook_kinds(pre_push, pre_commit) {
+                let change = hook::install(&start, kind, &exe, force)?;
+                eprintln!("keyward: {}", describe(&change));
+            }
+            Ok(EXIT_CLEAN)
+        }
+        Command::Hook(HookCommand::Uninstall {
+            pre_push,
+            pre_commit,
+            repo,
+        }) => {
+            let start = repo.unwrap_or_else(|| ".".into());
+            let kinds = if pre_push || pre_commit {
+                hook_kinds(pre_push, pre_commit)
+            } else {
+                vec![HookKind::PrePush, HookKind::PreCommit]
+            };
+            for kind in kinds {
+                eprintln!("keyward: {}", describe(&hook::uninstall(&start, kind)?));
+            }
+            Ok(EXIT_CLEAN)
+        }
+        Command::Hook(HookCommand::PrePush {
+            remote,
+            url: _,
+            common,
+            output,
+        }) => {
+            use std::io::Read;
+            let mut input = String::new();
+            io::stdin()
+                .read_to_string(&mut input)
+                .context("pre-push: reading the refs git sends on standard input")?;
+            let updates = hook::parse_pre_push(&input)?;
+            let repo =
+                git2::Repository::discover(".").context("pre-push: not in a git repository")?;
+            let range = hook::push_range(&repo, &remote, &updates)?;
+            let mut opts = keyward::ScanOptions {
+                git: Some(keyward::GitTarget::Tips {
+                    push: range.push.iter().map(ToString::to_string).collect(),
+                    hide: range.hide.iter().map(ToString::to_string).collect(),
+                }),
+                ..keyward::ScanOptions::default()
+            };
+            common.apply(&mut opts);
+            let outcome = keyward::scan_git(&opts)?;
+            let code = emit_to(&outcome, &output, Stream::Stderr)?;
+            if code == EXIT_FINDINGS {
+                eprint!("{}", block_message("push", &outcome));
+            }
+            Ok(code)
+        }
+        Command::Hook(HookCommand::PreCommit { common, output }) => {
+            let mut opts = keyward::ScanOptions {
+                git: Some(keyward::GitTarget::Staged),
+                ..keyward::ScanOptions::default()
+            };
+            common.apply(&mut opts);
+            let outcome = keyward::scan_git(&opts)?;
+            let code = emit_to(&outcome, &output, Stream::Stderr)?;
+            if code == EXIT_FINDINGS {
+                eprint!("{}", block_message("commit", &outcome));
+            }
+            Ok(code)
+        }
+        Command::Baseline(BaselineCommand::Create {
+            path,
+            history,
+            output,
+            common,
+        }) => {
+            let mut opts = keyward::ScanOptions::default();
+            common.apply(&mut opts);
+            // A baseline is of everything found now, so no old one applies.
+            opts.baseline = None;
+            opts.ignore_config_baseline = true;
+            let outcome = if history {
+                opts.repo = path;
+                opts.git = Some(keyward::GitTarget::History(
+                    keyward::sources::git::RefSelection::All,
+                ));
+                keyward::scan_git(&opts)?
+            } else {
+                opts.paths = path.into_iter().collect();
+                keyward::scan_tree(&opts)?
+            };
+            let old = output
+                .exists()
+                .then(|| keyward::suppress::Baseline::load(&output))
+                .transpose()?;
+            let baseline =
+                keyward::suppress::Baseline::from_findings(&outcome.findings, old.as_ref());
+            std::fs::write(&output, baseline.to_json())
+                .with_context(|| format!("{}: cannot write baseline", output.display()))?;
+            eprintln!(
+                "keyward: wrote {} entries to {} (fingerprints only; no secrets)",
+                baseline.findings.len(),
+                output.display()
+            );
+            Ok(EXIT_CLEAN)
+        }
         Command::Rules(RulesCommand::List { format, rules }) => {
             let mut set = keyward::rules::RuleSet::embedded()?;
             for file in &rules {
@@ -97,13 +209,75 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
+fn hook_kinds(pre_push: bool, pre_commit: bool) -> Vec<HookKind> {
+    let mut kinds = Vec::new();
+    if pre_push || !pre_commit {
+        kinds.push(HookKind::PrePush);
+    }
+    if pre_commit {
+        kinds.push(HookKind::PreCommit);
+    }
+    kinds
+}
+
+fn describe(change: &hook::Change) -> String {
+    use hook::Change::*;
+    match change {
+        Installed(p) => format!("installed {}", p.display()),
+        Chained(p) => format!(
+            "installed {}; the hook that was there runs after keyward",
+            p.display()
+        ),
+        Replaced(p) => format!(
+            "installed {}; the hook that was there is set aside (uninstall restores it)",
+            p.display()
+        ),
+        AlreadyInstalled(p) => format!("{} is already keyward's; nothing to do", p.display()),
+        Removed(p) => format!("removed {}", p.display()),
+        Restored(p) => format!(
+            "removed keyward from {}; the previous hook is back",
+            p.display()
+        ),
+        NotInstalled(p) => format!("{} is not keyward's; left alone", p.display()),
+    }
+}
+
+/// What to do when a hook blocks: shown under the findings.
+fn block_message(action: &str, outcome: &Outcome) -> String {
+    let n = outcome.findings.len();
+    [
+        String::new(),
+        format!("keyward: {action} blocked: {n} secret(s) in what is being {action}ed."),
+        "  - remove each one from the commit that adds it (git commit --amend, git rebase -i)"
+            .into(),
+        "    and rotate it: treat it as leaked;".into(),
+        "  - if one is not a secret, put `keyward:allow <rule-id>` in a comment on its line,"
+            .into(),
+        "    or add it to the baseline (keyward baseline create);".into(),
+        format!("  - to skip the check once: git {action} --no-verify"),
+        String::new(),
+    ]
+    .join("\n")
+}
+
 fn color_for_stdout() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal()
 }
 
-/// Writes the report and the summary, and decides the exit code.
+/// Where a report goes when no `--output` file is given.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stream {
+    Stdout,
+    /// Hooks: git clients show a hook's stderr, not always its stdout.
+    Stderr,
+}
+
+/// Writes the report to stdout and the summary, and decides the exit code.
 fn emit(outcome: &Outcome, output: &OutputArgs) -> anyhow::Result<u8> {
-    use anyhow::Context;
+    emit_to(outcome, output, Stream::Stdout)
+}
+
+fn emit_to(outcome: &Outcome, output: &OutputArgs, stream: Stream) -> anyhow::Result<u8> {
     match &output.output {
         Some(path) => {
             let opts = output.report_options(false);
@@ -116,6 +290,11 @@ fn emit(outcome: &Outcome, output: &OutputArgs) -> anyhow::Result<u8> {
             file.flush()
                 .with_context(|| format!("{}: writing report", path.display()))?;
         }
+        None if stream == Stream::Stderr => {
+            let opts = output.report_options(false);
+            let mut err = io::stderr().lock();
+            report::write(&mut err, outcome, &opts)?;
+        }
         None => {
             let opts = output.report_options(color_for_stdout());
             let stdout = io::stdout();
@@ -125,6 +304,14 @@ fn emit(outcome: &Outcome, output: &OutputArgs) -> anyhow::Result<u8> {
         }
     }
     eprint!("{}", report::summary(outcome, output.verbose));
+    if output.report_unused {
+        for e in &outcome.unused_baseline {
+            eprintln!(
+                "keyward: unused baseline entry: {} {} {}",
+                e.path, e.rule_id, e.fingerprint
+            );
+        }
+    }
     if outcome.findings.is_empty() || output.exit_zero {
         Ok(EXIT_CLEAN)
     } else {

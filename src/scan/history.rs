@@ -33,6 +33,12 @@ pub enum GitTarget {
     Range(String),
     /// The lines the index adds to HEAD.
     Staged,
+    /// The lines added by commits reachable from `push` and from none of
+    /// `hide` (object ids): what a push sends.
+    Tips {
+        push: Vec<String>,
+        hide: Vec<String>,
+    },
 }
 
 /// Scans a git repository as `opts.git` says.
@@ -53,6 +59,15 @@ pub fn scan_git(opts: &ScanOptions) -> Result<Outcome> {
         GitTarget::History(selection) => audit(opts, &repo, setup, &selection, started),
         GitTarget::Range(spec) => {
             let changes = git::range_changes(&repo, &spec)?;
+            scan_changes(opts, &repo, setup, changes, Source::History, started)
+        }
+        GitTarget::Tips { push, hide } => {
+            let ids = |v: &[String]| {
+                v.iter()
+                    .map(|s| Oid::from_str(s))
+                    .collect::<Result<Vec<_>, _>>()
+            };
+            let changes = git::tips_changes(&repo, &ids(&push)?, &ids(&hide)?)?;
             scan_changes(opts, &repo, setup, changes, Source::History, started)
         }
         GitTarget::Staged => {

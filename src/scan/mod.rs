@@ -39,6 +39,8 @@ pub struct ScanOptions {
     /// Extra rule files.
     pub rules: Vec<PathBuf>,
     pub baseline: Option<PathBuf>,
+    /// Leave the config's `baseline` out (when creating a new one).
+    pub ignore_config_baseline: bool,
     /// `None` means the config's, else medium.
     pub min_confidence: Option<Confidence>,
     /// Worker threads; 0 picks one per core.
@@ -113,7 +115,11 @@ impl Setup {
                 .or(config.min_confidence)
                 .unwrap_or(Confidence::Medium),
         );
-        let baseline_path = opts.baseline.clone().or(config.baseline.clone());
+        let from_config = config
+            .baseline
+            .clone()
+            .filter(|_| !opts.ignore_config_baseline);
+        let baseline_path = opts.baseline.clone().or(from_config);
         let baseline = baseline_path.map(|p| Baseline::load(&p)).transpose()?;
         Ok(Setup {
             rules,

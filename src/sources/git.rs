@@ -449,10 +449,25 @@ pub fn range_changes(repo: &Repository, spec: &str) -> Result<Changes> {
     {
         bail!("`{spec}` is not a range: use A..B");
     }
+    tips_changes(
+        repo,
+        &[to.peel_to_commit()?.id()],
+        &[from.peel_to_commit()?.id()],
+    )
+}
+
+/// Added lines of every non-merge commit reachable from `push` and from
+/// none of `hide`: what a push sends when `hide` is what the remote has.
+pub fn tips_changes(repo: &Repository, push: &[Oid], hide: &[Oid]) -> Result<Changes> {
+    tune_for_reading();
     let mut walk = repo.revwalk()?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
-    walk.push(to.peel_to_commit()?.id())?;
-    walk.hide(from.peel_to_commit()?.id())?;
+    for oid in push {
+        walk.push(*oid)?;
+    }
+    for oid in hide {
+        walk.hide(*oid)?;
+    }
     let mut out = Changes::default();
     for oid in walk {
         let commit = repo.find_commit(oid?)?;

@@ -5,6 +5,7 @@ mod decode;
 mod fake;
 mod generic;
 mod history;
+mod hook;
 mod negatives;
 mod scan;
 mod support;

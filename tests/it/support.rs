@@ -127,6 +127,19 @@ impl Work {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
+    /// Runs git and returns whether it succeeded, with its stderr (for
+    /// commands a hook may refuse).
+    pub fn git_try(&self, args: &[&str]) -> (bool, String) {
+        let mut cmd = Command::new("git");
+        cmd.args(args).current_dir(self.path());
+        git_env(&mut cmd, self.commits);
+        let out = cmd.output().expect("git runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     /// Writes a file, stages it and commits; returns the commit id.
     pub fn commit(&mut self, rel: &str, text: &str, message: &str) -> String {
         self.write(rel, text);
