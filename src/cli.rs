@@ -31,6 +31,9 @@ pub enum Command {
     /// Audit git history: every blob ever committed (default), a range's
     /// added lines (--range, --since), or the staged changes (--staged)
     Git(GitArgs),
+    /// Check config hygiene only: real .env files ignored and untracked,
+    /// templates holding placeholders, strong signing keys, template drift
+    Env(EnvArgs),
     /// Install or remove git hooks, and the hook entry points git calls
     #[command(subcommand)]
     Hook(HookCommand),
@@ -40,6 +43,19 @@ pub enum Command {
     /// List the built-in rules, or check a rule file of your own
     #[command(subcommand)]
     Rules(RulesCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// Directory to check (default .)
+    pub path: Option<PathBuf>,
+    /// Also report real env files that were ever committed
+    #[arg(long)]
+    pub history: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod config;
 pub mod content;
 pub mod detect;
+pub mod envcheck;
 pub mod error;
 pub mod finding;
 pub mod hook;

@@ -68,6 +68,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let outcome = keyward::scan_git(&args.scan_options(progress))?;
             emit(&outcome, &args.output)
         }
+        Command::Env(args) => {
+            let mut opts = keyward::ScanOptions {
+                paths: args.path.clone().into_iter().collect(),
+                ..keyward::ScanOptions::default()
+            };
+            args.common.apply(&mut opts);
+            let outcome = keyward::scan::scan_env(&opts, args.history)?;
+            emit(&outcome, &args.output)
+        }
         Command::Hook(HookCommand::Install {
             pre_push,
             pre_commit,

@@ -22,3 +22,56 @@ pub fn config_root(path: &Path) -> PathBuf {
         Err(_) => dir,
     }
 }
+
+/// `path` (relative to `root`) as a path relative to the work tree, or
+/// `None` when it is outside it.
+fn in_workdir(repo: &git2::Repository, root: &Path, path: &Path) -> Option<PathBuf> {
+    let workdir = repo.workdir()?.canonicalize().ok()?;
+    let base = root.canonicalize().ok()?;
+    let joined = base.join(path);
+    joined.strip_prefix(&workdir).ok().map(Path::to_path_buf)
+}
+
+/// Whether git would ignore `path` (relative to `root`), as git evaluates
+/// ignore rules: nested `.gitignore` files, `.git/info/exclude`,
+/// `core.excludesFile`, negations.
+///
+/// The `.gitignore` files from the file's directory up to the work tree's
+/// root are read with the `ignore` crate's gitignore matcher, deepest
+/// first, and the first that matches decides, as in git. libgit2 answers
+/// only when none matches (for `info/exclude` and `core.excludesFile`): its
+/// own evaluation misses a negation in a nested `.gitignore` (`!.env` in
+/// `svc/.gitignore` under a root `.env` rule; libgit2 issues 6461, 7284).
+pub fn is_ignored(repo: &git2::Repository, root: &Path, path: &Path) -> bool {
+    let Some(rel) = in_workdir(repo, root, path) else {
+        return false;
+    };
+    let Some(workdir) = repo.workdir() else {
+        return false;
+    };
+    let full = workdir.join(&rel);
+    let mut dir = rel.parent();
+    while let Some(d) = dir {
+        let file = workdir.join(d).join(".gitignore");
+        if file.is_file() {
+            let (matcher, _) = ignore::gitignore::Gitignore::new(&file);
+            match matcher.matched_path_or_any_parents(&full, false) {
+                ignore::Match::Ignore(_) => return true,
+                ignore::Match::Whitelist(_) => return false,
+                ignore::Match::None => {}
+            }
+        }
+        dir = d.parent();
+    }
+    repo.is_path_ignored(&rel).unwrap_or(false)
+}
+
+/// Whether `path` (relative to `root`) is in the index.
+pub fn is_tracked(repo: &git2::Repository, root: &Path, path: &Path) -> bool {
+    let Some(rel) = in_workdir(repo, root, path) else {
+        return false;
+    };
+    repo.index()
+        .ok()
+        .is_some_and(|index| index.get_path(&rel, 0).is_some())
+}

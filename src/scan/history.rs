@@ -18,7 +18,9 @@ use super::{findings_from, findings_in, thread_count, Outcome, ScanOptions, Setu
 use crate::cache::{BlobCache, CachedMatch};
 use crate::content::{is_binary, Content, Skip, SkipReason};
 use crate::detect::{Detector, Match};
+use crate::envcheck;
 use crate::finding::{CommitInfo, Finding, Lifecycle, Occurrence, Source};
+use crate::rules::{Category, Confidence};
 use crate::sources::git::{self, BlobSite, Change, Changes, History, RefSelection};
 
 /// How many other places a history finding lists before it only counts.
@@ -267,7 +269,8 @@ fn audit(
             stats.warnings.push(format!("{e:#}"));
         }
     }
-    let findings = group_by_fingerprint(repo, &history, located, &blob_of, &mut stats);
+    let mut findings = group_by_fingerprint(repo, &history, located, &blob_of, &mut stats);
+    findings.extend(env_findings(repo, &history, setup.min_confidence));
     stats.skips.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(setup.finish(findings, stats, started))
 }
@@ -471,6 +474,104 @@ fn group_by_fingerprint(
         });
     }
     groups
+}
+
+/// `keyward env --history`: real env files ever committed, from a walk of
+/// every ref that reads no blob. Returns the findings and the commits walked.
+pub fn env_in_history(repo: &Repository, min: Confidence) -> Result<(Vec<Finding>, u64)> {
+    let history = git::enumerate(repo, &RefSelection::All, &|| {}, &|_, _, _| {})?;
+    Ok((
+        env_findings(repo, &history, min),
+        history.commits.len() as u64,
+    ))
+}
+
+/// One `env-in-history` finding per real env file path ever committed: the
+/// commit that added it, the commit that took it off the default branch
+/// (if one did), and the refs it is still reachable from.
+fn env_findings(repo: &Repository, history: &History, min: Confidence) -> Vec<Finding> {
+    if Confidence::High < min {
+        return Vec::new();
+    }
+    let mut by_path: std::collections::BTreeMap<&str, (usize, HashSet<Oid>)> =
+        std::collections::BTreeMap::new();
+    for site in history.blobs.iter().chain(&history.other_sites) {
+        let name = site.path.rsplit('/').next().unwrap_or(&site.path);
+        if envcheck::classify(name) != Some(envcheck::EnvFileKind::Real) {
+            continue;
+        }
+        let entry = by_path
+            .entry(&site.path)
+            .or_insert((site.commit, HashSet::new()));
+        entry.0 = entry.0.min(site.commit);
+        entry.1.insert(site.oid);
+    }
+    if by_path.is_empty() {
+        return Vec::new();
+    }
+    let blobs_of: HashMap<String, HashSet<Oid>> = by_path
+        .iter()
+        .map(|(p, (_, b))| (p.to_string(), b.clone()))
+        .collect();
+    let watched: HashSet<Oid> = blobs_of.values().flatten().copied().collect();
+    let states = git::default_branch_presence(repo, &watched)
+        .map(|p| lifecycles(&p, &blobs_of))
+        .unwrap_or_default();
+    let tips: Vec<(String, Oid)> = repo
+        .references()
+        .map(|refs| {
+            refs.flatten()
+                .filter_map(|r| Some((r.shorthand()?.to_string(), r.peel_to_commit().ok()?.id())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for (path, (first, _)) in by_path {
+        let added = &history.commits[first];
+        let Ok(added_id) = Oid::from_str(&added.id) else {
+            continue;
+        };
+        let reachable: Vec<&str> = tips
+            .iter()
+            .filter(|(_, tip)| {
+                *tip == added_id || repo.graph_descendant_of(*tip, added_id).unwrap_or(false)
+            })
+            .map(|(name, _)| name.as_str())
+            .take(10)
+            .collect();
+        let (still, removed) = states.get(path).cloned().unwrap_or((false, None));
+        let state = match (&removed, still) {
+            (_, true) => "still in HEAD".to_string(),
+            (Some(c), false) => format!("removed in {}", &c.id[..c.id.len().min(12)]),
+            (None, false) => "not on the default branch".to_string(),
+        };
+        out.push(Finding {
+            rule_id: "env-in-history".into(),
+            rule_name: "Env file committed to history".into(),
+            category: Category::EnvHygiene,
+            confidence: Confidence::High,
+            path: path.to_string(),
+            line: 0,
+            column: 0,
+            secret: None,
+            fingerprint: crate::finding::Fingerprint::of("env-in-history", path.as_bytes()),
+            source: Source::History,
+            commit: Some(added.clone()),
+            lifecycle: Some(Lifecycle {
+                occurrences: Vec::new(),
+                more_occurrences: 0,
+                still_in_head: still,
+                removed_in: removed,
+            }),
+            remedy: Some(format!(
+                "added in {}, {state}, reachable from {}: rotate every secret in it, then rewrite history \
+                 (git filter-repo --invert-paths --path {path}) and force-push",
+                &added.id[..added.id.len().min(12)],
+                if reachable.is_empty() { "no ref".to_string() } else { reachable.join(", ") },
+            )),
+        });
+    }
+    out
 }
 
 /// Per fingerprint: still present at HEAD, and the commit that last took it

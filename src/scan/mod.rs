@@ -88,6 +88,7 @@ pub struct Outcome {
 /// The resolved settings of one scan: config merged with options.
 pub(crate) struct Setup {
     pub rules: RuleSet,
+    pub min_confidence: Confidence,
     pub exclusions: Exclusions,
     pub max_file_size: u64,
     pub baseline: Option<Baseline>,
@@ -110,11 +111,11 @@ impl Setup {
         for id in rules.disable(&config.disable_rules) {
             warnings.push(format!("config: disable_rules names unknown rule `{id}`"));
         }
-        rules.retain_min_confidence(
-            opts.min_confidence
-                .or(config.min_confidence)
-                .unwrap_or(Confidence::Medium),
-        );
+        let min_confidence = opts
+            .min_confidence
+            .or(config.min_confidence)
+            .unwrap_or(Confidence::Medium);
+        rules.retain_min_confidence(min_confidence);
         let from_config = config
             .baseline
             .clone()
@@ -123,6 +124,7 @@ impl Setup {
         let baseline = baseline_path.map(|p| Baseline::load(&p)).transpose()?;
         Ok(Setup {
             rules,
+            min_confidence,
             exclusions: Exclusions::new(&config.exclude)?,
             max_file_size: opts
                 .max_file_size
@@ -333,7 +335,7 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Outcome> {
             unreadable.len() - 10
         ));
     }
-    let stats = Stats {
+    let mut stats = Stats {
         files: files.into_inner(),
         bytes: bytes.into_inner(),
         skips,
@@ -342,6 +344,48 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Outcome> {
         warnings,
         ..Stats::default()
     };
-    let findings = findings.into_inner().expect("walk finished");
+    let mut findings = findings.into_inner().expect("walk finished");
+    for root in walked.iter().filter(|r| r.is_dir()) {
+        let env = crate::envcheck::check(root, &detector, &setup.exclusions, setup.min_confidence);
+        findings.extend(env.findings);
+        stats.warnings.extend(env.warnings);
+        stats.skips.extend(env.skips);
+    }
+    Ok(setup.finish(findings, stats, started))
+}
+
+/// `keyward env`: only the config-hygiene checks, on the tree at the first
+/// path, and with `history` the env files ever committed.
+pub fn scan_env(opts: &ScanOptions, history: bool) -> Result<Outcome> {
+    let started = Instant::now();
+    let root = opts
+        .paths
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
+    if !root.is_dir() {
+        bail!("{}: not a directory", root.display());
+    }
+    let setup = Setup::new(opts, &crate::repo::config_root(&root))?;
+    let detector = Detector::new(&setup.rules);
+    let env = crate::envcheck::check(&root, &detector, &setup.exclusions, setup.min_confidence);
+    let mut stats = Stats {
+        warnings: env.warnings,
+        skips: env.skips,
+        ..Stats::default()
+    };
+    let mut findings = env.findings;
+    if history {
+        match crate::sources::git::open(&root) {
+            Ok(repo) => {
+                let (found, commits) = history::env_in_history(&repo, setup.min_confidence)?;
+                findings.extend(found);
+                stats.commits = Some(commits);
+            }
+            Err(_) => stats
+                .warnings
+                .push("not a git repository: --history was skipped".into()),
+        }
+    }
     Ok(setup.finish(findings, stats, started))
 }

@@ -120,19 +120,19 @@ fn secrets_reachable_from_tags_and_leftover_refs() {
 fn renamed_file_is_one_finding_with_occurrence() {
     let mut w = Work::repo();
     let first = w.commit(
-        "old/name.env",
+        "old/name.cfg",
         &format!("KEY={}\n", fake::aws_key_id(5)),
         "add",
     );
     std::fs::create_dir(w.join("new")).unwrap();
-    w.git(&["mv", "old/name.env", "new/renamed.env"]);
+    w.git(&["mv", "old/name.cfg", "new/renamed.cfg"]);
     let moved = w.commit_staged("rename");
     let f = one(&w.keyward(&["git", "--format", "json"]));
-    assert_eq!(f["path"], "old/name.env");
+    assert_eq!(f["path"], "old/name.cfg");
     assert_eq!(f["commit"]["id"], first.as_str());
     assert_eq!(
         f["occurrences"],
-        serde_json::json!([{ "path": "new/renamed.env", "commit": moved }])
+        serde_json::json!([{ "path": "new/renamed.cfg", "commit": moved }])
     );
     assert_eq!(f["still_in_head"], true);
 }

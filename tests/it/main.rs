@@ -2,6 +2,7 @@
 //! directories and git repositories made in temporary folders.
 
 mod decode;
+mod env;
 mod fake;
 mod generic;
 mod history;
