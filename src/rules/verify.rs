@@ -14,6 +14,8 @@ pub enum Verifier {
     Base62Crc32,
     /// A JWT whose header decodes to a JSON object with an `alg` member.
     JwtHeader,
+    /// HTTP Basic credentials: base64 of printable `user:password`.
+    BasicAuth,
 }
 
 impl Verifier {
@@ -21,6 +23,7 @@ impl Verifier {
         match self {
             Verifier::Base62Crc32 => is_base62_crc32(secret),
             Verifier::JwtHeader => is_jwt(secret),
+            Verifier::BasicAuth => is_basic_auth(secret),
         }
     }
 }
@@ -70,6 +73,23 @@ fn is_jwt(secret: &[u8]) -> bool {
     }
 }
 
+fn is_basic_auth(secret: &[u8]) -> bool {
+    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(secret) else {
+        return false;
+    };
+    let Ok(text) = std::str::from_utf8(&raw) else {
+        return false;
+    };
+    // The decoded password is what a person chose: documentation fills it
+    // with words (`martin:secret`), which are not findings.
+    text.split_once(':').is_some_and(|(user, pass)| {
+        !user.is_empty()
+            && !text.chars().any(char::is_control)
+            && !crate::detect::placeholder::is_placeholder(pass.as_bytes())
+            && !crate::detect::placeholder::is_human_placeholder(pass.as_bytes())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +104,16 @@ mod tests {
         let last = broken.len() - 1;
         broken[last] = if broken[last] == b'A' { b'B' } else { b'A' };
         assert!(!is_base62_crc32(&broken));
+    }
+
+    /// Basic credentials decode to `user:password`.
+    #[test]
+    fn basic_auth_needs_user_and_password() {
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        assert!(is_basic_auth(b64("api:s3cr3t-Value").as_bytes()));
+        assert!(!is_basic_auth(b64("no-colon-here").as_bytes()));
+        assert!(!is_basic_auth(b64("martin:secret").as_bytes()));
+        assert!(!is_basic_auth(b"not base64!"));
     }
 
     /// Only a header that decodes to JSON with `alg` makes a JWT.
