@@ -270,7 +270,19 @@ fn audit(
         }
     }
     let mut findings = group_by_fingerprint(repo, &history, located, &blob_of, &mut stats);
+    if timings {
+        eprintln!(
+            "timing: lifecycles done {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
     findings.extend(env_findings(repo, &history, setup.min_confidence));
+    if timings {
+        eprintln!(
+            "timing: env history done {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
     stats.skips.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(setup.finish(findings, stats, started))
 }
@@ -390,23 +402,23 @@ fn group_by_fingerprint(
     if located.is_empty() {
         return Vec::new();
     }
-    // Blobs holding each fingerprint, for the presence walk.
-    let mut blobs_of: HashMap<String, HashSet<Oid>> = HashMap::new();
-    for (i, (_, f)) in located.iter().enumerate() {
-        if let Some(oid) = blob_of.get(&i) {
-            blobs_of
-                .entry(f.fingerprint.to_string())
-                .or_default()
-                .insert(*oid);
-        }
-    }
     let mut other_sites: HashMap<Oid, Vec<&BlobSite>> = HashMap::new();
     for site in &history.other_sites {
         other_sites.entry(site.oid).or_default().push(site);
     }
-    let watched: HashSet<Oid> = blobs_of.values().flatten().copied().collect();
-    let presence = match git::default_branch_presence(repo, &watched) {
-        Ok(p) => Some(lifecycles(&p, &blobs_of)),
+    // The (path, blob) pairs that hold each fingerprint, for the walk of
+    // the default branch.
+    let mut held: HashMap<String, Vec<(String, Option<Oid>)>> = HashMap::new();
+    for (i, (_, f)) in located.iter().enumerate() {
+        let Some(oid) = blob_of.get(&i) else { continue };
+        let pairs = held.entry(f.fingerprint.to_string()).or_default();
+        pairs.push((f.path.clone(), Some(*oid)));
+        for site in other_sites.get(oid).into_iter().flatten() {
+            pairs.push((site.path.clone(), Some(*oid)));
+        }
+    }
+    let presence = match lifecycles(repo, &held) {
+        Ok(p) => Some(p),
         Err(e) => {
             stats.warnings.push(format!(
                 "could not walk the default branch to date removals: {e}"
@@ -509,14 +521,12 @@ fn env_findings(repo: &Repository, history: &History, min: Confidence) -> Vec<Fi
     if by_path.is_empty() {
         return Vec::new();
     }
-    let blobs_of: HashMap<String, HashSet<Oid>> = by_path
-        .iter()
-        .map(|(p, (_, b))| (p.to_string(), b.clone()))
+    // An env file is present while any blob sits at its path.
+    let held: HashMap<String, Vec<(String, Option<Oid>)>> = by_path
+        .keys()
+        .map(|p| (p.to_string(), vec![(p.to_string(), None)]))
         .collect();
-    let watched: HashSet<Oid> = blobs_of.values().flatten().copied().collect();
-    let states = git::default_branch_presence(repo, &watched)
-        .map(|p| lifecycles(&p, &blobs_of))
-        .unwrap_or_default();
+    let states = lifecycles(repo, &held).unwrap_or_default();
     let tips: Vec<(String, Oid)> = repo
         .references()
         .map(|refs| {
@@ -574,31 +584,46 @@ fn env_findings(repo: &Repository, history: &History, min: Confidence) -> Vec<Fi
     out
 }
 
-/// Per fingerprint: still present at HEAD, and the commit that last took it
-/// off the default branch.
+/// Per key: still on the default branch at HEAD, and the commit that last
+/// took it off.
+type Lifecycles = HashMap<String, (bool, Option<Arc<CommitInfo>>)>;
+
+/// For each key (a fingerprint, or an env file's path), whether it is still
+/// on the default branch at HEAD and the commit that last took it off. A
+/// key is present while one of its `(path, blob)` pairs holds: that blob
+/// at that path, or with `None` any blob at that path.
 fn lifecycles(
-    presence: &git::Presence,
-    blobs_of: &HashMap<String, HashSet<Oid>>,
-) -> HashMap<String, (bool, Option<Arc<CommitInfo>>)> {
-    let mut count: HashMap<Oid, i64> = HashMap::new();
-    let mut state: HashMap<String, (bool, Option<Arc<CommitInfo>>)> = blobs_of
-        .keys()
-        .map(|k| (k.clone(), (false, None)))
-        .collect();
-    for (commit, added, removed) in &presence.events {
-        for oid in added {
-            *count.entry(*oid).or_default() += 1;
+    repo: &Repository,
+    held: &HashMap<String, Vec<(String, Option<Oid>)>>,
+) -> Result<Lifecycles> {
+    let mut paths: Vec<String> = held.values().flatten().map(|(p, _)| p.clone()).collect();
+    paths.sort();
+    paths.dedup();
+    let index = |p: &str| {
+        paths
+            .binary_search_by(|x| x.as_str().cmp(p))
+            .expect("every held path is listed")
+    };
+    let changes = git::first_parent_path_changes(repo, &paths)?;
+    let mut current: Vec<Option<Oid>> = vec![None; paths.len()];
+    let mut state: Lifecycles = held.keys().map(|k| (k.clone(), (false, None))).collect();
+    let is_present = |current: &[Option<Oid>], pairs: &[(String, Option<Oid>)]| {
+        pairs
+            .iter()
+            .any(|(p, want)| match (current[index(p)], want) {
+                (Some(_), None) => true,
+                (Some(have), Some(w)) => have == *w,
+                (None, _) => false,
+            })
+    };
+    for batch in changes.chunk_by(|a, b| Arc::ptr_eq(&a.0, &b.0)) {
+        for (_, i, id) in batch {
+            current[*i] = *id;
         }
-        for oid in removed {
-            *count.entry(*oid).or_default() -= 1;
-        }
-        let touched: HashSet<&Oid> = added.iter().chain(removed).collect();
-        for (fp, blobs) in blobs_of {
-            if !blobs.iter().any(|b| touched.contains(b)) {
-                continue;
-            }
-            let present = blobs.iter().any(|b| count.get(b).copied().unwrap_or(0) > 0);
-            let entry = state.get_mut(fp).expect("every fingerprint has a state");
+        let commit = &batch[0].0;
+        for (key, pairs) in held {
+            let present = is_present(&current, pairs);
+            let entry = state.get_mut(key).expect("every key has a state");
             match (entry.0, present) {
                 (true, false) => *entry = (false, Some(commit.clone())),
                 (false, true) => *entry = (true, None),
@@ -606,7 +631,7 @@ fn lifecycles(
             }
         }
     }
-    state
+    Ok(state)
 }
 
 /// What scanning one changed file produced.

@@ -316,102 +316,110 @@ pub fn read_blob(repo: &Repository, oid: Oid, limit: u64) -> Result<git2::Blob<'
     Ok(blob)
 }
 
-/// When each watched blob entered and left the default branch: walks HEAD's
-/// first-parent chain oldest first and reports, per commit, the watched
-/// blobs it added and removed. Only called when there are findings.
-pub struct Presence {
-    /// (commit info, blobs added, blobs removed), in chain order.
-    pub events: Vec<(Arc<CommitInfo>, Vec<Oid>, Vec<Oid>)>,
+/// The blob at each watched path along HEAD's first-parent line, oldest
+/// first: every commit where one of them changed, with the path's index in
+/// `paths` and its new blob (`None` once the path is gone).
+pub type PathChanges = Vec<(Arc<CommitInfo>, usize, Option<Oid>)>;
+
+/// A watched path component: its name, the object id it had at the last
+/// commit looked at, and either the path it ends (a file) or what lies under
+/// it (a directory).
+struct PathNode {
+    name: Vec<u8>,
+    last: Option<Oid>,
+    leaf: Option<usize>,
+    children: Vec<PathNode>,
 }
 
-pub fn default_branch_presence(repo: &Repository, watched: &HashSet<Oid>) -> Result<Presence> {
-    let mut chain = Vec::new();
+impl PathNode {
+    fn insert(nodes: &mut Vec<PathNode>, parts: &[&[u8]], index: usize) {
+        let Some((first, rest)) = parts.split_first() else {
+            return;
+        };
+        let pos = match nodes.iter().position(|n| n.name == *first) {
+            Some(p) => p,
+            None => {
+                nodes.push(PathNode {
+                    name: first.to_vec(),
+                    last: None,
+                    leaf: None,
+                    children: Vec::new(),
+                });
+                nodes.len() - 1
+            }
+        };
+        if rest.is_empty() {
+            nodes[pos].leaf = Some(index);
+        } else {
+            PathNode::insert(&mut nodes[pos].children, rest, index);
+        }
+    }
+
+    /// Looks each node up in `tree` (or marks it gone), descending only
+    /// where an id changed since the last commit.
+    fn visit(
+        repo: &Repository,
+        tree: Option<&Tree<'_>>,
+        nodes: &mut [PathNode],
+        out: &mut Vec<(usize, Option<Oid>)>,
+    ) {
+        for node in nodes {
+            let entry = tree.and_then(|t| t.get_name_bytes(&node.name));
+            let id = entry.as_ref().map(git2::TreeEntry::id);
+            if id == node.last {
+                continue;
+            }
+            node.last = id;
+            let kind = entry.as_ref().and_then(git2::TreeEntry::kind);
+            if let Some(leaf) = node.leaf {
+                out.push((leaf, id.filter(|_| kind == Some(ObjectType::Blob))));
+            }
+            if !node.children.is_empty() {
+                let sub = id
+                    .filter(|_| kind == Some(ObjectType::Tree))
+                    .and_then(|id| repo.find_tree(id).ok());
+                PathNode::visit(repo, sub.as_ref(), &mut node.children, out);
+            }
+        }
+    }
+}
+
+/// Follows `paths` along HEAD's first-parent line, oldest commit first.
+/// Only the trees on the way to a watched path whose id changed are read,
+/// so the walk costs a few tree reads per commit however large the tree.
+pub fn first_parent_path_changes(repo: &Repository, paths: &[String]) -> Result<PathChanges> {
+    let mut roots: Vec<PathNode> = Vec::new();
+    for (i, p) in paths.iter().enumerate() {
+        let parts: Vec<&[u8]> = p.as_bytes().split(|&b| b == b'/').collect();
+        PathNode::insert(&mut roots, &parts, i);
+    }
     let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) else {
-        return Ok(Presence { events: Vec::new() });
+        return Ok(Vec::new());
     };
-    let mut at = Some(head);
-    while let Some(c) = at {
-        at = c.parent(0).ok();
-        chain.push(c);
+    let mut chain = vec![head.id()];
+    let mut at = head;
+    while let Ok(parent) = at.parent(0) {
+        chain.push(parent.id());
+        at = parent;
     }
-    chain.reverse();
-    let mut events = Vec::new();
-    for commit in &chain {
-        let Ok(tree) = commit.tree() else { continue };
-        let parent = commit.parent(0).ok().and_then(|p| p.tree().ok());
-        let (mut added, mut removed) = (Vec::new(), Vec::new());
-        tree_delta(
-            repo,
-            parent.as_ref(),
-            Some(&tree),
-            watched,
-            &mut added,
-            &mut removed,
-        );
-        if !added.is_empty() || !removed.is_empty() {
-            events.push((Arc::new(commit_info(commit)), added, removed));
+    let mut changes = Vec::new();
+    let mut last_root = None;
+    for oid in chain.into_iter().rev() {
+        let commit = repo.find_commit(oid)?;
+        let root = commit.tree_id();
+        if last_root == Some(root) {
+            continue;
+        }
+        last_root = Some(root);
+        let tree = repo.find_tree(root).ok();
+        let mut found = Vec::new();
+        PathNode::visit(repo, tree.as_ref(), &mut roots, &mut found);
+        if !found.is_empty() {
+            let info = Arc::new(commit_info(&commit));
+            changes.extend(found.into_iter().map(|(i, id)| (info.clone(), i, id)));
         }
     }
-    Ok(Presence { events })
-}
-
-/// Watched blob ids that appear in `new` but not `old` (added) and in `old`
-/// but not `new` (removed), once per path. Identical subtrees are skipped.
-fn tree_delta(
-    repo: &Repository,
-    old: Option<&Tree<'_>>,
-    new: Option<&Tree<'_>>,
-    watched: &HashSet<Oid>,
-    added: &mut Vec<Oid>,
-    removed: &mut Vec<Oid>,
-) {
-    let as_tree = |e: &git2::TreeEntry<'_>| {
-        (e.kind() == Some(ObjectType::Tree))
-            .then(|| repo.find_tree(e.id()).ok())
-            .flatten()
-    };
-    let as_blob = |e: &git2::TreeEntry<'_>| (e.kind() == Some(ObjectType::Blob)).then(|| e.id());
-    if let Some(new) = new {
-        for entry in new.iter() {
-            let before = old.and_then(|o| o.get_name_bytes(entry.name_bytes()));
-            if before.as_ref().is_some_and(|b| b.id() == entry.id()) {
-                continue;
-            }
-            let old_tree = before.as_ref().and_then(as_tree);
-            let new_tree = as_tree(&entry);
-            if old_tree.is_some() || new_tree.is_some() {
-                tree_delta(
-                    repo,
-                    old_tree.as_ref(),
-                    new_tree.as_ref(),
-                    watched,
-                    added,
-                    removed,
-                );
-            }
-            added.extend(as_blob(&entry).filter(|id| watched.contains(id)));
-            removed.extend(
-                before
-                    .as_ref()
-                    .and_then(as_blob)
-                    .filter(|id| watched.contains(id)),
-            );
-        }
-    }
-    if let Some(old) = old {
-        for entry in old.iter() {
-            if new
-                .and_then(|n| n.get_name_bytes(entry.name_bytes()))
-                .is_some()
-            {
-                continue;
-            }
-            if let Some(sub) = as_tree(&entry) {
-                tree_delta(repo, Some(&sub), None, watched, added, removed);
-            }
-            removed.extend(as_blob(&entry).filter(|id| watched.contains(id)));
-        }
-    }
+    Ok(changes)
 }
 
 /// One file change in a range or in the index: the new blob and the lines
