@@ -92,8 +92,9 @@ hook)
     setup
     base=$(git -C "$repo" rev-parse "HEAD~$n")
     head=$(git -C "$repo" rev-parse HEAD)
-    echo "pre-push range: $n commits of $repo ($(git -C "$repo" rev-list --count HEAD) in its history)"
-    compare -n keyward "$KW git --range $base..$head --exit-zero --format json -o $OUT/kw.json $repo" \
+    echo "pre-push: $n commits of $repo ($(git -C "$repo" rev-list --count HEAD) in its history)"
+    # keyward runs as git runs the hook: the ref update on stdin.
+    compare -n keyward "cd $repo && printf 'refs/heads/main %s refs/heads/main %s\\n' $head $base | $KW hook pre-push origin url --exit-zero --format json -o $OUT/kw.json" \
         -n gitleaks "$PEERS/bin/gitleaks git --no-banner -l error --exit-code 0 -r $OUT/gl.json -f json --log-opts=$base..$head $repo"
     ;;
 growth)

@@ -166,6 +166,8 @@ impl<'r> Detector<'r> {
 /// bytes from the hit so minified files stay cheap.
 const LONG_LINE: usize = 2048;
 const MULTILINE_REACH: usize = 64 * 1024;
+/// Other multi-line rules bound their reach (`provider[\s\S]{0,40}?token`).
+const CONTEXT_REACH: usize = 4 * 1024;
 
 /// Merged byte windows around a rule's keyword hits, in order.
 fn windows(
@@ -176,10 +178,10 @@ fn windows(
     let multiline = rule.multiline;
     let mut out: Vec<(usize, usize)> = Vec::new();
     for (hit_start, hit_end) in hits {
-        let (back_lines, reach) = if multiline {
-            (3, MULTILINE_REACH)
-        } else {
-            (0, 0)
+        let (back_lines, reach) = match (multiline, rule.category) {
+            (false, _) => (0, 0),
+            (true, Category::PrivateKey) => (3, MULTILINE_REACH),
+            (true, _) => (3, CONTEXT_REACH),
         };
         let mut start = line_start(haystack, hit_start, hit_start.saturating_sub(LONG_LINE));
         for _ in 0..back_lines {

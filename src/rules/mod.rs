@@ -256,8 +256,9 @@ impl RuleSpec {
 }
 
 /// True when a match can span lines: the pattern turns on `(?s)`, or
-/// names a newline (`\n`, `\r`, `[\s\S]`) outside a negated class, so the
-/// detector looks further around a keyword hit.
+/// names a newline (`\n`, `[\s\S]`) outside a negated class, so the
+/// detector looks further around a keyword hit. (A bare `\r`, as in
+/// `\r?$`, does not cross a line.)
 fn is_multiline(pattern: &str) -> bool {
     let mut outside = String::with_capacity(pattern.len());
     let mut chars = pattern.chars();
@@ -284,7 +285,7 @@ fn is_multiline(pattern: &str) -> bool {
             _ => {}
         }
     }
-    ["(?s", "(?ms", "(?is", "(?ims", "\\s\\S", "\\n", "\\r"]
+    ["(?s", "(?ms", "(?is", "(?ims", "\\s\\S", "\\n"]
         .iter()
         .any(|m| outside.contains(m))
 }
@@ -579,6 +580,7 @@ mod tests {
         assert!(!rule(r"\b(?P<secret>ghp_[A-Za-z0-9]{36})\b").multiline);
         assert!(rule(r"(?P<secret>-----BEGIN[\s\S]+?END)").multiline);
         assert!(rule(r"(?P<secret>KEY-----(?:\r?\n)+)").multiline);
+        assert!(!rule(r"(?P<secret>[a-z]{8})(?:\s|\r?$)").multiline);
         assert!(rule(r"(?s)(?P<secret>a.+b)").multiline);
     }
 

@@ -395,7 +395,7 @@ fn scan_blob(
 fn group_by_fingerprint(
     repo: &Repository,
     history: &History,
-    mut located: Vec<(usize, Finding)>,
+    located: Vec<(usize, Finding)>,
     blob_of: &HashMap<usize, Oid>,
     stats: &mut Stats,
 ) -> Vec<Finding> {
@@ -427,13 +427,22 @@ fn group_by_fingerprint(
         }
     };
 
-    located.sort_by(|(ca, a), (cb, b)| (ca, &a.path, a.line).cmp(&(cb, &b.path, b.line)));
+    // Each finding keeps its blob through the sort; ties are broken fully so
+    // the workers' finishing order never shows in the output.
+    let mut located: Vec<(usize, Option<Oid>, Finding)> = located
+        .into_iter()
+        .enumerate()
+        .map(|(i, (c, f))| (c, blob_of.get(&i).copied(), f))
+        .collect();
+    located.sort_by(|(ca, _, a), (cb, _, b)| {
+        (ca, &a.path, a.line, &a.rule_id, a.column)
+            .cmp(&(cb, &b.path, b.line, &b.rule_id, b.column))
+    });
     let mut groups: Vec<Finding> = Vec::new();
     let mut group_of: HashMap<String, usize> = HashMap::new();
     let mut places: Vec<Vec<Occurrence>> = Vec::new();
-    for (i, (_, f)) in located.into_iter().enumerate() {
+    for (_, oid, f) in located {
         let key = f.fingerprint.to_string();
-        let oid = blob_of.get(&i).copied();
         let here = Occurrence {
             path: f.path.clone(),
             commit: f.commit.as_ref().map(|c| c.id.clone()).unwrap_or_default(),
@@ -457,6 +466,12 @@ fn group_by_fingerprint(
             });
         }
     }
+    let position: HashMap<&str, usize> = history
+        .commits
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect();
     for (g, finding) in groups.iter_mut().enumerate() {
         let own = (
             finding.path.clone(),
@@ -472,6 +487,7 @@ fn group_by_fingerprint(
             .drain(..)
             .filter(|o| seen.insert((o.path.clone(), o.commit.clone())))
             .collect();
+        list.sort_by_key(|o| (position.get(o.commit.as_str()).copied(), o.path.clone()));
         let more = list.len().saturating_sub(OCCURRENCE_CAP);
         list.truncate(OCCURRENCE_CAP);
         let (still_in_head, removed_in) = presence
@@ -616,13 +632,27 @@ fn lifecycles(
                 (None, _) => false,
             })
     };
+    // The keys each watched path bears on, so a commit re-evaluates only
+    // the keys whose paths it changed.
+    let mut keys_of: Vec<Vec<&String>> = vec![Vec::new(); paths.len()];
+    for (key, pairs) in held {
+        for (p, _) in pairs {
+            keys_of[index(p)].push(key);
+        }
+    }
     for batch in changes.chunk_by(|a, b| Arc::ptr_eq(&a.0, &b.0)) {
         for (_, i, id) in batch {
             current[*i] = *id;
         }
         let commit = &batch[0].0;
-        for (key, pairs) in held {
-            let present = is_present(&current, pairs);
+        let mut touched: Vec<&String> = batch
+            .iter()
+            .flat_map(|(_, i, _)| keys_of[*i].iter().copied())
+            .collect();
+        touched.sort();
+        touched.dedup();
+        for key in touched {
+            let present = is_present(&current, &held[key]);
             let entry = state.get_mut(key).expect("every key has a state");
             match (entry.0, present) {
                 (true, false) => *entry = (false, Some(commit.clone())),

@@ -491,11 +491,161 @@ pub fn tips_changes(repo: &Repository, push: &[Oid], hide: &[Oid]) -> Result<Cha
         }
         let tree = commit.tree()?;
         let parent = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
-        let diff =
-            repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(&mut diff_options()))?;
-        added_lines(diff, Some(index), &mut out)?;
+        let mut changed = Vec::new();
+        let mut deleted = HashSet::new();
+        changed_blobs(
+            repo,
+            parent.as_ref(),
+            Some(&tree),
+            "",
+            &mut changed,
+            &mut deleted,
+        );
+        for (path, old, new) in changed {
+            // A file moved or renamed unchanged adds no line.
+            if old.is_none() && deleted.contains(&new) {
+                continue;
+            }
+            match blob_added_lines(repo, &path, old, new) {
+                Ok(added) if added.is_empty() => {}
+                Ok(added) => out.changes.push(Change {
+                    path,
+                    oid: new,
+                    added,
+                    commit: Some(index),
+                }),
+                Err(reason) => out.skips.push(Skip { path, reason }),
+            }
+        }
     }
     Ok(out)
+}
+
+/// Blobs that differ between two trees, as (path, old blob, new blob), and
+/// the ids of blobs that left. Identical subtrees are skipped by id, and
+/// both trees are read in one merge pass in git's order.
+fn changed_blobs(
+    repo: &Repository,
+    old: Option<&Tree<'_>>,
+    new: Option<&Tree<'_>>,
+    prefix: &str,
+    out: &mut Vec<(String, Option<Oid>, Oid)>,
+    deleted: &mut HashSet<Oid>,
+) {
+    let is = |e: &git2::TreeEntry<'_>, k| e.kind() == Some(k);
+    let mut olds = old.into_iter().flat_map(|t| t.iter()).peekable();
+    let mut news = new.into_iter().flat_map(|t| t.iter()).peekable();
+    loop {
+        let order = match (olds.peek(), news.peek()) {
+            (None, None) => break,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some(o), Some(n)) => git_order(o, n),
+        };
+        let (before, after) = match order {
+            std::cmp::Ordering::Less => (olds.next(), None),
+            std::cmp::Ordering::Greater => (None, news.next()),
+            std::cmp::Ordering::Equal => (olds.next(), news.next()),
+        };
+        if let (Some(b), Some(a)) = (&before, &after) {
+            if b.id() == a.id() {
+                continue;
+            }
+        }
+        let name = after
+            .as_ref()
+            .or(before.as_ref())
+            .expect("one side has an entry")
+            .name_bytes();
+        let path = join(prefix, name);
+        let old_tree = before
+            .as_ref()
+            .filter(|e| is(e, ObjectType::Tree))
+            .and_then(|e| repo.find_tree(e.id()).ok());
+        let new_tree = after
+            .as_ref()
+            .filter(|e| is(e, ObjectType::Tree))
+            .and_then(|e| repo.find_tree(e.id()).ok());
+        if old_tree.is_some() || new_tree.is_some() {
+            changed_blobs(
+                repo,
+                old_tree.as_ref(),
+                new_tree.as_ref(),
+                &path,
+                out,
+                deleted,
+            );
+        }
+        let old_blob = before
+            .as_ref()
+            .filter(|e| is(e, ObjectType::Blob))
+            .map(git2::TreeEntry::id);
+        match after.as_ref().filter(|e| is(e, ObjectType::Blob)) {
+            Some(a) => out.push((path, old_blob, a.id())),
+            None => deleted.extend(old_blob),
+        }
+    }
+}
+
+/// The lines `new` adds to `old` (all of them for a new file), mapped to
+/// line numbers in `new`.
+fn blob_added_lines(
+    repo: &Repository,
+    path: &str,
+    old: Option<Oid>,
+    new: Oid,
+) -> Result<Vec<LineRange>, SkipReason> {
+    let unreadable =
+        |e: git2::Error| SkipReason::Unreadable(format!("blob {new}: {}", e.message()));
+    let new_blob = repo.find_blob(new).map_err(unreadable)?;
+    if new_blob.is_binary() {
+        return Err(SkipReason::Binary);
+    }
+    let Some(old) = old else {
+        let text = new_blob.content();
+        let lines = memchr::memchr_iter(b'\n', text).count()
+            + usize::from(!text.ends_with(b"\n") && !text.is_empty());
+        return Ok(if lines == 0 {
+            Vec::new()
+        } else {
+            vec![LineRange {
+                first: 1,
+                last: lines,
+            }]
+        });
+    };
+    let old_blob = repo.find_blob(old).map_err(unreadable)?;
+    let mut opts = DiffOptions::new();
+    opts.context_lines(0);
+    let patch = git2::Patch::from_blobs(
+        &old_blob,
+        Some(Path::new(path)),
+        &new_blob,
+        Some(Path::new(path)),
+        Some(&mut opts),
+    )
+    .map_err(unreadable)?;
+    added_ranges(&patch).map_err(unreadable)
+}
+
+/// The `+` lines of a patch as ranges of new-file line numbers.
+fn added_ranges(patch: &git2::Patch<'_>) -> Result<Vec<LineRange>, git2::Error> {
+    let mut added: Vec<LineRange> = Vec::new();
+    for h in 0..patch.num_hunks() {
+        for l in 0..patch.num_lines_in_hunk(h)? {
+            let line = patch.line_in_hunk(h, l)?;
+            if line.origin() != '+' {
+                continue;
+            }
+            let Some(n) = line.new_lineno() else { continue };
+            let n = n as usize;
+            match added.last_mut() {
+                Some(r) if r.last + 1 == n => r.last = n,
+                _ => added.push(LineRange { first: n, last: n }),
+            }
+        }
+    }
+    Ok(added)
 }
 
 /// Added lines of the index relative to HEAD (the staged changes).
@@ -544,21 +694,7 @@ fn added_lines(mut diff: git2::Diff<'_>, commit: Option<usize>, out: &mut Change
             });
             continue;
         }
-        let mut added: Vec<LineRange> = Vec::new();
-        for h in 0..patch.num_hunks() {
-            for l in 0..patch.num_lines_in_hunk(h)? {
-                let line = patch.line_in_hunk(h, l)?;
-                if line.origin() != '+' {
-                    continue;
-                }
-                let Some(n) = line.new_lineno() else { continue };
-                let n = n as usize;
-                match added.last_mut() {
-                    Some(r) if r.last + 1 == n => r.last = n,
-                    _ => added.push(LineRange { first: n, last: n }),
-                }
-            }
-        }
+        let added = added_ranges(&patch)?;
         if !added.is_empty() {
             out.changes.push(Change {
                 path,

@@ -334,3 +334,22 @@ fn range_scans_commit_messages() {
     );
     assert_eq!(f["commit"]["id"], id.as_str());
 }
+
+/// Two audits print the same bytes whatever the number of workers, down to
+/// the order and cap of occurrences.
+#[test]
+fn audit_output_is_deterministic() {
+    let mut w = Work::repo();
+    let key = fake::aws_key_id(17);
+    for i in 0..30 {
+        w.commit(
+            &format!("d{}/f{i}.py", i % 3),
+            &format!("KEY = \"{key}\"\nN = {i}\n"),
+            &format!("c{i}"),
+        );
+    }
+    let a = w.keyward(&["git", "--no-cache", "--threads", "4", "--format", "json"]);
+    let b = w.keyward(&["git", "--no-cache", "--threads", "1", "--format", "json"]);
+    assert_eq!(a.stdout, b.stdout);
+    assert_eq!(a.findings()[0]["more_occurrences"], 9);
+}
