@@ -167,7 +167,7 @@ fn audit(
                 // A closed channel means the workers stopped; the walk ends anyway.
                 let _ = tx.send((i, site.clone(), commit.clone()));
             };
-            git::enumerate(&own, selection, &tick, &on_blob)
+            git::enumerate(&own, selection, &tick, &on_blob, &is_real_env_path)
         });
         let results: Vec<BlobResult> = pool.install(|| {
             rx.into_iter()
@@ -269,14 +269,35 @@ fn audit(
             stats.warnings.push(format!("{e:#}"));
         }
     }
-    let mut findings = group_by_fingerprint(repo, &history, located, &blob_of, &mut stats);
+    // One walk of the default branch dates both the secrets and env files.
+    let mut held = fingerprint_held(&history, &located, &blob_of);
+    held.extend(env_held(&history));
+    let presence = if held.is_empty() {
+        None
+    } else {
+        match lifecycles(repo, &held) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                stats.warnings.push(format!(
+                    "could not walk the default branch to date removals: {e}"
+                ));
+                None
+            }
+        }
+    };
+    let mut findings = group_by_fingerprint(&history, located, &blob_of, presence.as_ref());
     if timings {
         eprintln!(
             "timing: lifecycles done {:.2} s",
             started.elapsed().as_secs_f64()
         );
     }
-    findings.extend(env_findings(repo, &history, setup.min_confidence));
+    findings.extend(env_findings(
+        repo,
+        &history,
+        setup.min_confidence,
+        presence.as_ref(),
+    ));
     if timings {
         eprintln!(
             "timing: env history done {:.2} s",
@@ -393,11 +414,10 @@ fn scan_blob(
 /// with every other path and commit as occurrences, and whether the secret
 /// is still on the default branch or which commit removed it.
 fn group_by_fingerprint(
-    repo: &Repository,
     history: &History,
     located: Vec<(usize, Finding)>,
     blob_of: &HashMap<usize, Oid>,
-    stats: &mut Stats,
+    presence: Option<&Lifecycles>,
 ) -> Vec<Finding> {
     if located.is_empty() {
         return Vec::new();
@@ -406,27 +426,6 @@ fn group_by_fingerprint(
     for site in &history.other_sites {
         other_sites.entry(site.oid).or_default().push(site);
     }
-    // The (path, blob) pairs that hold each fingerprint, for the walk of
-    // the default branch.
-    let mut held: HashMap<String, Vec<(String, Option<Oid>)>> = HashMap::new();
-    for (i, (_, f)) in located.iter().enumerate() {
-        let Some(oid) = blob_of.get(&i) else { continue };
-        let pairs = held.entry(f.fingerprint.to_string()).or_default();
-        pairs.push((f.path.clone(), Some(*oid)));
-        for site in other_sites.get(oid).into_iter().flatten() {
-            pairs.push((site.path.clone(), Some(*oid)));
-        }
-    }
-    let presence = match lifecycles(repo, &held) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            stats.warnings.push(format!(
-                "could not walk the default branch to date removals: {e}"
-            ));
-            None
-        }
-    };
-
     // Each finding keeps its blob through the sort; ties are broken fully so
     // the workers' finishing order never shows in the output.
     let mut located: Vec<(usize, Option<Oid>, Finding)> = located
@@ -504,12 +503,52 @@ fn group_by_fingerprint(
     groups
 }
 
+/// The (path, blob) pairs that hold each fingerprint, for the walk of the
+/// default branch.
+fn fingerprint_held(
+    history: &History,
+    located: &[(usize, Finding)],
+    blob_of: &HashMap<usize, Oid>,
+) -> Held {
+    let mut other_sites: HashMap<Oid, Vec<&BlobSite>> = HashMap::new();
+    for site in &history.other_sites {
+        other_sites.entry(site.oid).or_default().push(site);
+    }
+    let mut held: Held = HashMap::new();
+    for (i, (_, f)) in located.iter().enumerate() {
+        let Some(oid) = blob_of.get(&i) else { continue };
+        let pairs = held.entry(f.fingerprint.to_string()).or_default();
+        pairs.push((f.path.clone(), Some(*oid)));
+        for site in other_sites.get(oid).into_iter().flatten() {
+            pairs.push((site.path.clone(), Some(*oid)));
+        }
+    }
+    held
+}
+
+/// Keys of env files in a [`Held`] map, kept apart from fingerprints.
+fn env_key(path: &str) -> String {
+    format!("env:{path}")
+}
+
+/// Whether a path names a real env file (`.env`, `.env.local`, not a template).
+fn is_real_env_path(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    envcheck::classify(name) == Some(envcheck::EnvFileKind::Real)
+}
+
 /// `keyward env --history`: real env files ever committed, from a walk of
 /// every ref that reads no blob. Returns the findings and the commits walked.
 pub fn env_in_history(repo: &Repository, min: Confidence) -> Result<(Vec<Finding>, u64)> {
-    let history = git::enumerate(repo, &RefSelection::All, &|| {}, &|_, _, _| {})?;
+    let history = git::enumerate(
+        repo,
+        &RefSelection::All,
+        &|| {},
+        &|_, _, _| {},
+        &is_real_env_path,
+    )?;
     Ok((
-        env_findings(repo, &history, min),
+        env_findings(repo, &history, min, None),
         history.commits.len() as u64,
     ))
 }
@@ -517,7 +556,23 @@ pub fn env_in_history(repo: &Repository, min: Confidence) -> Result<(Vec<Finding
 /// One `env-in-history` finding per real env file path ever committed: the
 /// commit that added it, the commit that took it off the default branch
 /// (if one did), and the refs it is still reachable from.
-fn env_findings(repo: &Repository, history: &History, min: Confidence) -> Vec<Finding> {
+/// An env file is present while any blob sits at its path.
+fn env_held(history: &History) -> Held {
+    history
+        .blobs
+        .iter()
+        .chain(&history.other_sites)
+        .filter(|s| is_real_env_path(&s.path))
+        .map(|s| (env_key(&s.path), vec![(s.path.clone(), None)]))
+        .collect()
+}
+
+fn env_findings(
+    repo: &Repository,
+    history: &History,
+    min: Confidence,
+    presence: Option<&Lifecycles>,
+) -> Vec<Finding> {
     if Confidence::High < min {
         return Vec::new();
     }
@@ -537,35 +592,39 @@ fn env_findings(repo: &Repository, history: &History, min: Confidence) -> Vec<Fi
     if by_path.is_empty() {
         return Vec::new();
     }
-    // An env file is present while any blob sits at its path.
-    let held: HashMap<String, Vec<(String, Option<Oid>)>> = by_path
-        .keys()
-        .map(|p| (p.to_string(), vec![(p.to_string(), None)]))
-        .collect();
-    let states = lifecycles(repo, &held).unwrap_or_default();
-    let tips: Vec<(String, Oid)> = repo
+    let own;
+    let states = match presence {
+        Some(p) => p,
+        None => {
+            own = lifecycles(repo, &env_held(history)).unwrap_or_default();
+            &own
+        }
+    };
+    let tips: Vec<(String, u64)> = repo
         .references()
         .map(|refs| {
             refs.flatten()
-                .filter_map(|r| Some((r.shorthand()?.to_string(), r.peel_to_commit().ok()?.id())))
+                .filter_map(|r| {
+                    let tip = r.peel_to_commit().ok()?.id();
+                    Some((
+                        r.shorthand()?.to_string(),
+                        history.ancestry.get(&tip).copied()?,
+                    ))
+                })
                 .collect()
         })
         .unwrap_or_default();
     let mut out = Vec::new();
     for (path, (first, _)) in by_path {
         let added = &history.commits[first];
-        let Ok(added_id) = Oid::from_str(&added.id) else {
-            continue;
-        };
+        let bit = history.tracked.iter().position(|t| t == path);
         let reachable: Vec<&str> = tips
             .iter()
-            .filter(|(_, tip)| {
-                *tip == added_id || repo.graph_descendant_of(*tip, added_id).unwrap_or(false)
-            })
+            .filter(|(_, mask)| bit.is_some_and(|b| mask & (1 << b) != 0))
             .map(|(name, _)| name.as_str())
             .take(10)
             .collect();
-        let (still, removed) = states.get(path).cloned().unwrap_or((false, None));
+        let (still, removed) = states.get(&env_key(path)).cloned().unwrap_or((false, None));
         let state = match (&removed, still) {
             (_, true) => "still in HEAD".to_string(),
             (Some(c), false) => format!("removed in {}", &c.id[..c.id.len().min(12)]),
@@ -604,14 +663,14 @@ fn env_findings(repo: &Repository, history: &History, min: Confidence) -> Vec<Fi
 /// took it off.
 type Lifecycles = HashMap<String, (bool, Option<Arc<CommitInfo>>)>;
 
+/// For each key, the `(path, blob)` pairs that hold it (`None`: any blob).
+type Held = HashMap<String, Vec<(String, Option<Oid>)>>;
+
 /// For each key (a fingerprint, or an env file's path), whether it is still
 /// on the default branch at HEAD and the commit that last took it off. A
 /// key is present while one of its `(path, blob)` pairs holds: that blob
 /// at that path, or with `None` any blob at that path.
-fn lifecycles(
-    repo: &Repository,
-    held: &HashMap<String, Vec<(String, Option<Oid>)>>,
-) -> Result<Lifecycles> {
+fn lifecycles(repo: &Repository, held: &Held) -> Result<Lifecycles> {
     let mut paths: Vec<String> = held.values().flatten().map(|(p, _)| p.clone()).collect();
     paths.sort();
     paths.dedup();

@@ -50,6 +50,12 @@ pub struct History {
     pub submodules: usize,
     /// Refs that do not point at a commit (a tag of a tree or blob).
     pub non_commit_refs: usize,
+    /// Paths the caller asked to track (at most 64), in the order found.
+    pub tracked: Vec<String>,
+    /// For each commit, which tracked paths were committed in its ancestry
+    /// (bit `i` is `tracked[i]`): which refs still hold such a file is then
+    /// one lookup per ref.
+    pub ancestry: HashMap<Oid, u64>,
 }
 
 /// Opens the repository at or above `path`, bare or not.
@@ -132,9 +138,27 @@ struct Enumerator<'r, 'f> {
     seen_trees: HashSet<Oid>,
     history: History,
     on_blob: OnBlob<'f>,
+    track: &'f (dyn Fn(&str) -> bool + Sync),
+    mask: u64,
 }
 
 impl Enumerator<'_, '_> {
+    /// Marks a tracked path as committed in the current commit's ancestry.
+    fn note(&mut self, path: &str) {
+        if !(self.track)(path) {
+            return;
+        }
+        let bit = match self.history.tracked.iter().position(|t| t == path) {
+            Some(b) => b,
+            None if self.history.tracked.len() < 64 => {
+                self.history.tracked.push(path.to_string());
+                self.history.tracked.len() - 1
+            }
+            None => return,
+        };
+        self.mask |= 1 << bit;
+    }
+
     /// Records the blobs `new` adds relative to `old`, walking only subtrees
     /// that changed and were never walked before.
     fn changes(&mut self, old: Option<&Tree<'_>>, new: &Tree<'_>, prefix: &str, commit: usize) {
@@ -181,11 +205,13 @@ impl Enumerator<'_, '_> {
                     None => {
                         let index = self.history.blobs.len();
                         self.seen_blobs.insert(oid, index as u32);
+                        self.note(&path);
                         let site = BlobSite { oid, path, commit };
                         (self.on_blob)(index, &site, &self.history.commits[commit]);
                         self.history.blobs.push(site);
                     }
                     Some(&first) => {
+                        self.note(&path);
                         if self.history.blobs[first as usize].path != path {
                             self.history
                                 .other_sites
@@ -243,12 +269,14 @@ fn join(prefix: &str, name: &[u8]) -> String {
 
 /// Lists every unique blob reachable from `selection`, with the first commit
 /// and path that introduced it, calling `on_blob` for each as it is found.
-/// `tick` is called once per commit.
+/// `tick` is called once per commit; paths for which `track` is true are
+/// recorded in each commit's ancestry mask.
 pub fn enumerate(
     repo: &Repository,
     selection: &RefSelection,
     tick: &dyn Fn(),
     on_blob: OnBlob<'_>,
+    track: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<History> {
     tune_for_reading();
     let mut history = History::default();
@@ -259,6 +287,8 @@ pub fn enumerate(
         seen_trees: HashSet::new(),
         history,
         on_blob,
+        track,
+        mask: 0,
     };
     for oid in oids {
         tick();
@@ -285,8 +315,13 @@ pub fn enumerate(
             });
             continue;
         };
+        en.mask = commit
+            .parent_ids()
+            .map(|p| en.history.ancestry.get(&p).copied().unwrap_or(0))
+            .fold(0, |a, b| a | b);
         let parent_tree = commit.parent(0).ok().and_then(|p| p.tree().ok());
         en.changes(parent_tree.as_ref(), &tree, "", index);
+        en.history.ancestry.insert(oid, en.mask);
     }
     Ok(en.history)
 }
