@@ -123,33 +123,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let repo =
                 git2::Repository::discover(".").context("pre-push: not in a git repository")?;
             let range = hook::push_range(&repo, &remote, &updates)?;
-            let mut opts = keyward::ScanOptions {
-                git: Some(keyward::GitTarget::Tips {
-                    push: range.push.iter().map(ToString::to_string).collect(),
-                    hide: range.hide.iter().map(ToString::to_string).collect(),
-                }),
-                ..keyward::ScanOptions::default()
+            let target = keyward::GitTarget::Tips {
+                push: range.push.iter().map(ToString::to_string).collect(),
+                hide: range.hide.iter().map(ToString::to_string).collect(),
             };
-            common.apply(&mut opts);
-            let outcome = keyward::scan_git(&opts)?;
-            let code = emit_to(&outcome, &output, Stream::Stderr)?;
-            if code == EXIT_FINDINGS {
-                eprint!("{}", block_message("push", &outcome));
-            }
-            Ok(code)
+            run_hook(target, &common, &output, "push")
         }
         Command::Hook(HookCommand::PreCommit { common, output }) => {
-            let mut opts = keyward::ScanOptions {
-                git: Some(keyward::GitTarget::Staged),
-                ..keyward::ScanOptions::default()
-            };
-            common.apply(&mut opts);
-            let outcome = keyward::scan_git(&opts)?;
-            let code = emit_to(&outcome, &output, Stream::Stderr)?;
-            if code == EXIT_FINDINGS {
-                eprint!("{}", block_message("commit", &outcome));
-            }
-            Ok(code)
+            run_hook(keyward::GitTarget::Staged, &common, &output, "commit")
         }
         Command::Baseline(BaselineCommand::Create {
             path,
@@ -249,6 +230,27 @@ fn describe(change: &hook::Change) -> String {
         ),
         NotInstalled(p) => format!("{} is not keyward's; left alone", p.display()),
     }
+}
+
+/// A hook's scan: report on stderr (which git clients show), and under
+/// findings, what to do.
+fn run_hook(
+    target: keyward::GitTarget,
+    common: &cli::CommonArgs,
+    output: &OutputArgs,
+    action: &str,
+) -> anyhow::Result<u8> {
+    let mut opts = keyward::ScanOptions {
+        git: Some(target),
+        ..keyward::ScanOptions::default()
+    };
+    common.apply(&mut opts);
+    let outcome = keyward::scan_git(&opts)?;
+    let code = emit_to(&outcome, output, Stream::Stderr)?;
+    if code == EXIT_FINDINGS {
+        eprint!("{}", block_message(action, &outcome));
+    }
+    Ok(code)
 }
 
 /// What to do when a hook blocks: shown under the findings.
