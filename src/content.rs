@@ -35,7 +35,6 @@ pub enum SkipReason {
     TooLarge { size: u64, limit: u64 },
     Unreadable(String),
     Symlink,
-    Excluded,
 }
 
 impl SkipReason {
@@ -45,7 +44,6 @@ impl SkipReason {
             SkipReason::TooLarge { .. } => "too large",
             SkipReason::Unreadable(_) => "unreadable",
             SkipReason::Symlink => "symlink",
-            SkipReason::Excluded => "excluded by config",
         }
     }
 

@@ -689,7 +689,7 @@ pub fn staged_changes(repo: &Repository) -> Result<Changes> {
     let index = repo.index().context("reading the index")?;
     let diff = repo.diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut diff_options()))?;
     let mut out = Changes::default();
-    added_lines(diff, None, &mut out)?;
+    added_lines(diff, &mut out)?;
     Ok(out)
 }
 
@@ -701,7 +701,8 @@ fn diff_options() -> DiffOptions {
     o
 }
 
-fn added_lines(mut diff: git2::Diff<'_>, commit: Option<usize>, out: &mut Changes) -> Result<()> {
+/// The staged changes' added lines (the index against HEAD).
+fn added_lines(mut diff: git2::Diff<'_>, out: &mut Changes) -> Result<()> {
     diff.find_similar(Some(DiffFindOptions::new().renames(true).copies(false)))?;
     for i in 0..diff.deltas().len() {
         let delta = diff.get_delta(i).expect("delta index in range");
@@ -735,7 +736,7 @@ fn added_lines(mut diff: git2::Diff<'_>, commit: Option<usize>, out: &mut Change
                 path,
                 oid: new.id(),
                 added,
-                commit,
+                commit: None,
             });
         }
     }
