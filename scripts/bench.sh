@@ -92,7 +92,7 @@ hook)
     setup
     base=$(git -C "$repo" rev-parse "HEAD~$n")
     head=$(git -C "$repo" rev-parse HEAD)
-    echo "pre-push: $n commits of $repo ($(git -C "$repo" rev-list --count HEAD) in its history)"
+    echo "pre-push: HEAD~$n..HEAD of $repo: $(git -C "$repo" rev-list --count "$base..$head") commits ($(git -C "$repo" rev-list --no-merges --count "$base..$head") non-merge), $(git -C "$repo" rev-list --count HEAD) in its history"
     # keyward runs as git runs the hook: the ref update on stdin.
     compare -n keyward "cd $repo && printf 'refs/heads/main %s refs/heads/main %s\\n' $head $base | $KW hook pre-push origin url --exit-zero --format json -o $OUT/kw.json" \
         -n gitleaks "$PEERS/bin/gitleaks git --no-banner -l error --exit-code 0 -r $OUT/gl.json -f json --log-opts=$base..$head $repo"

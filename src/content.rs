@@ -99,6 +99,18 @@ impl LineIndex {
         (line, column)
     }
 
+    /// The byte span of 1-based lines `first..=last`: from the first's start
+    /// to the last's end (its newline's offset, or the end of `bytes`).
+    pub fn span(&self, bytes: &[u8], first: usize, last: usize) -> (usize, usize) {
+        let lines = self.starts.len();
+        let start = self.starts[first.clamp(1, lines) - 1];
+        let end = self
+            .starts
+            .get(last.max(first).min(lines))
+            .map_or(bytes.len(), |&next| next - 1);
+        (start, end.max(start))
+    }
+
     /// The bytes of a 1-based line, without its line ending.
     pub fn line_text<'b>(&self, bytes: &'b [u8], line: usize) -> &'b [u8] {
         let start = self.starts[line - 1];

@@ -167,11 +167,26 @@ impl fmt::Debug for Rule {
 
 const REGEX_SIZE_LIMIT: usize = 64 << 20;
 
+/// Compiles a rule's pattern. Secret formats are ASCII, so `\w`, `\s`,
+/// `\b` and `(?i)` are ASCII-only: Unicode case folding took a third of a
+/// 20-commit pre-push scan, which compiles whichever rules the pushed lines
+/// trigger.
 fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .dfa_size_limit(REGEX_SIZE_LIMIT)
-        .build()
+    builder(pattern).unicode(false).build()
+}
+
+/// Compiles an allow pattern. These judge values people type, so Unicode
+/// classes (`\p{L}`) are allowed; they compile only when a candidate needs
+/// them.
+fn build_allow_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    builder(pattern).build()
+}
+
+fn builder(pattern: &str) -> RegexBuilder {
+    let mut b = RegexBuilder::new(pattern);
+    b.size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT);
+    b
 }
 
 impl Rule {
@@ -194,7 +209,7 @@ impl Rule {
         self.allow.get_or_init(|| {
             self.allow_patterns
                 .iter()
-                .filter_map(|a| build_regex(a).ok())
+                .filter_map(|a| build_allow_regex(a).ok())
                 .collect()
         })
     }
@@ -203,7 +218,8 @@ impl Rule {
     /// has a `secret` group.
     fn check_pattern(&self) -> Result<(), String> {
         for a in &self.allow_patterns {
-            build_regex(a).map_err(|e| format!("allow pattern `{a}` does not compile: {e}"))?;
+            build_allow_regex(a)
+                .map_err(|e| format!("allow pattern `{a}` does not compile: {e}"))?;
         }
         let regex =
             build_regex(&self.pattern).map_err(|e| format!("pattern does not compile: {e}"))?;

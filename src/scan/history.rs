@@ -17,11 +17,11 @@ use rayon::prelude::*;
 use super::{findings_from, findings_in, thread_count, Outcome, ScanOptions, Setup, Stats};
 use crate::cache::{BlobCache, CachedMatch};
 use crate::content::{is_binary, Content, Skip, SkipReason};
-use crate::detect::{Detector, Match};
+use crate::detect::{Detector, Match, Volume};
 use crate::envcheck;
 use crate::finding::{CommitInfo, Finding, Lifecycle, Occurrence, Source};
 use crate::rules::{Category, Confidence};
-use crate::sources::git::{self, BlobSite, Change, Changes, History, RefSelection};
+use crate::sources::git::{self, Added, BlobSite, Change, Changes, History, RefSelection};
 
 /// How many other places a history finding lists before it only counts.
 const OCCURRENCE_CAP: usize = 20;
@@ -59,23 +59,38 @@ pub fn scan_git(opts: &ScanOptions) -> Result<Outcome> {
         .unwrap_or(GitTarget::History(RefSelection::All))
     {
         GitTarget::History(selection) => audit(opts, &repo, setup, &selection, started),
-        GitTarget::Range(spec) => {
-            let changes = git::range_changes(&repo, &spec)?;
-            scan_changes(opts, &repo, setup, changes, Source::History, started)
-        }
+        GitTarget::Range(spec) => scan_changes(
+            opts,
+            &repo,
+            setup,
+            || git::range_changes(&repo, &spec),
+            Source::History,
+            started,
+        ),
         GitTarget::Tips { push, hide } => {
             let ids = |v: &[String]| {
                 v.iter()
                     .map(|s| Oid::from_str(s))
                     .collect::<Result<Vec<_>, _>>()
             };
-            let changes = git::tips_changes(&repo, &ids(&push)?, &ids(&hide)?)?;
-            scan_changes(opts, &repo, setup, changes, Source::History, started)
+            let (push, hide) = (ids(&push)?, ids(&hide)?);
+            scan_changes(
+                opts,
+                &repo,
+                setup,
+                || git::tips_changes(&repo, &push, &hide),
+                Source::History,
+                started,
+            )
         }
-        GitTarget::Staged => {
-            let changes = git::staged_changes(&repo)?;
-            scan_changes(opts, &repo, setup, changes, Source::Staged, started)
-        }
+        GitTarget::Staged => scan_changes(
+            opts,
+            &repo,
+            setup,
+            || git::staged_changes(&repo),
+            Source::Staged,
+            started,
+        ),
     }
 }
 
@@ -730,22 +745,38 @@ struct ChangeResult {
     allowed: u64,
 }
 
-/// Scans the added lines of each change (a range's commits, or the index).
+/// Scans the added lines of each change (a range's commits, or the index)
+/// that `list` finds. A detector for small input is built on another
+/// thread meanwhile (in a hook, every millisecond is the user's); a long
+/// range gets the faster-searching one.
 fn scan_changes(
     opts: &ScanOptions,
     repo: &Repository,
     setup: Setup,
-    changes: Changes,
+    list: impl FnOnce() -> Result<Changes>,
     source: Source,
     started: Instant,
 ) -> Result<Outcome> {
+    let (detector, changes) = std::thread::scope(|s| {
+        let detector = s.spawn(|| Detector::for_volume(&setup.rules, Volume::Small));
+        let changes = list();
+        let detector = detector
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (detector, changes)
+    });
     let Changes {
         commits,
         messages,
         changes,
         skips,
-    } = changes;
-    let detector = Detector::new(&setup.rules);
+    } = changes?;
+    const MANY_CHANGES: usize = 256;
+    let detector = if changes.len() > MANY_CHANGES {
+        Detector::new(&setup.rules)
+    } else {
+        detector
+    };
     let mut stats = Stats {
         commits: (source == Source::History).then_some(commits.len() as u64),
         skips,
@@ -816,12 +847,27 @@ fn scan_change(
     if is_binary(data) {
         return Err(skip(SkipReason::Binary));
     }
+    let since;
+    let added = match &change.added {
+        Added::Lines(lines) => lines,
+        Added::Since(old) => {
+            since = git::added_since(repo, *old, data).map_err(skip)?;
+            &since
+        }
+    };
+    if added.is_empty() {
+        return Ok(ChangeResult {
+            bytes: 0,
+            findings: Vec::new(),
+            allowed: 0,
+        });
+    }
     let content = Content {
         bytes: data,
         path: change.path.clone(),
         source,
         commit: change.commit.map(|c| commits[c].clone()),
-        added_lines: Some(&change.added),
+        added_lines: Some(added),
     };
     let (findings, allowed) = findings_in(detector, &content);
     Ok(ChangeResult {

@@ -168,7 +168,18 @@ impl Setup {
 /// dropping lines outside `added_lines` and lines marked `keyward:allow`.
 /// Returns the findings and how many inline allows applied.
 pub(crate) fn findings_in(detector: &Detector<'_>, content: &Content<'_>) -> (Vec<Finding>, u64) {
-    findings_from(detector.rules(), content, &detector.detect(content.bytes))
+    let matches = match content.added_lines {
+        Some(ranges) => {
+            let index = LineIndex::new(content.bytes);
+            let focus: Vec<(usize, usize)> = ranges
+                .iter()
+                .map(|r| index.span(content.bytes, r.first, r.last))
+                .collect();
+            detector.detect_near(content.bytes, &focus)
+        }
+        None => detector.detect(content.bytes),
+    };
+    findings_from(detector.rules(), content, &matches)
 }
 
 /// The findings of matches already made in `content` (by the detector, or

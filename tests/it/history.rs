@@ -205,6 +205,29 @@ fn range_scans_added_lines_only() {
     assert_eq!(bad.code, 2, "{}", bad.stderr);
 }
 
+/// In a range, a line that moves within its file, or is copied from a line
+/// the file already had, is not new; a new secret among moved lines is
+/// reported at its line in the new file, CRLF or not.
+#[test]
+fn range_ignores_moved_and_repeated_lines() {
+    let mut w = Work::repo();
+    let old = fake::github("ghp_", 12);
+    let new = fake::aws_key_id(13);
+    w.commit("cfg.txt", &format!("a\r\n{old}\r\nb\r\n"), "old secret");
+    let base = w.git(&["rev-parse", "HEAD"]);
+    w.commit(
+        "cfg.txt",
+        &format!("b\r\nkey={new}\r\na\r\n{old}\r\nz\r\n{old}\r\n"),
+        "move, copy and add",
+    );
+    let range = format!("{base}..HEAD");
+    let run = w.keyward(&["git", "--range", &range, "--format", "json"]);
+    assert_eq!(
+        run.rule_path_line(),
+        vec![("aws-access-key-id".into(), "cfg.txt".into(), 2)]
+    );
+}
+
 /// `--staged` sees the index, not the working tree.
 #[test]
 fn staged_scans_the_index_only() {
