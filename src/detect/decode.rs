@@ -193,7 +193,14 @@ fn unquote(s: &[u8]) -> &[u8] {
 /// `stringData`, which is plain already).
 fn secret_data(content: &[u8]) -> Vec<Decoded> {
     let mut out = Vec::new();
-    if memmem::find(content, b"Secret").is_none() {
+    // Splitting into lines is the cost; code says `Secret` everywhere, a
+    // manifest says `kind: Secret`.
+    let declares_secret = memmem::find_iter(content, b"kind:").any(|at| {
+        let rest = &content[at + 5..];
+        let line = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
+        unquote(line.trim_ascii()) == b"Secret"
+    });
+    if !declares_secret {
         return out;
     }
     let all: Vec<Line<'_>> = lines(content).collect();

@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
@@ -134,7 +135,7 @@ fn walk_commits(
 pub type OnBlob<'f> = &'f (dyn Fn(usize, &BlobSite, &Arc<CommitInfo>) + Sync);
 
 struct Enumerator<'r, 'f> {
-    repo: &'r Repository,
+    trees: TreeReader<'r>,
     seen_blobs: HashMap<Oid, u32>,
     seen_trees: HashSet<Oid>,
     history: History,
@@ -160,70 +161,235 @@ impl Enumerator<'_, '_> {
         self.mask |= 1 << bit;
     }
 
-    /// Records the blobs `new` adds relative to `old`, walking only subtrees
-    /// that changed and were never walked before.
-    fn changes(&mut self, old: Option<&Tree<'_>>, new: &Tree<'_>, prefix: &str, commit: usize) {
+    /// Records the blobs the tree `new` adds relative to the tree `old`,
+    /// walking only subtrees that changed and were never walked before.
+    fn changes(&mut self, old: Option<Oid>, new: Oid, prefix: &str, commit: usize) {
+        let Some(new_tree) = self.read_tree(new, prefix) else {
+            return;
+        };
+        let old_tree = old.and_then(|o| self.read_tree(o, prefix));
         // Both trees are sorted in git's order, so one merge pass pairs each
         // entry with its namesake in the parent tree.
-        let mut before_iter = old.into_iter().flat_map(|t| t.iter()).peekable();
-        for entry in new.iter() {
-            let oid = entry.id();
+        let mut before_iter = old_tree.iter().flat_map(|t| t.entries()).peekable();
+        for entry in new_tree.entries() {
+            let Ok(entry) = entry else {
+                self.history.skips.push(Skip {
+                    path: prefix.to_string(),
+                    reason: SkipReason::Unreadable(format!("tree {new} is malformed")),
+                });
+                break;
+            };
             let mut before = None;
             while let Some(candidate) = before_iter.peek() {
-                match git_order(candidate, &entry) {
+                let Ok(c) = candidate else { break };
+                match c.git_cmp(&entry) {
                     std::cmp::Ordering::Less => {
                         before_iter.next();
                     }
                     std::cmp::Ordering::Equal => {
-                        before = before_iter.next();
+                        before = before_iter.next().and_then(Result::ok);
                         break;
                     }
                     std::cmp::Ordering::Greater => break,
                 }
             }
-            if before.as_ref().is_some_and(|b| b.id() == oid) {
+            if before.as_ref().is_some_and(|b| b.id == entry.id) {
                 continue;
             }
-            let path = join(prefix, entry.name_bytes());
+            let Ok(oid) = Oid::from_bytes(entry.id) else {
+                continue;
+            };
             match entry.kind() {
-                Some(ObjectType::Tree) => {
+                EntryKind::Tree => {
                     if !self.seen_trees.insert(oid) {
                         continue;
                     }
-                    let Ok(sub) = self.repo.find_tree(oid) else {
-                        self.history.skips.push(Skip {
-                            path,
-                            reason: SkipReason::Unreadable(format!("tree {oid} is missing")),
-                        });
-                        continue;
-                    };
+                    let path = join(prefix, entry.name);
                     let old_sub = before
-                        .filter(|b| b.kind() == Some(ObjectType::Tree))
-                        .and_then(|b| self.repo.find_tree(b.id()).ok());
-                    self.changes(old_sub.as_ref(), &sub, &path, commit);
+                        .filter(|b| b.kind() == EntryKind::Tree)
+                        .and_then(|b| Oid::from_bytes(b.id).ok());
+                    self.changes(old_sub, oid, &path, commit);
                 }
-                Some(ObjectType::Blob) => match self.seen_blobs.get(&oid) {
-                    None => {
-                        let index = self.history.blobs.len();
-                        self.seen_blobs.insert(oid, index as u32);
-                        self.note(&path);
-                        let site = BlobSite { oid, path, commit };
-                        (self.on_blob)(index, &site, &self.history.commits[commit]);
-                        self.history.blobs.push(site);
-                    }
-                    Some(&first) => {
-                        self.note(&path);
-                        if self.history.blobs[first as usize].path != path {
-                            self.history
-                                .other_sites
-                                .push(BlobSite { oid, path, commit });
+                EntryKind::Blob => {
+                    let path = join(prefix, entry.name);
+                    match self.seen_blobs.get(&oid) {
+                        None => {
+                            let index = self.history.blobs.len();
+                            self.seen_blobs.insert(oid, index as u32);
+                            self.note(&path);
+                            let site = BlobSite { oid, path, commit };
+                            (self.on_blob)(index, &site, &self.history.commits[commit]);
+                            self.history.blobs.push(site);
+                        }
+                        Some(&first) => {
+                            self.note(&path);
+                            if self.history.blobs[first as usize].path != path {
+                                self.history
+                                    .other_sites
+                                    .push(BlobSite { oid, path, commit });
+                            }
                         }
                     }
-                },
-                Some(ObjectType::Commit) => self.history.submodules += 1,
-                _ => {}
+                }
+                EntryKind::Commit => self.history.submodules += 1,
+                EntryKind::Other => {}
             }
         }
+    }
+
+    /// A tree's raw bytes, or a counted skip at `path` when it is missing.
+    fn read_tree(&mut self, oid: Oid, path: &str) -> Option<Rc<RawTree>> {
+        let tree = self.trees.read(oid, self.history.commits.len() as u32);
+        if tree.is_none() {
+            self.history.skips.push(Skip {
+                path: if path.is_empty() {
+                    "@tree".into()
+                } else {
+                    path.to_string()
+                },
+                reason: SkipReason::Unreadable(format!("tree {oid} is missing")),
+            });
+        }
+        tree
+    }
+}
+
+/// A tree object's raw bytes. libgit2's tree parsing (an allocation per
+/// entry and a generic number parser for each mode) took a quarter of a
+/// history walk; the format is fixed (`<octal mode> <name>\0<20-byte id>`
+/// per entry), so the walk reads raw objects and iterates them in place.
+struct RawTree(Vec<u8>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EntryKind {
+    Tree,
+    Blob,
+    /// A submodule's commit (gitlink).
+    Commit,
+    Other,
+}
+
+/// One entry of a raw tree.
+#[derive(Debug, Clone, Copy)]
+struct RawEntry<'a> {
+    mode: u32,
+    name: &'a [u8],
+    id: &'a [u8],
+}
+
+impl RawEntry<'_> {
+    fn kind(&self) -> EntryKind {
+        match self.mode & 0o170000 {
+            0o040000 => EntryKind::Tree,
+            0o100000 | 0o120000 => EntryKind::Blob,
+            0o160000 => EntryKind::Commit,
+            _ => EntryKind::Other,
+        }
+    }
+
+    fn git_cmp(&self, other: &RawEntry<'_>) -> std::cmp::Ordering {
+        tree_order((self.kind(), self.name), (other.kind(), other.name))
+    }
+}
+
+/// A malformed tree entry.
+#[derive(Debug)]
+struct Malformed;
+
+impl RawTree {
+    /// The entries in stored order; a malformed entry ends the iteration
+    /// with an error.
+    fn entries(&self) -> impl Iterator<Item = Result<RawEntry<'_>, Malformed>> {
+        let mut rest: &[u8] = &self.0;
+        std::iter::from_fn(move || {
+            if rest.is_empty() {
+                return None;
+            }
+            let entry = parse_entry(rest);
+            match entry {
+                Ok((e, tail)) => {
+                    rest = tail;
+                    Some(Ok(e))
+                }
+                Err(m) => {
+                    rest = &[];
+                    Some(Err(m))
+                }
+            }
+        })
+    }
+}
+
+fn parse_entry(data: &[u8]) -> Result<(RawEntry<'_>, &[u8]), Malformed> {
+    let space = memchr::memchr(b' ', data).ok_or(Malformed)?;
+    let (mode_text, rest) = (&data[..space], &data[space + 1..]);
+    if mode_text.is_empty() || mode_text.len() > 7 {
+        return Err(Malformed);
+    }
+    let mut mode = 0u32;
+    for &d in mode_text {
+        if !(b'0'..=b'7').contains(&d) {
+            return Err(Malformed);
+        }
+        mode = mode * 8 + u32::from(d - b'0');
+    }
+    let nul = memchr::memchr(0, rest).ok_or(Malformed)?;
+    let (name, rest) = (&rest[..nul], &rest[nul + 1..]);
+    if name.is_empty() || rest.len() < 20 {
+        return Err(Malformed);
+    }
+    let (id, rest) = rest.split_at(20);
+    Ok((RawEntry { mode, name, id }, rest))
+}
+
+/// Reads raw trees, keeping recently read ones: a commit's parent tree is
+/// usually the tree the walk read one commit earlier, and reading it again
+/// (inflating a delta chain) was the walk's other big cost. Trees unused
+/// for a while are dropped once the kept bytes pass a budget, so memory
+/// stays bounded whatever the history's size.
+struct TreeReader<'r> {
+    odb: git2::Odb<'r>,
+    kept: HashMap<Oid, (Rc<RawTree>, u32)>,
+    bytes: usize,
+}
+
+/// Bytes of raw trees kept for reuse.
+const TREE_BUDGET: usize = 8 << 20;
+/// Trees used within this many commits survive a trim.
+const TREE_RECENT: u32 = 32;
+
+impl<'r> TreeReader<'r> {
+    fn new(repo: &'r Repository) -> Result<TreeReader<'r>> {
+        Ok(TreeReader {
+            odb: repo.odb().context("opening the object database")?,
+            kept: HashMap::new(),
+            bytes: 0,
+        })
+    }
+
+    /// The tree `oid`, read while walking commit number `now`.
+    fn read(&mut self, oid: Oid, now: u32) -> Option<Rc<RawTree>> {
+        if let Some((tree, used)) = self.kept.get_mut(&oid) {
+            *used = now;
+            return Some(tree.clone());
+        }
+        let object = self.odb.read(oid).ok()?;
+        if object.kind() != ObjectType::Tree {
+            return None;
+        }
+        let tree = Rc::new(RawTree(object.data().to_vec()));
+        self.bytes += tree.0.len();
+        self.kept.insert(oid, (tree.clone(), now));
+        if self.bytes > TREE_BUDGET {
+            self.kept
+                .retain(|_, (_, used)| now.saturating_sub(*used) < TREE_RECENT);
+            self.bytes = self.kept.values().map(|(t, _)| t.0.len()).sum();
+            if self.bytes > TREE_BUDGET / 2 {
+                self.kept.clear();
+                self.bytes = 0;
+            }
+        }
+        Some(tree)
     }
 }
 
@@ -242,20 +408,16 @@ pub fn tune_for_reading() {
 
 /// Git's tree order: names compared bytewise, a tree's name as if it ended
 /// in `/`.
-fn git_order(a: &git2::TreeEntry<'_>, b: &git2::TreeEntry<'_>) -> std::cmp::Ordering {
-    let (an, bn) = (a.name_bytes(), b.name_bytes());
+fn tree_order(a: (EntryKind, &[u8]), b: (EntryKind, &[u8])) -> std::cmp::Ordering {
+    let ((ak, an), (bk, bn)) = (a, b);
     let common = an.len().min(bn.len());
     an[..common].cmp(&bn[..common]).then_with(|| {
-        let end = |name: &[u8], e: &git2::TreeEntry<'_>| {
+        let end = |name: &[u8], kind| {
             name.get(common)
                 .copied()
-                .unwrap_or(if e.kind() == Some(ObjectType::Tree) {
-                    b'/'
-                } else {
-                    0
-                })
+                .unwrap_or(if kind == EntryKind::Tree { b'/' } else { 0 })
         };
-        end(an, a).cmp(&end(bn, b))
+        end(an, ak).cmp(&end(bn, bk))
     })
 }
 
@@ -283,7 +445,7 @@ pub fn enumerate(
     let mut history = History::default();
     let oids = walk_commits(repo, selection, &mut history)?;
     let mut en = Enumerator {
-        repo,
+        trees: TreeReader::new(repo)?,
         seen_blobs: HashMap::new(),
         seen_trees: HashSet::new(),
         history,
@@ -291,6 +453,7 @@ pub fn enumerate(
         track,
         mask: 0,
     };
+    let mut root_of: HashMap<Oid, Oid> = HashMap::new();
     for oid in oids {
         tick();
         let commit = match repo.find_commit(oid) {
@@ -309,19 +472,22 @@ pub fn enumerate(
         if !message.trim().is_empty() {
             en.history.messages.push((index, message));
         }
-        let Ok(tree) = commit.tree() else {
-            en.history.skips.push(Skip {
-                path: format!("@commit {oid}"),
-                reason: SkipReason::Unreadable("tree is missing".into()),
-            });
-            continue;
-        };
+        let tree = commit.tree_id();
+        root_of.insert(oid, tree);
         en.mask = commit
             .parent_ids()
             .map(|p| en.history.ancestry.get(&p).copied().unwrap_or(0))
             .fold(0, |a, b| a | b);
-        let parent_tree = commit.parent(0).ok().and_then(|p| p.tree().ok());
-        en.changes(parent_tree.as_ref(), &tree, "", index);
+        // The parent was walked before its child, so its root tree is known
+        // without reading the parent commit again (unless it lies beyond a
+        // shallow boundary).
+        let parent_tree = commit.parent_id(0).ok().and_then(|p| {
+            root_of
+                .get(&p)
+                .copied()
+                .or_else(|| repo.find_commit(p).ok().map(|c| c.tree_id()))
+        });
+        en.changes(parent_tree, tree, "", index);
         en.history.ancestry.insert(oid, en.mask);
     }
     Ok(en.history)
@@ -523,6 +689,7 @@ pub fn tips_changes(repo: &Repository, push: &[Oid], hide: &[Oid]) -> Result<Cha
         walk.hide(*oid)?;
     }
     let mut out = Changes::default();
+    let mut trees = TreeReader::new(repo)?;
     for oid in walk {
         let commit = repo.find_commit(oid?)?;
         // A merge's changes are the merged commits' own, which the range holds.
@@ -535,18 +702,21 @@ pub fn tips_changes(repo: &Repository, push: &[Oid], hide: &[Oid]) -> Result<Cha
         if !message.trim().is_empty() {
             out.messages.push((index, message));
         }
-        let tree = commit.tree()?;
-        let parent = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
+        let parent = commit
+            .parent_id(0)
+            .ok()
+            .map(|p| repo.find_commit(p).map(|c| c.tree_id()))
+            .transpose()?;
         let mut changed = Vec::new();
         let mut deleted = HashSet::new();
         changed_blobs(
-            repo,
-            parent.as_ref(),
-            Some(&tree),
+            &mut trees,
+            parent,
+            Some(commit.tree_id()),
             "",
             &mut changed,
             &mut deleted,
-        );
+        )?;
         for (path, old, new) in changed {
             // A file moved or renamed unchanged adds no line.
             if old.is_none() && deleted.contains(&new) {
@@ -565,68 +735,65 @@ pub fn tips_changes(repo: &Repository, push: &[Oid], hide: &[Oid]) -> Result<Cha
 
 /// Blobs that differ between two trees, as (path, old blob, new blob), and
 /// the ids of blobs that left. Identical subtrees are skipped by id, and
-/// both trees are read in one merge pass in git's order.
+/// both trees are read in one merge pass in git's order. A tree that
+/// cannot be read is an error: a hook fails closed rather than pass over
+/// what it could not see.
 fn changed_blobs(
-    repo: &Repository,
-    old: Option<&Tree<'_>>,
-    new: Option<&Tree<'_>>,
+    trees: &mut TreeReader<'_>,
+    old: Option<Oid>,
+    new: Option<Oid>,
     prefix: &str,
     out: &mut Vec<(String, Option<Oid>, Oid)>,
     deleted: &mut HashSet<Oid>,
-) {
-    let is = |e: &git2::TreeEntry<'_>, k| e.kind() == Some(k);
-    let mut olds = old.into_iter().flat_map(|t| t.iter()).peekable();
-    let mut news = new.into_iter().flat_map(|t| t.iter()).peekable();
+) -> Result<()> {
+    let mut entries = |oid: Option<Oid>| -> Result<Vec<(EntryKind, Vec<u8>, Oid)>> {
+        let Some(oid) = oid else {
+            return Ok(Vec::new());
+        };
+        let shown = if prefix.is_empty() { "/" } else { prefix };
+        let tree = trees
+            .read(oid, 0)
+            .with_context(|| format!("tree {oid} at `{shown}` cannot be read"))?;
+        tree.entries()
+            .map(|e| {
+                let e = e.map_err(|_| anyhow::anyhow!("tree {oid} at `{shown}` is malformed"))?;
+                Ok((e.kind(), e.name.to_vec(), Oid::from_bytes(e.id)?))
+            })
+            .collect()
+    };
+    let (olds, news) = (entries(old)?, entries(new)?);
+    let (mut o, mut n) = (olds.iter().peekable(), news.iter().peekable());
     loop {
-        let order = match (olds.peek(), news.peek()) {
+        let order = match (o.peek(), n.peek()) {
             (None, None) => break,
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
-            (Some(o), Some(n)) => git_order(o, n),
+            (Some(a), Some(b)) => tree_order((a.0, &a.1), (b.0, &b.1)),
         };
         let (before, after) = match order {
-            std::cmp::Ordering::Less => (olds.next(), None),
-            std::cmp::Ordering::Greater => (None, news.next()),
-            std::cmp::Ordering::Equal => (olds.next(), news.next()),
+            std::cmp::Ordering::Less => (o.next(), None),
+            std::cmp::Ordering::Greater => (None, n.next()),
+            std::cmp::Ordering::Equal => (o.next(), n.next()),
         };
-        if let (Some(b), Some(a)) = (&before, &after) {
-            if b.id() == a.id() {
+        if let (Some(b), Some(a)) = (before, after) {
+            if b.2 == a.2 {
                 continue;
             }
         }
-        let name = after
-            .as_ref()
-            .or(before.as_ref())
-            .expect("one side has an entry")
-            .name_bytes();
+        let name = &after.or(before).expect("one side has an entry").1;
         let path = join(prefix, name);
-        let old_tree = before
-            .as_ref()
-            .filter(|e| is(e, ObjectType::Tree))
-            .and_then(|e| repo.find_tree(e.id()).ok());
-        let new_tree = after
-            .as_ref()
-            .filter(|e| is(e, ObjectType::Tree))
-            .and_then(|e| repo.find_tree(e.id()).ok());
+        let old_tree = before.filter(|e| e.0 == EntryKind::Tree).map(|e| e.2);
+        let new_tree = after.filter(|e| e.0 == EntryKind::Tree).map(|e| e.2);
         if old_tree.is_some() || new_tree.is_some() {
-            changed_blobs(
-                repo,
-                old_tree.as_ref(),
-                new_tree.as_ref(),
-                &path,
-                out,
-                deleted,
-            );
+            changed_blobs(trees, old_tree, new_tree, &path, out, deleted)?;
         }
-        let old_blob = before
-            .as_ref()
-            .filter(|e| is(e, ObjectType::Blob))
-            .map(git2::TreeEntry::id);
-        match after.as_ref().filter(|e| is(e, ObjectType::Blob)) {
-            Some(a) => out.push((path, old_blob, a.id())),
+        let old_blob = before.filter(|e| e.0 == EntryKind::Blob).map(|e| e.2);
+        match after.filter(|e| e.0 == EntryKind::Blob) {
+            Some(a) => out.push((path, old_blob, a.2)),
             None => deleted.extend(old_blob),
         }
     }
+    Ok(())
 }
 
 /// The lines `new` (a blob's content) adds to the blob `old` (all of them
@@ -775,6 +942,82 @@ mod tests {
         v.iter()
             .map(|&(first, last)| LineRange { first, last })
             .collect()
+    }
+
+    /// The raw tree reader sees what libgit2's parser sees: names, ids,
+    /// kinds and git's order, across blobs, subtrees, symlinks, executables
+    /// and submodules.
+    #[test]
+    fn raw_trees_read_like_libgit2() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let blob = repo.blob(b"x").unwrap();
+        let mut sub = repo.treebuilder(None).unwrap();
+        sub.insert("inner", blob, 0o100644).unwrap();
+        let sub = sub.write().unwrap();
+        let mut root = repo.treebuilder(None).unwrap();
+        for (name, id, mode) in [
+            ("a.txt", blob, 0o100644),
+            ("a", sub, 0o040000),
+            ("a-b", blob, 0o100755),
+            ("link", blob, 0o120000),
+            ("module", blob, 0o160000),
+            ("ü.txt", blob, 0o100644),
+        ] {
+            root.insert(name, id, mode).unwrap();
+        }
+        let root = root.write().unwrap();
+        let mut reader = TreeReader::new(&repo).unwrap();
+        let raw = reader.read(root, 0).unwrap();
+        let ours: Vec<(Vec<u8>, Oid, EntryKind)> = raw
+            .entries()
+            .map(|e| {
+                let e = e.unwrap();
+                (e.name.to_vec(), Oid::from_bytes(e.id).unwrap(), e.kind())
+            })
+            .collect();
+        let tree = repo.find_tree(root).unwrap();
+        let theirs: Vec<(Vec<u8>, Oid, EntryKind)> = tree
+            .iter()
+            .map(|e| {
+                let kind = match e.kind() {
+                    Some(ObjectType::Tree) => EntryKind::Tree,
+                    Some(ObjectType::Blob) => EntryKind::Blob,
+                    Some(ObjectType::Commit) => EntryKind::Commit,
+                    _ => EntryKind::Other,
+                };
+                (e.name_bytes().to_vec(), e.id(), kind)
+            })
+            .collect();
+        assert_eq!(ours, theirs);
+        let entries: Vec<RawEntry<'_>> = raw.entries().map(Result::unwrap).collect();
+        for pair in entries.windows(2) {
+            assert_eq!(pair[0].git_cmp(&pair[1]), std::cmp::Ordering::Less);
+        }
+        assert!(reader.read(blob, 0).is_none(), "a blob is not a tree");
+    }
+
+    /// Malformed tree bytes end the iteration with an error, never a panic.
+    #[test]
+    fn malformed_raw_trees_are_errors() {
+        let id = [7u8; 20];
+        let mut good = b"100644 a\0".to_vec();
+        good.extend_from_slice(&id);
+        for bad in [
+            b"100644 a".to_vec(),
+            b"100644 a\0short".to_vec(),
+            b"10x644 a\0".to_vec(),
+            b" a\0".to_vec(),
+            b"100644 \0".to_vec(),
+            [good.clone(), b"garbage".to_vec()].concat(),
+        ] {
+            let tree = RawTree(bad.clone());
+            let results: Vec<_> = tree.entries().collect();
+            assert!(results.last().unwrap().is_err(), "{bad:?}");
+        }
+        let tree = RawTree(good);
+        let ok: Vec<_> = tree.entries().collect();
+        assert!(matches!(ok.as_slice(), [Ok(e)] if e.name == b"a" && e.id == id));
     }
 
     /// New lines are those whose text the old blob lacks; moved and
