@@ -13,7 +13,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use git2::{Commit, Delta, DiffFindOptions, DiffOptions, ObjectType, Oid, Repository, Sort, Tree};
+use git2::{Commit, Delta, DiffFindOptions, DiffOptions, ObjectType, Oid, Repository, Sort};
 use rustc_hash::FxHashSet;
 
 use crate::content::{LineRange, Skip, SkipReason};
@@ -297,6 +297,14 @@ impl RawEntry<'_> {
 struct Malformed;
 
 impl RawTree {
+    /// The kind and id of the entry called `name`, if there is one.
+    fn find(&self, name: &[u8]) -> Option<(EntryKind, Oid)> {
+        self.entries()
+            .map_while(Result::ok)
+            .find(|e| e.name == name)
+            .and_then(|e| Some((e.kind(), Oid::from_bytes(e.id).ok()?)))
+    }
+
     /// The entries in stored order; a malformed entry ends the iteration
     /// with an error.
     fn entries(&self) -> impl Iterator<Item = Result<RawEntry<'_>, Malformed>> {
@@ -558,29 +566,36 @@ impl PathNode {
     }
 
     /// Looks each node up in `tree` (or marks it gone), descending only
-    /// where an id changed since the last commit.
+    /// where an id changed since the last commit. A subtree that cannot be
+    /// read leaves its nodes as they were rather than calling them gone:
+    /// a corrupt object must not pass for the commit that removed a secret.
     fn visit(
-        repo: &Repository,
-        tree: Option<&Tree<'_>>,
+        trees: &mut TreeReader<'_>,
+        now: u32,
+        tree: Option<&RawTree>,
         nodes: &mut [PathNode],
         out: &mut Vec<(usize, Option<Oid>)>,
     ) {
         for node in nodes {
-            let entry = tree.and_then(|t| t.get_name_bytes(&node.name));
-            let id = entry.as_ref().map(git2::TreeEntry::id);
+            let entry = tree.and_then(|t| t.find(&node.name));
+            let id = entry.map(|(_, id)| id);
             if id == node.last {
                 continue;
             }
-            node.last = id;
-            let kind = entry.as_ref().and_then(git2::TreeEntry::kind);
-            if let Some(leaf) = node.leaf {
-                out.push((leaf, id.filter(|_| kind == Some(ObjectType::Blob))));
-            }
+            let kind = entry.map(|(kind, _)| kind);
             if !node.children.is_empty() {
-                let sub = id
-                    .filter(|_| kind == Some(ObjectType::Tree))
-                    .and_then(|id| repo.find_tree(id).ok());
-                PathNode::visit(repo, sub.as_ref(), &mut node.children, out);
+                let sub = match id.filter(|_| kind == Some(EntryKind::Tree)) {
+                    Some(id) => match trees.read(id, now) {
+                        Some(sub) => Some(sub),
+                        None => continue,
+                    },
+                    None => None,
+                };
+                PathNode::visit(trees, now, sub.as_deref(), &mut node.children, out);
+            }
+            node.last = id;
+            if let Some(leaf) = node.leaf {
+                out.push((leaf, id.filter(|_| kind == Some(EntryKind::Blob))));
             }
         }
     }
@@ -606,16 +621,21 @@ pub fn first_parent_path_changes(repo: &Repository, paths: &[String]) -> Result<
     }
     let mut changes = Vec::new();
     let mut last_root = None;
-    for oid in chain.into_iter().rev() {
+    let mut trees = TreeReader::new(repo)?;
+    for (step, oid) in chain.into_iter().rev().enumerate() {
+        let now = u32::try_from(step).unwrap_or(u32::MAX);
         let commit = repo.find_commit(oid)?;
         let root = commit.tree_id();
         if last_root == Some(root) {
             continue;
         }
+        // An unreadable root tree says nothing about which paths are gone.
+        let Some(tree) = trees.read(root, now) else {
+            continue;
+        };
         last_root = Some(root);
-        let tree = repo.find_tree(root).ok();
         let mut found = Vec::new();
-        PathNode::visit(repo, tree.as_ref(), &mut roots, &mut found);
+        PathNode::visit(&mut trees, now, Some(&tree), &mut roots, &mut found);
         if !found.is_empty() {
             let info = Arc::new(commit_info(&commit));
             changes.extend(found.into_iter().map(|(i, id)| (info.clone(), i, id)));
