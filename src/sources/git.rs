@@ -297,12 +297,24 @@ impl RawEntry<'_> {
 struct Malformed;
 
 impl RawTree {
-    /// The kind and id of the entry called `name`, if there is one.
-    fn find(&self, name: &[u8]) -> Option<(EntryKind, Oid)> {
-        self.entries()
-            .map_while(Result::ok)
-            .find(|e| e.name == name)
-            .and_then(|e| Some((e.kind(), Oid::from_bytes(e.id).ok()?)))
+    /// The kind and id of the entry called each of `names` (sorted), in
+    /// one pass over the entries: looking names up one by one cost a pass
+    /// each and made the lifecycle walk of a large directory quadratic.
+    fn lookup(&self, names: &[&[u8]]) -> Result<Vec<Option<(EntryKind, Oid)>>, Malformed> {
+        let mut found = vec![None; names.len()];
+        let mut left = names.len();
+        for entry in self.entries() {
+            if left == 0 {
+                break;
+            }
+            let entry = entry?;
+            if let Ok(i) = names.binary_search(&entry.name) {
+                let id = Oid::from_bytes(entry.id).map_err(|_| Malformed)?;
+                found[i] = Some((entry.kind(), id));
+                left -= 1;
+            }
+        }
+        Ok(found)
     }
 
     /// The entries in stored order; a malformed entry ends the iteration
@@ -565,10 +577,19 @@ impl PathNode {
         }
     }
 
+    /// Orders every level by name, for [`RawTree::lookup`].
+    fn sort(nodes: &mut [PathNode]) {
+        nodes.sort_by(|a, b| a.name.cmp(&b.name));
+        for node in nodes {
+            PathNode::sort(&mut node.children);
+        }
+    }
+
     /// Looks each node up in `tree` (or marks it gone), descending only
-    /// where an id changed since the last commit. A subtree that cannot be
-    /// read leaves its nodes as they were rather than calling them gone:
-    /// a corrupt object must not pass for the commit that removed a secret.
+    /// where an id changed since the last commit. A tree that cannot be
+    /// read or parsed leaves its nodes as they were rather than calling
+    /// them gone: a corrupt object must not pass for the commit that
+    /// removed a secret.
     fn visit(
         trees: &mut TreeReader<'_>,
         now: u32,
@@ -576,8 +597,17 @@ impl PathNode {
         nodes: &mut [PathNode],
         out: &mut Vec<(usize, Option<Oid>)>,
     ) {
-        for node in nodes {
-            let entry = tree.and_then(|t| t.find(&node.name));
+        let found = match tree {
+            Some(t) => {
+                let names: Vec<&[u8]> = nodes.iter().map(|n| n.name.as_slice()).collect();
+                match t.lookup(&names) {
+                    Ok(found) => found,
+                    Err(Malformed) => return,
+                }
+            }
+            None => vec![None; nodes.len()],
+        };
+        for (node, entry) in nodes.iter_mut().zip(found) {
             let id = entry.map(|(_, id)| id);
             if id == node.last {
                 continue;
@@ -610,6 +640,7 @@ pub fn first_parent_path_changes(repo: &Repository, paths: &[String]) -> Result<
         let parts: Vec<&[u8]> = p.as_bytes().split(|&b| b == b'/').collect();
         PathNode::insert(&mut roots, &parts, i);
     }
+    PathNode::sort(&mut roots);
     let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) else {
         return Ok(Vec::new());
     };
@@ -1010,6 +1041,17 @@ mod tests {
             })
             .collect();
         assert_eq!(ours, theirs);
+        let mut names: Vec<&[u8]> = theirs.iter().map(|(n, _, _)| n.as_slice()).collect();
+        names.extend([&b"absent"[..], b"a/inner", b""]);
+        names.sort();
+        let found = raw.lookup(&names).unwrap();
+        for (name, got) in names.iter().zip(found) {
+            let want = theirs
+                .iter()
+                .find(|(n, _, _)| n == name)
+                .map(|(_, id, kind)| (*kind, *id));
+            assert_eq!(got, want, "{}", String::from_utf8_lossy(name));
+        }
         let entries: Vec<RawEntry<'_>> = raw.entries().map(Result::unwrap).collect();
         for pair in entries.windows(2) {
             assert_eq!(pair[0].git_cmp(&pair[1]), std::cmp::Ordering::Less);
