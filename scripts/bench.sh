@@ -22,6 +22,7 @@ PEERS=${PEERS:-/opt/peers}
 RUNS=${RUNS:-3}
 KW=$PWD/target/release/keyward
 OUT=${OUT:-$(mktemp -d)}
+mkdir -p "$OUT"
 
 setup() {
     cargo build --release --quiet
