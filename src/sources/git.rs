@@ -428,10 +428,8 @@ impl<'r> TreeReader<'r> {
     /// be large (libgit2 if it cannot read it), else from libgit2.
     fn read_raw(&mut self, oid: Oid) -> Option<Vec<u8>> {
         if let Large::Yes { odb, buf } = &mut self.large {
-            use gix_object::Find;
-            let id = gix_hash::ObjectId::try_from(oid.as_bytes()).ok();
-            if let Some(Ok(Some(data))) = id.map(|id| odb.try_find(&id, buf)) {
-                return (data.kind == gix_object::Kind::Tree).then(|| data.data.to_vec());
+            if let Some((kind, data)) = gix_read(odb, buf, oid) {
+                return (kind == gix_object::Kind::Tree).then_some(data);
             }
         }
         let object = self.odb.read(oid).ok()?;
@@ -473,6 +471,19 @@ impl<'r> TreeReader<'r> {
         }
         Some(tree)
     }
+}
+
+/// The kind and bytes of object `oid` through gitoxide; `None` when it is
+/// missing there or cannot be read.
+fn gix_read(
+    odb: &gix_odb::Handle,
+    buf: &mut Vec<u8>,
+    oid: Oid,
+) -> Option<(gix_object::Kind, Vec<u8>)> {
+    use gix_object::Find;
+    let id = gix_hash::ObjectId::try_from(oid.as_bytes()).ok()?;
+    let data = odb.try_find(&id, buf).ok()??;
+    Some((data.kind, data.data.to_vec()))
 }
 
 /// gitoxide's reader of `repo`'s objects, if it opens.
@@ -1136,8 +1147,8 @@ mod tests {
     }
 
     /// Once trees are large, gitoxide reads them: the same bytes as
-    /// libgit2, from loose objects and from a pack, and nothing for a blob
-    /// or a missing id.
+    /// libgit2, from loose objects and from a pack; a blob is not a tree,
+    /// and a missing id is missing to both.
     #[test]
     fn gitoxide_reads_trees_like_libgit2() {
         let dir = tempfile::tempdir().unwrap();
@@ -1160,12 +1171,24 @@ mod tests {
             libgit2.large = Large::No;
             let mut gix = TreeReader::new(repo).unwrap();
             gix.large = gix_reader(repo).expect("gitoxide opens the repository");
+            let Large::Yes { odb, buf } = &mut gix.large else {
+                unreachable!()
+            };
+            let missing = Oid::from_bytes(&[7; 20]).unwrap();
             for &id in &trees {
                 let want = libgit2.read_raw(id).unwrap();
-                assert_eq!(gix.read_raw(id).as_deref(), Some(&want[..]));
+                assert_eq!(gix_read(odb, buf, id), Some((gix_object::Kind::Tree, want)));
+            }
+            assert_eq!(
+                gix_read(odb, buf, blob).map(|(k, _)| k),
+                Some(gix_object::Kind::Blob)
+            );
+            assert_eq!(gix_read(odb, buf, missing), None);
+            for &id in &trees {
+                assert_eq!(gix.read_raw(id), libgit2.read_raw(id));
             }
             assert!(gix.read_raw(blob).is_none());
-            assert!(gix.read_raw(Oid::from_bytes(&[7; 20]).unwrap()).is_none());
+            assert!(gix.read_raw(missing).is_none());
         };
         read_all(&repo);
         let git = |args: &[&str]| {
