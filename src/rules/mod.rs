@@ -176,8 +176,16 @@ const REGEX_SIZE_LIMIT: usize = 64 << 20;
 /// 20-commit pre-push scan, which compiles whichever rules the pushed lines
 /// trigger.
 fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    builder(pattern).unicode(false).build()
+    // A user's pattern that needs Unicode (`\p{L}`) still compiles, with
+    // Unicode on.
+    builder(pattern)
+        .unicode(false)
+        .build()
+        .or_else(|_| builder(pattern).build())
 }
+
+/// Part of the rule-set digest that keys the history cache.
+const PATTERN_SEMANTICS: &str = "patterns:ascii-classes";
 
 /// Compiles an allow pattern. These judge values people type, so Unicode
 /// classes (`\p{L}`) are allowed; they compile only when a candidate needs
@@ -427,6 +435,9 @@ impl RuleSet {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         h.update(env!("CARGO_PKG_VERSION"));
+        // How patterns compile (ASCII classes since this tag): a cached
+        // "no match" from another compilation must not be reused.
+        h.update(PATTERN_SEMANTICS);
         for r in &self.rules {
             for part in [
                 &r.id,
@@ -604,6 +615,18 @@ mod tests {
     }
 
     /// Unknown keys in a rule file are an error, not silently ignored.
+    /// Built-in patterns are ASCII (`\w` does not match `é`); a user's
+    /// pattern that needs Unicode classes still compiles, with Unicode.
+    #[test]
+    fn patterns_are_ascii_unless_they_need_unicode() {
+        let ascii = build_regex(r"^\w+$").unwrap();
+        assert!(ascii.is_match(b"abc_1"));
+        assert!(!ascii.is_match("é".as_bytes()));
+        let unicode = build_regex(r"^\p{L}+$").unwrap();
+        assert!(unicode.is_match("été".as_bytes()));
+        assert!(build_regex(r"(unclosed").is_err());
+    }
+
     #[test]
     fn unknown_keys_are_rejected() {
         let text = "rules:\n  - id: a-b\n    name: x\n    category: generic\n    confidence: low\n    keywords: [abc]\n    pattern: '(?P<secret>abc)'\n    colour: red\n";

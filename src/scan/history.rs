@@ -798,6 +798,23 @@ fn scan_changes(
             )
             .collect()
     });
+    // What cannot be read is not known to be clean: fail closed.
+    let unreadable: Vec<String> = stats
+        .skips
+        .iter()
+        .chain(results.iter().filter_map(|r| r.as_ref().err()))
+        .filter_map(|s| match &s.reason {
+            SkipReason::Unreadable(why) => Some(format!("{} ({why})", s.path)),
+            _ => None,
+        })
+        .collect();
+    if !unreadable.is_empty() {
+        bail!(
+            "could not read {} changed file(s), so the scan would be incomplete: {}",
+            unreadable.len(),
+            unreadable.join("; ")
+        );
+    }
     let mut findings = Vec::new();
     for r in results {
         match r {

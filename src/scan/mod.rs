@@ -199,7 +199,10 @@ pub(crate) fn findings_from(
         let rule = &rules[m.rule];
         let (line, column) = index.locate(content.bytes, m.start);
         if let Some(ranges) = content.added_lines {
-            if !ranges.iter().any(|r| r.first <= line && line <= r.last) {
+            // Any added line of a match makes it new: a second key whose
+            // header line repeats the first's, or a key whose body changed.
+            let (last, _) = index.locate(content.bytes, m.end.max(m.start + 1) - 1);
+            if !ranges.iter().any(|r| r.first <= last && line <= r.last) {
                 continue;
             }
         }

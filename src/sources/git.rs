@@ -232,7 +232,6 @@ impl Enumerator<'_, '_> {
                     }
                 }
                 EntryKind::Commit => self.history.submodules += 1,
-                EntryKind::Other => {}
             }
         }
     }
@@ -266,7 +265,6 @@ enum EntryKind {
     Blob,
     /// A submodule's commit (gitlink).
     Commit,
-    Other,
 }
 
 /// One entry of a raw tree.
@@ -278,12 +276,14 @@ struct RawEntry<'a> {
 }
 
 impl RawEntry<'_> {
+    /// The entry's kind as libgit2 and git read it: any mode that is not a
+    /// directory or a submodule is a file (git's fsck only warns about
+    /// odd modes such as `644`, so such trees exist and must be scanned).
     fn kind(&self) -> EntryKind {
         match self.mode & 0o170000 {
             0o040000 => EntryKind::Tree,
-            0o100000 | 0o120000 => EntryKind::Blob,
             0o160000 => EntryKind::Commit,
-            _ => EntryKind::Other,
+            _ => EntryKind::Blob,
         }
     }
 
@@ -309,9 +309,12 @@ impl RawTree {
             }
             let entry = entry?;
             if let Ok(i) = names.binary_search(&entry.name) {
+                // A malformed tree can repeat a name: count each name once.
+                if found[i].is_none() {
+                    left -= 1;
+                }
                 let id = Oid::from_bytes(entry.id).map_err(|_| Malformed)?;
-                found[i] = Some((entry.kind(), id));
-                left -= 1;
+                found[i].get_or_insert((entry.kind(), id));
             }
         }
         Ok(found)
@@ -1105,6 +1108,12 @@ mod tests {
             root.insert(name, id, mode).unwrap();
         }
         let root = root.write().unwrap();
+        // An odd mode no tree builder writes, which git and libgit2 read
+        // as a file.
+        let mut odd = repo.odb().unwrap().read(root).unwrap().data().to_vec();
+        odd.extend_from_slice("644 ÿ-odd\0".as_bytes());
+        odd.extend_from_slice(blob.as_bytes());
+        let root = repo.odb().unwrap().write(ObjectType::Tree, &odd).unwrap();
         let mut reader = TreeReader::new(&repo).unwrap();
         let raw = reader.read(root, 0).unwrap();
         let ours: Vec<(Vec<u8>, Oid, EntryKind)> = raw
@@ -1120,9 +1129,8 @@ mod tests {
             .map(|e| {
                 let kind = match e.kind() {
                     Some(ObjectType::Tree) => EntryKind::Tree,
-                    Some(ObjectType::Blob) => EntryKind::Blob,
                     Some(ObjectType::Commit) => EntryKind::Commit,
-                    _ => EntryKind::Other,
+                    _ => EntryKind::Blob,
                 };
                 (e.name_bytes().to_vec(), e.id(), kind)
             })
@@ -1203,6 +1211,23 @@ mod tests {
         git(&["prune"]);
         let packed = Repository::open(dir.path()).unwrap();
         read_all(&packed);
+    }
+
+    /// A name repeated in a malformed tree does not hide the names after
+    /// it (they would pass for deleted in the lifecycle walk).
+    #[test]
+    fn lookup_sees_past_a_repeated_name() {
+        let mut bytes = Vec::new();
+        for (name, id) in [("a", 1u8), ("b", 2), ("b", 3), ("c", 4)] {
+            bytes.extend_from_slice(format!("100644 {name}\0").as_bytes());
+            bytes.extend_from_slice(&[id; 20]);
+        }
+        let found = RawTree(bytes).lookup(&[b"a", b"b", b"c"]).unwrap();
+        let ids: Vec<Option<u8>> = found
+            .iter()
+            .map(|f| f.map(|(_, id)| id.as_bytes()[0]))
+            .collect();
+        assert_eq!(ids, vec![Some(1), Some(2), Some(4)]);
     }
 
     /// Malformed tree bytes end the iteration with an error, never a panic.

@@ -228,6 +228,62 @@ fn range_ignores_moved_and_repeated_lines() {
     );
 }
 
+/// A multi-line secret counts as added when any of its lines is: a second
+/// key appended after a first (its header line repeats one the file
+/// already had) and a key whose body was replaced in place are both
+/// reported; the first, unchanged key is not.
+#[test]
+fn range_reports_multiline_secrets_with_any_added_line() {
+    let mut w = Work::repo();
+    let first = fake::rsa_private_key(21);
+    w.commit("keys.pem", &first, "one key");
+    let base = w.git(&["rev-parse", "HEAD"]);
+    let second = fake::rsa_private_key(22);
+    w.commit(
+        "keys.pem",
+        &format!("{first}{second}"),
+        "append a second key",
+    );
+    let range = format!("{base}..HEAD");
+    let run = w.keyward(&["git", "--range", &range, "--format", "json"]);
+    let second_line = first.lines().count() as u64 + 1;
+    assert_eq!(
+        run.rule_path_line(),
+        vec![("private-key".into(), "keys.pem".into(), second_line)]
+    );
+
+    let rotated = w.git(&["rev-parse", "HEAD"]);
+    let third = fake::rsa_private_key(23);
+    w.commit(
+        "keys.pem",
+        &format!("{third}{second}"),
+        "rotate the first key",
+    );
+    let range = format!("{rotated}..HEAD");
+    let run = w.keyward(&["git", "--range", &range, "--format", "json"]);
+    assert_eq!(
+        run.rule_path_line(),
+        vec![("private-key".into(), "keys.pem".into(), 1)]
+    );
+}
+
+/// A changed file whose content cannot be read fails a range scan (exit
+/// 2, naming the file) instead of passing it as clean.
+#[test]
+fn range_fails_closed_on_an_unreadable_blob() {
+    let mut w = Work::repo();
+    w.commit("a.txt", "a\n", "init");
+    let base = w.git(&["rev-parse", "HEAD"]);
+    w.commit("b.txt", &format!("{}\n", fake::github("ghp_", 24)), "add b");
+    let blob = w.git(&["rev-parse", "HEAD:b.txt"]);
+    let loose = w.join(&format!(".git/objects/{}/{}", &blob[..2], &blob[2..]));
+    std::fs::remove_file(&loose).expect("the new blob is a loose object");
+    let range = format!("{base}..HEAD");
+    let run = w.keyward(&["git", "--range", &range, "--format", "json"]);
+    assert_eq!(run.code, 2, "stderr: {}", run.stderr);
+    assert!(run.stderr.contains("b.txt"), "stderr: {}", run.stderr);
+}
+
 /// `--staged` sees the index, not the working tree.
 #[test]
 fn staged_scans_the_index_only() {
