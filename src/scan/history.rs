@@ -255,7 +255,7 @@ fn audit(
                 let s = &history.blobs[site];
                 if cached {
                     stats.cached += 1;
-                } else {
+                } else if cache.is_some() {
                     let rules = detector.rules();
                     let entries = matches
                         .iter()
