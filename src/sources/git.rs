@@ -648,30 +648,26 @@ impl PathNode {
         let Some((first, rest)) = parts.split_first() else {
             return;
         };
-        let pos = match nodes.iter().position(|n| n.name == *first) {
-            Some(p) => p,
-            None => {
-                nodes.push(PathNode {
-                    name: first.to_vec(),
-                    last: None,
-                    leaf: None,
-                    children: Vec::new(),
-                });
-                nodes.len() - 1
+        // Kept sorted by name, for [`RawTree::lookup`].
+        let pos = match nodes.binary_search_by(|n| n.name.as_slice().cmp(first)) {
+            Ok(p) => p,
+            Err(p) => {
+                nodes.insert(
+                    p,
+                    PathNode {
+                        name: first.to_vec(),
+                        last: None,
+                        leaf: None,
+                        children: Vec::new(),
+                    },
+                );
+                p
             }
         };
         if rest.is_empty() {
             nodes[pos].leaf = Some(index);
         } else {
             PathNode::insert(&mut nodes[pos].children, rest, index);
-        }
-    }
-
-    /// Orders every level by name, for [`RawTree::lookup`].
-    fn sort(nodes: &mut [PathNode]) {
-        nodes.sort_by(|a, b| a.name.cmp(&b.name));
-        for node in nodes {
-            PathNode::sort(&mut node.children);
         }
     }
 
@@ -730,7 +726,6 @@ pub fn first_parent_path_changes(repo: &Repository, paths: &[String]) -> Result<
         let parts: Vec<&[u8]> = p.as_bytes().split(|&b| b == b'/').collect();
         PathNode::insert(&mut roots, &parts, i);
     }
-    PathNode::sort(&mut roots);
     let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) else {
         return Ok(Vec::new());
     };

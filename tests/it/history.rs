@@ -6,6 +6,17 @@ use serde_json::Value;
 use crate::fake;
 use crate::support::Work;
 
+/// `keyward git --range BASE..HEAD --format json`.
+fn range_to_head(w: &Work, base: &str) -> crate::support::Run {
+    w.keyward(&[
+        "git",
+        "--range",
+        &format!("{base}..HEAD"),
+        "--format",
+        "json",
+    ])
+}
+
 fn one(run: &crate::support::Run) -> Value {
     let all = run.findings();
     assert_eq!(
@@ -192,8 +203,7 @@ fn range_scans_added_lines_only() {
         &format!("z\na\n{old}\nb\nkey={new}\n"),
         "shift lines",
     );
-    let range = format!("{base}..HEAD");
-    let run = w.keyward(&["git", "--range", &range, "--format", "json"]);
+    let run = range_to_head(&w, &base);
     assert_eq!(
         run.rule_path_line(),
         vec![("aws-access-key-id".into(), "cfg.txt".into(), 4)]
@@ -220,8 +230,7 @@ fn range_ignores_moved_and_repeated_lines() {
         &format!("b\r\nkey={new}\r\na\r\n{old}\r\nz\r\n{old}\r\n"),
         "move, copy and add",
     );
-    let range = format!("{base}..HEAD");
-    let run = w.keyward(&["git", "--range", &range, "--format", "json"]);
+    let run = range_to_head(&w, &base);
     assert_eq!(
         run.rule_path_line(),
         vec![("aws-access-key-id".into(), "cfg.txt".into(), 2)]
@@ -244,8 +253,7 @@ fn range_reports_multiline_secrets_with_any_added_line() {
         &format!("{first}{second}"),
         "append a second key",
     );
-    let range = format!("{base}..HEAD");
-    let run = w.keyward(&["git", "--range", &range, "--format", "json"]);
+    let run = range_to_head(&w, &base);
     let second_line = first.lines().count() as u64 + 1;
     assert_eq!(
         run.rule_path_line(),
@@ -259,8 +267,7 @@ fn range_reports_multiline_secrets_with_any_added_line() {
         &format!("{third}{second}"),
         "rotate the first key",
     );
-    let range = format!("{rotated}..HEAD");
-    let run = w.keyward(&["git", "--range", &range, "--format", "json"]);
+    let run = range_to_head(&w, &rotated);
     assert_eq!(
         run.rule_path_line(),
         vec![("private-key".into(), "keys.pem".into(), 1)]
@@ -278,8 +285,7 @@ fn range_fails_closed_on_an_unreadable_blob() {
     let blob = w.git(&["rev-parse", "HEAD:b.txt"]);
     let loose = w.join(&format!(".git/objects/{}/{}", &blob[..2], &blob[2..]));
     std::fs::remove_file(&loose).expect("the new blob is a loose object");
-    let range = format!("{base}..HEAD");
-    let run = w.keyward(&["git", "--range", &range, "--format", "json"]);
+    let run = range_to_head(&w, &base);
     assert_eq!(run.code, 2, "stderr: {}", run.stderr);
     assert!(run.stderr.contains("b.txt"), "stderr: {}", run.stderr);
 }
