@@ -53,6 +53,35 @@ pub fn decoded_values(content: &[u8]) -> Vec<Decoded> {
     out
 }
 
+/// The decodable values that overlap `spans` (sorted, disjoint, each a run
+/// of whole lines): what [`decoded_values`] finds there, for a scan that
+/// reports only what lies on those lines. An inline value never leaves its
+/// line, so each span is searched on its own.
+pub fn decoded_values_near(content: &[u8], spans: &[(usize, usize)]) -> Vec<Decoded> {
+    let overlaps = |start: usize, end: usize| spans.iter().any(|&(s, e)| start < e && s < end);
+    let mut out: Vec<Decoded> = secret_data(content)
+        .into_iter()
+        .filter(|d| overlaps(d.start, d.end))
+        .collect();
+    for &(s, e) in spans {
+        for (start, end) in inline_candidates(&content[s..e]) {
+            let (start, end) = (s + start, s + end);
+            if out.iter().any(|d| d.start == start && d.end == end) {
+                continue;
+            }
+            if let Some(text) = decode_text(&content[start..end]) {
+                out.push(Decoded {
+                    start,
+                    end,
+                    text,
+                    is_secret_data: false,
+                });
+            }
+        }
+    }
+    out
+}
+
 const B64: [bool; 256] = {
     let mut t = [false; 256];
     let mut b = 0;
@@ -265,6 +294,35 @@ mod tests {
 
     fn b64(s: &str) -> String {
         base64::engine::general_purpose::STANDARD.encode(s)
+    }
+
+    /// Near a span of lines, exactly the values a whole decode finds that
+    /// overlap it: inline values and Secret data, on each line in turn.
+    #[test]
+    fn near_finds_what_whole_finds_on_those_lines() {
+        let text = format!(
+            "a = \"{}\"\nplain line\n---\nkind: Secret\ndata:\n  k: {}\n---\nurl: {}\n",
+            b64("postgres://app:${DB_PASSWORD}@db.internal:5432/app"),
+            b64("a secret value"),
+            b64("another long enough decoded text value here"),
+        );
+        let text = text.as_bytes();
+        let whole = decoded_values(text);
+        assert_eq!(whole.len(), 3);
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', text) {
+            let span = [(start, end + 1)];
+            let mut expected: Vec<&Decoded> = whole
+                .iter()
+                .filter(|d| d.start < end + 1 && start < d.end)
+                .collect();
+            let near = decoded_values_near(text, &span);
+            let mut got: Vec<&Decoded> = near.iter().collect();
+            expected.sort_by_key(|d| d.start);
+            got.sort_by_key(|d| d.start);
+            assert_eq!(got, expected, "line at {start}");
+            start = end + 1;
+        }
     }
 
     /// Secret data is decoded with its key, and the span is the encoded value.

@@ -15,16 +15,23 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use super::{findings_from, findings_in, thread_count, Outcome, ScanOptions, Setup, Stats};
-use crate::cache::{BlobCache, CachedMatch};
-use crate::content::{is_binary, Content, Skip, SkipReason};
+use crate::cache::{BlobCache, CachedBlob, CachedMatch};
+use crate::content::{is_binary, Content, LineIndex, Skip, SkipReason};
 use crate::detect::{Detector, Match, Volume};
 use crate::envcheck;
 use crate::finding::{CommitInfo, Finding, Lifecycle, Occurrence, Source};
 use crate::rules::{Category, Confidence};
 use crate::sources::git::{self, Added, BlobSite, Change, Changes, History, RefSelection};
+use crate::suppress::is_allowed_inline;
 
 /// How many other places a history finding lists before it only counts.
 const OCCURRENCE_CAP: usize = 20;
+
+/// Blobs at least this large are scanned only where they changed from their
+/// base. Reading the base of a smaller one costs about what scanning it
+/// whole does (a 10k-commit history of 2 KiB files took 1.21 s that way,
+/// 1.05 s with this limit and 1.12 s scanning every blob whole).
+const DELTA_MIN: usize = 4 << 10;
 
 /// What a git scan covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +122,9 @@ enum BlobResult {
         findings: Vec<Finding>,
         allowed: u64,
         cached: bool,
+        /// Only the lines changed from the site's base were scanned: the
+        /// rest holds what the base held.
+        delta: bool,
     },
     Skipped(Skip),
     Excluded,
@@ -237,8 +247,11 @@ fn audit(
     stats.skips.extend(history.skips.iter().cloned());
 
     let mut located: Vec<(usize, Finding)> = Vec::new();
-    let mut new_cache: Vec<(Oid, Vec<CachedMatch>)> = Vec::new();
+    let mut new_cache: Vec<(Oid, CachedBlob)> = Vec::new();
     let mut blob_of: HashMap<usize, Oid> = HashMap::new();
+    // Per blob (by index): scanned against its base, and the findings it holds.
+    let mut delta = vec![false; history.blobs.len()];
+    let mut holds: HashMap<usize, Vec<usize>> = HashMap::new();
     for result in results {
         match result {
             BlobResult::Scanned {
@@ -248,7 +261,9 @@ fn audit(
                 findings,
                 allowed,
                 cached,
+                delta: against_base,
             } => {
+                delta[site] = against_base;
                 stats.files += 1;
                 stats.bytes += bytes;
                 stats.suppressed_inline += allowed;
@@ -265,16 +280,38 @@ fn audit(
                             end: m.end,
                         })
                         .collect();
-                    new_cache.push((s.oid, entries));
+                    let base = if against_base { s.base } else { None };
+                    new_cache.push((
+                        s.oid,
+                        CachedBlob {
+                            base,
+                            matches: entries,
+                        },
+                    ));
                 }
                 for f in findings {
                     blob_of.insert(located.len(), s.oid);
+                    holds.entry(site).or_default().push(located.len());
                     located.push((s.commit, f));
                 }
             }
             BlobResult::Skipped(skip) => stats.skips.push(skip),
             BlobResult::Excluded => stats.excluded += 1,
         }
+    }
+    inherit(
+        repo,
+        &history,
+        &delta,
+        &mut holds,
+        &mut located,
+        &mut blob_of,
+    );
+    if timings {
+        eprintln!(
+            "timing: inherited findings done {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     let (in_messages, allowed) = message_findings(&detector, &history.messages, &history.commits);
     stats.suppressed_inline += allowed;
@@ -321,6 +358,95 @@ fn audit(
     }
     stats.skips.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(setup.finish(findings, stats, started))
+}
+
+/// Carries findings from a base blob to the blobs scanned against it. Such
+/// a blob was searched only where it changed, so a secret on the lines it
+/// kept was found in its base, not in it; it still holds that secret, which
+/// matters for where the secret appeared and whether it is still at HEAD.
+/// Each one's base comes before it in history order, so one pass in that
+/// order carries a secret down a file's whole line of versions. A blob that
+/// holds a secret of its base is read again, to find where.
+fn inherit(
+    repo: &Repository,
+    history: &History,
+    delta: &[bool],
+    holds: &mut HashMap<usize, Vec<usize>>,
+    located: &mut Vec<(usize, Finding)>,
+    blob_of: &mut HashMap<usize, Oid>,
+) {
+    for (i, site) in history.blobs.iter().enumerate() {
+        if !delta[i] {
+            continue;
+        }
+        let Some(base) = site
+            .base
+            .and_then(|b| history.blob_index.get(&b))
+            .map(|&b| b as usize)
+        else {
+            continue;
+        };
+        let Some(from) = holds.get(&base) else {
+            continue;
+        };
+        // Every sighting is carried on its own: the blob's descendants may
+        // keep one line of a secret that stood on two.
+        let candidates = from.clone();
+        let mut had: HashSet<(String, usize)> = holds
+            .get(&i)
+            .into_iter()
+            .flatten()
+            .map(|&f| (located[f].1.fingerprint.to_string(), located[f].1.line))
+            .collect();
+        // Both were read once already; if they cannot be read now, the
+        // blob's own findings stand and nothing is carried.
+        let (Ok(blob), Ok(old)) = (
+            repo.find_blob(site.oid),
+            repo.find_blob(history.blobs[base].oid),
+        ) else {
+            continue;
+        };
+        let data = blob.content();
+        // A secret is carried where it stands on a line kept from the base,
+        // the same line it was found on there: a scan would see that line
+        // as the base's scan saw it. On changed lines the blob's own scan
+        // decided.
+        let old_index = LineIndex::new(old.content());
+        let changed = git::changed_spans(old.content(), data);
+        let kept = |at: usize, len: usize| {
+            let i = changed.partition_point(|&(_, end)| end <= at);
+            changed
+                .get(i)
+                .is_none_or(|&(start, _)| start >= at + len.max(1))
+        };
+        let index = LineIndex::new(data);
+        for f in candidates {
+            let finding = &located[f].1;
+            let Some(secret) = finding.secret.as_ref().map(|s| s.expose()) else {
+                continue;
+            };
+            let was = old_index.line_text(old.content(), finding.line);
+            let Some(at) = memchr::memmem::find_iter(data, secret).find(|&at| {
+                kept(at, secret.len()) && index.line_text(data, index.line_of(at)) == was
+            }) else {
+                continue;
+            };
+            let (line, column) = index.locate(data, at);
+            if is_allowed_inline(index.line_text(data, line), &finding.rule_id)
+                || !had.insert((finding.fingerprint.to_string(), line))
+            {
+                continue;
+            }
+            let mut kept = finding.clone();
+            kept.path.clone_from(&site.path);
+            kept.line = line;
+            kept.column = column;
+            kept.commit = Some(history.commits[site.commit].clone());
+            blob_of.insert(located.len(), site.oid);
+            holds.entry(i).or_default().push(located.len());
+            located.push((site.commit, kept));
+        }
+    }
 }
 
 /// Findings in commit messages (path `@commit-message`), each with its
@@ -370,8 +496,8 @@ fn scan_blob(
             "cannot open the repository in a worker".into(),
         ));
     };
-    let cached = cache.and_then(|c| c.get(&site.oid));
-    if cached.is_some_and(<[CachedMatch]>::is_empty) {
+    let cached = cache.and_then(|c| c.get(&site.oid, site.base));
+    if cached.is_some_and(|c| c.matches.is_empty()) {
         return BlobResult::Scanned {
             site: index,
             bytes: 0,
@@ -379,6 +505,7 @@ fn scan_blob(
             findings: Vec::new(),
             allowed: 0,
             cached: true,
+            delta: cached.is_some_and(|c| c.base.is_some()),
         };
     }
     let blob = match git::read_blob(repo, site.oid, setup.max_file_size) {
@@ -389,19 +516,43 @@ fn scan_blob(
     if is_binary(data) {
         return skip(SkipReason::Binary);
     }
-    let matches = match cached {
-        Some(entries) => entries
-            .iter()
-            .filter_map(|e| {
-                let rule = detector.rules().iter().position(|r| r.id == e.rule)?;
-                (e.end <= data.len()).then_some(Match {
-                    rule,
-                    start: e.start,
-                    end: e.end,
+    let (matches, delta) = match cached {
+        Some(entry) => (
+            entry
+                .matches
+                .iter()
+                .filter_map(|e| {
+                    let rule = detector.rules().iter().position(|r| r.id == e.rule)?;
+                    (e.end <= data.len()).then_some(Match {
+                        rule,
+                        start: e.start,
+                        end: e.end,
+                    })
                 })
-            })
-            .collect(),
-        None => detector.detect(data),
+                .collect(),
+            entry.base.is_some(),
+        ),
+        None => match site
+            .base
+            .filter(|_| data.len() >= DELTA_MIN)
+            .and_then(|b| scanned_text(repo, b, setup.max_file_size))
+        {
+            // The base was scanned (whole, or against its own base): what
+            // this blob kept of it is covered, so only the changed lines
+            // are searched, and a match counts if it touches one of them.
+            Some(base) => {
+                let spans = git::changed_spans(base.content(), data);
+                let mut matches = detector.detect_near(data, &spans);
+                matches.retain(|m| {
+                    let i = spans.partition_point(|&(_, end)| end <= m.start);
+                    spans
+                        .get(i)
+                        .is_some_and(|&(start, _)| start < m.end.max(m.start + 1))
+                });
+                (matches, true)
+            }
+            None => (detector.detect(data), false),
+        },
     };
     let content = Content {
         bytes: data,
@@ -422,7 +573,16 @@ fn scan_blob(
         findings,
         allowed,
         cached: cached.is_some(),
+        delta,
     }
+}
+
+/// The base blob of a change, when its text was scanned: readable, within
+/// the size limit and not binary (a skipped base covers nothing).
+fn scanned_text(repo: &Repository, base: Oid, limit: u64) -> Option<git2::Blob<'_>> {
+    git::read_blob(repo, base, limit)
+        .ok()
+        .filter(|b| !is_binary(b.content()))
 }
 
 /// One finding per fingerprint: the earliest sighting in history order,

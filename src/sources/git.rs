@@ -14,6 +14,8 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use git2::{Commit, Delta, DiffFindOptions, DiffOptions, ObjectType, Oid, Repository, Sort};
+use std::hash::BuildHasher;
+
 use rustc_hash::FxHashSet;
 
 use crate::content::{LineRange, Skip, SkipReason};
@@ -36,6 +38,10 @@ pub struct BlobSite {
     pub path: String,
     /// Index into [`History::commits`].
     pub commit: usize,
+    /// The blob this one replaced at the same path in the first parent,
+    /// when that blob was itself first listed at this path: a scan of this
+    /// blob need only look at the lines it changed (see [`changed_spans`]).
+    pub base: Option<Oid>,
 }
 
 /// Everything a history audit scans, in history order (oldest first).
@@ -46,6 +52,8 @@ pub struct History {
     pub messages: Vec<(usize, String)>,
     /// Each unique blob once, at its first (commit, path).
     pub blobs: Vec<BlobSite>,
+    /// Each blob's index in `blobs`.
+    pub blob_index: HashMap<Oid, u32>,
     /// Later sightings of an already-listed blob at another path.
     pub other_sites: Vec<BlobSite>,
     pub skips: Vec<Skip>,
@@ -136,7 +144,6 @@ pub type OnBlob<'f> = &'f (dyn Fn(usize, &BlobSite, &Arc<CommitInfo>) + Sync);
 
 struct Enumerator<'r, 'f> {
     trees: TreeReader<'r>,
-    seen_blobs: HashMap<Oid, u32>,
     seen_trees: HashSet<Oid>,
     history: History,
     on_blob: OnBlob<'f>,
@@ -212,21 +219,38 @@ impl Enumerator<'_, '_> {
                 }
                 EntryKind::Blob => {
                     let path = join(prefix, entry.name);
-                    match self.seen_blobs.get(&oid) {
+                    match self.history.blob_index.get(&oid) {
                         None => {
                             let index = self.history.blobs.len();
-                            self.seen_blobs.insert(oid, index as u32);
+                            self.history.blob_index.insert(oid, index as u32);
                             self.note(&path);
-                            let site = BlobSite { oid, path, commit };
+                            let base = before
+                                .as_ref()
+                                .filter(|b| b.kind() == EntryKind::Blob)
+                                .and_then(|b| Oid::from_bytes(b.id).ok())
+                                .filter(|b| {
+                                    self.history.blob_index.get(b).is_some_and(|&i| {
+                                        self.history.blobs[i as usize].path == path
+                                    })
+                                });
+                            let site = BlobSite {
+                                oid,
+                                path,
+                                commit,
+                                base,
+                            };
                             (self.on_blob)(index, &site, &self.history.commits[commit]);
                             self.history.blobs.push(site);
                         }
                         Some(&first) => {
                             self.note(&path);
                             if self.history.blobs[first as usize].path != path {
-                                self.history
-                                    .other_sites
-                                    .push(BlobSite { oid, path, commit });
+                                self.history.other_sites.push(BlobSite {
+                                    oid,
+                                    path,
+                                    commit,
+                                    base: None,
+                                });
                             }
                         }
                     }
@@ -556,7 +580,6 @@ pub fn enumerate(
     let oids = walk_commits(repo, selection, &mut history)?;
     let mut en = Enumerator {
         trees: TreeReader::new(repo)?,
-        seen_blobs: HashMap::new(),
         seen_trees: HashSet::new(),
         history,
         on_blob,
@@ -981,13 +1004,102 @@ fn new_lines(old: &[u8], new: &[u8]) -> Vec<LineRange> {
     added
 }
 
+/// The lines of `new` that a scan of `old` did not already cover, as byte
+/// spans of whole lines in `new` (from a line's start to past its newline), for
+/// the history audit, where `old` is the blob `new` replaced at the same
+/// path and was scanned whole (or in turn against its own predecessor). A
+/// line is covered when it stands in `old` with the same line before it and
+/// the same line after it, so every two-line window of `new` (a single-line
+/// rule's reach: a key, its value on the next line) either is changed or
+/// was in `old` as it is. The common start and end of the two texts are
+/// found by comparing bytes, so an edit in a long file costs what the
+/// edited lines cost.
+pub fn changed_spans(old: &[u8], new: &[u8]) -> Vec<(usize, usize)> {
+    // Lines before `head` are the same in both texts, at the same offsets;
+    // so are the lines from `tail` on, at the same distance from the end.
+    let prefix = common_prefix(old, new);
+    let head = memchr::memrchr(b'\n', &new[..prefix]).map_or(0, |i| i + 1);
+    let room = old.len().min(new.len()) - head;
+    let shared = common_suffix(&old[old.len() - room..], &new[new.len() - room..]);
+    let shared_end = new.len() - shared;
+    let tail = memchr::memchr(b'\n', &new[shared_end..]).map_or(new.len(), |i| shared_end + i + 1);
+    // Compare from the line before the edit to the line after it, so the
+    // lines next to a deletion or an insertion count as changed: their
+    // neighbours changed.
+    let from = match head {
+        0 => 0,
+        _ => memchr::memrchr(b'\n', &new[..head - 1]).map_or(0, |i| i + 1),
+    };
+    let to = memchr::memchr(b'\n', &new[tail..]).map_or(new.len(), |i| tail + i + 1);
+    let old_to = old.len() - (new.len() - to);
+    // Each line is hashed once; a pair of lines is the pair of their
+    // 64-bit hashes. `EDGE` stands for what lies beyond the compared lines,
+    // the same in both texts.
+    const EDGE: u64 = 0;
+    let hash = |line: &[u8]| rustc_hash::FxBuildHasher.hash_one(line) | 1;
+    let mut pairs: FxHashSet<(u64, u64)> = FxHashSet::default();
+    let mut before = EDGE;
+    for line in lines(&old[from..old_to]) {
+        let h = hash(line);
+        pairs.insert((before, h));
+        before = h;
+    }
+    pairs.insert((before, EDGE));
+    let new_lines: Vec<(&[u8], u64)> = lines(&new[from..to]).map(|l| (l, hash(l))).collect();
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for (i, &(line, h)) in new_lines.iter().enumerate() {
+        let previous = i.checked_sub(1).map_or(EDGE, |p| new_lines[p].1);
+        let next = new_lines.get(i + 1).map_or(EDGE, |n| n.1);
+        if pairs.contains(&(previous, h)) && pairs.contains(&(h, next)) {
+            continue;
+        }
+        // The line's offset in `new`, and its end after its newline.
+        let start = line.as_ptr() as usize - new.as_ptr() as usize;
+        let end = memchr::memchr(b'\n', &new[start..]).map_or(new.len(), |i| start + i + 1);
+        match spans.last_mut() {
+            Some(last) if last.1 == start => last.1 = end,
+            _ => spans.push((start, end)),
+        }
+    }
+    spans
+}
+
+const WORD: usize = 32;
+
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let words = a[..n].chunks_exact(WORD).zip(b[..n].chunks_exact(WORD));
+    let mut i = words.take_while(|(x, y)| x == y).count() * WORD;
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
+}
+
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[a.len() - n..], &b[b.len() - n..]);
+    let words = a.rchunks_exact(WORD).zip(b.rchunks_exact(WORD));
+    let mut i = words.take_while(|(x, y)| x == y).count() * WORD;
+    while i < n && a[n - i - 1] == b[n - i - 1] {
+        i += 1;
+    }
+    i
+}
+
 /// The lines of a text, without their endings (`\n` or `\r\n`).
 fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
     let body = text.strip_suffix(b"\n").unwrap_or(text);
     let count = if text.is_empty() { 0 } else { usize::MAX };
-    body.split(|&b| b == b'\n')
-        .take(count)
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+    let mut ends = memchr::memchr_iter(b'\n', body).chain([body.len()]);
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        let end = ends.next()?;
+        let line = &body[start..end];
+        start = end + 1;
+        Some(line.strip_suffix(b"\r").unwrap_or(line))
+    })
+    .take(count)
 }
 
 /// The `+` lines of a patch as ranges of new-file line numbers.
@@ -1264,5 +1376,109 @@ mod tests {
         assert_eq!(lines(b"").count(), 0);
         assert_eq!(lines(b"\n").count(), 1);
         assert_eq!(lines(b"a\nb").count(), 2);
+    }
+
+    fn changed_span_lines(old: &[u8], new: &[u8]) -> Vec<LineRange> {
+        let index = crate::content::LineIndex::new(new);
+        changed_spans(old, new)
+            .into_iter()
+            .map(|(s, e)| LineRange {
+                first: index.line_of(s),
+                last: index.line_of(e.max(s + 1) - 1),
+            })
+            .collect()
+    }
+
+    /// The history audit's changed lines: nothing for an unchanged text; an
+    /// edit marks its lines and their neighbours; a deletion marks the two
+    /// lines it joins; a moved line is new where its neighbours changed.
+    #[test]
+    fn changed_lines_are_the_edit_and_its_neighbours() {
+        let long: String = (0..1000).map(|i| format!("line {i}\n")).collect();
+        let edited = long.replace("line 500\n", "line 500 changed\n");
+        assert_eq!(
+            changed_span_lines(long.as_bytes(), long.as_bytes()),
+            ranges(&[])
+        );
+        assert_eq!(
+            changed_span_lines(long.as_bytes(), edited.as_bytes()),
+            ranges(&[(500, 502)])
+        );
+        let deleted = long.replace("line 500\n", "");
+        assert_eq!(
+            changed_span_lines(long.as_bytes(), deleted.as_bytes()),
+            ranges(&[(500, 501)])
+        );
+        assert_eq!(changed_span_lines(b"", b"a\nb\n"), ranges(&[(1, 2)]));
+        assert_eq!(changed_span_lines(b"a\nb\n", b""), ranges(&[]));
+        assert_eq!(
+            changed_span_lines(b"a\nb\n", b"a\nb\nc\n"),
+            ranges(&[(2, 3)])
+        );
+        assert_eq!(
+            changed_span_lines(b"a\nb\n", b"z\na\nb\n"),
+            ranges(&[(1, 2)])
+        );
+        assert_eq!(changed_span_lines(b"a\nb", b"a\nbc"), ranges(&[(1, 2)]));
+        // "b" moved next to "x": both lines are new; "a" and "c" kept theirs.
+        assert_eq!(
+            changed_span_lines(b"a\nb\nc\nx\n", b"a\nc\nx\nb\n"),
+            ranges(&[(1, 4)])
+        );
+    }
+
+    /// Against the definition, on many random edits: every line of the new
+    /// text that does not stand in the old one between the same neighbours
+    /// (the start and end of the text count as neighbours) is changed.
+    #[test]
+    fn changed_lines_cover_every_new_pair() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let words = ["a", "b", "c", "key:", "  v", "", "d"];
+        for _ in 0..3000 {
+            let old: Vec<&str> = (0..next(12)).map(|_| words[next(7) as usize]).collect();
+            let mut new = old.clone();
+            for _ in 0..=next(3) {
+                match next(3) {
+                    0 if !new.is_empty() => {
+                        new.remove(next(new.len() as u64) as usize);
+                    }
+                    1 => new.insert(next(new.len() as u64 + 1) as usize, words[next(7) as usize]),
+                    _ if !new.is_empty() => {
+                        let i = next(new.len() as u64) as usize;
+                        new[i] = words[next(7) as usize];
+                    }
+                    _ => {}
+                }
+            }
+            let text = |v: &[&str]| v.iter().map(|l| format!("{l}\n")).collect::<String>();
+            let (o, n) = (text(&old), text(&new));
+            let got = changed_span_lines(o.as_bytes(), n.as_bytes());
+            let marked = |line: usize| got.iter().any(|r| r.first <= line && line <= r.last);
+            let with_ends = |v: &[&str]| {
+                let mut w = vec![None];
+                w.extend(v.iter().map(|l| Some(l.to_string())));
+                w.push(None);
+                w
+            };
+            let (wo, wn) = (with_ends(&old), with_ends(&new));
+            let old_pairs: HashSet<_> = wo
+                .windows(2)
+                .map(|p| (p[0].clone(), p[1].clone()))
+                .collect();
+            for i in 1..wn.len() - 1 {
+                let kept = old_pairs.contains(&(wn[i - 1].clone(), wn[i].clone()))
+                    && old_pairs.contains(&(wn[i].clone(), wn[i + 1].clone()));
+                assert!(
+                    kept || marked(i),
+                    "{old:?} -> {new:?}: line {i} not marked in {got:?}"
+                );
+            }
+        }
     }
 }

@@ -438,3 +438,144 @@ fn audit_output_is_deterministic() {
     assert_eq!(a.stdout, b.stdout);
     assert_eq!(a.findings()[0]["more_occurrences"], 9);
 }
+
+/// A long file (scanned against its previous version once it is edited):
+/// `lines` numbered filler lines, with `inserts` placed before given lines.
+fn long_file(lines: usize, inserts: &[(usize, &str)]) -> String {
+    let mut out = String::new();
+    for n in 1..=lines {
+        for (at, text) in inserts {
+            if *at == n {
+                out.push_str(text);
+                out.push('\n');
+            }
+        }
+        out.push_str(&format!("// filler line {n} of a long source file\n"));
+    }
+    out
+}
+
+/// Edits far from a secret in a long file (versions scanned only where they
+/// changed) still hold it: the secret's sightings list every version, and
+/// its removal is dated to the commit that took its line out, not to the
+/// first edit after it came in.
+#[test]
+fn edits_elsewhere_in_a_file_keep_its_secret() {
+    let mut w = Work::repo();
+    let token = fake::github("ghp_", 41);
+    let line = format!("TOKEN = \"{token}\"");
+    let added = w.commit("src/app.py", &long_file(300, &[(10, &line)]), "add");
+    let edit1 = w.commit(
+        "src/app.py",
+        &long_file(300, &[(10, &line), (200, "x = 1")]),
+        "edit far below",
+    );
+    let edit2 = w.commit(
+        "src/app.py",
+        &long_file(300, &[(10, &line), (200, "x = 2"), (250, "y = 3")]),
+        "edit again",
+    );
+    let run = w.keyward(&["git", "--format", "json"]);
+    let f = one(&run);
+    assert_eq!(f["commit"]["id"], added.as_str());
+    assert_eq!(f["line"], 10);
+    assert_eq!(f["still_in_head"], true, "{f}");
+    let sightings: Vec<&str> = f["occurrences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["commit"].as_str().unwrap())
+        .collect();
+    assert_eq!(sightings, vec![edit1.as_str(), edit2.as_str()]);
+
+    let removed = w.commit(
+        "src/app.py",
+        &long_file(300, &[(200, "x = 2"), (250, "y = 3")]),
+        "remove the token",
+    );
+    w.commit(
+        "src/app.py",
+        &long_file(300, &[(200, "x = 4"), (250, "y = 3")]),
+        "later edit",
+    );
+    let f = one(&w.keyward(&["git", "--format", "json"]));
+    assert_eq!(f["still_in_head"], false, "{f}");
+    assert_eq!(f["removed_in"]["id"], removed.as_str());
+}
+
+/// A value that becomes a secret because the line before it changed (a key
+/// renamed above a YAML value) is found in the version that renamed it,
+/// though the value's own line did not change.
+#[test]
+fn a_changed_neighbour_line_is_searched() {
+    let mut w = Work::repo();
+    let value = fake::token("", 40, 42);
+    let before = format!("aws_note:\n  {value}");
+    w.commit(
+        "deploy/config.yaml",
+        &long_file(300, &[(150, &before)]),
+        "a note",
+    );
+    let quiet = w.keyward(&["git", "--format", "json"]);
+    assert!(quiet.findings().is_empty(), "{}", quiet.stdout);
+    let after = format!("aws_secret_access_key:\n  {value}");
+    let renamed = w.commit(
+        "deploy/config.yaml",
+        &long_file(300, &[(150, &after)]),
+        "rename the key",
+    );
+    let f = one(&w.keyward(&["git", "--format", "json"]));
+    assert_eq!(f["rule_id"], "aws-secret-access-key");
+    assert_eq!(f["commit"]["id"], renamed.as_str());
+    assert_eq!(f["line"], 151);
+}
+
+/// A version whose previous version was not scanned (binary: it held a NUL
+/// byte) is scanned whole, though most of its lines did not change.
+#[test]
+fn a_version_after_a_binary_one_is_scanned_whole() {
+    let mut w = Work::repo();
+    let token = fake::github("ghp_", 43);
+    let text = long_file(300, &[(100, &format!("TOKEN = \"{token}\""))]);
+    w.commit("data/blob.txt", &format!("\0\n{text}"), "binary");
+    let text_commit = w.commit("data/blob.txt", &format!("header\n{text}"), "text");
+    let f = one(&w.keyward(&["git", "--format", "json"]));
+    assert_eq!(f["commit"]["id"], text_commit.as_str());
+    assert_eq!(f["line"], 101);
+}
+
+/// The cache records a version scanned against its previous one with that
+/// base, and a second audit reads every version back from it with the same
+/// findings and lifecycle.
+#[test]
+fn cache_keeps_versions_scanned_where_they_changed() {
+    let mut w = Work::repo();
+    let token = fake::github("ghp_", 44);
+    let line = format!("TOKEN = \"{token}\"");
+    w.commit("src/app.py", &long_file(300, &[(10, &line)]), "add");
+    w.commit(
+        "src/app.py",
+        &long_file(300, &[(10, &line), (200, "x = 1")]),
+        "edit",
+    );
+    let first = w.keyward(&["git", "--format", "json"]);
+    let cache_dir = w.join(".git/keyward");
+    let entries: String = std::fs::read_dir(&cache_dir)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    let edited = w.git(&["rev-parse", "HEAD:src/app.py"]);
+    let original = w.git(&["rev-parse", "HEAD~1:src/app.py"]);
+    assert!(
+        entries.contains(&format!("{edited}@{original}")),
+        "{entries}"
+    );
+    let second = w.keyward(&["git", "--format", "json"]);
+    assert!(
+        second.stderr.contains("2 blobs (0 B, 2 from cache)"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(first.findings(), second.findings());
+    assert_eq!(one(&second)["still_in_head"], true);
+}
