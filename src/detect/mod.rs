@@ -128,7 +128,7 @@ impl<'r> Detector<'r> {
 
     /// The matches of every triggered rule, overlaps unresolved.
     fn candidates(&self, haystack: &[u8], reach: Option<&Reach>) -> Vec<Match> {
-        let mut hits: Vec<(usize, usize, usize)> = Vec::new();
+        let mut hits = RuleWindows::new(self.rules, haystack);
         match reach {
             None => keyword_hits(
                 &self.keywords,
@@ -165,15 +165,8 @@ impl<'r> Detector<'r> {
             }
         }
         let mut found = Vec::new();
-        if hits.is_empty() {
-            return found;
-        }
-        hits.sort_unstable();
-        hits.dedup();
-        for group in hits.chunk_by(|a, b| a.0 == b.0) {
-            let rule = &self.rules[group[0].0];
-            let windows = windows(haystack, rule, group.iter().map(|&(_, s, e)| (s, e)));
-            self.run_rule(group[0].0, rule, haystack, &windows, &mut found);
+        for (rule, windows) in hits.finish() {
+            self.run_rule(rule, &self.rules[rule], haystack, &windows, &mut found);
         }
         found
     }
@@ -232,38 +225,81 @@ const MULTILINE_REACH: usize = 64 * 1024;
 /// Other multi-line rules bound their reach (`provider[\s\S]{0,40}?token`).
 const CONTEXT_REACH: usize = 4 * 1024;
 
-/// Merged byte windows around a rule's keyword hits, in order.
-fn windows(
-    haystack: &[u8],
-    rule: &Rule,
-    hits: impl Iterator<Item = (usize, usize)>,
-) -> Vec<(usize, usize)> {
-    let multiline = rule.multiline;
-    let mut out: Vec<(usize, usize)> = Vec::new();
-    for (hit_start, hit_end) in hits {
-        let (back_lines, reach) = match (multiline, rule.category) {
-            (false, _) => (0, 0),
-            (true, Category::PrivateKey) => (3, MULTILINE_REACH),
-            (true, _) => (3, CONTEXT_REACH),
-        };
-        let mut start = line_start(haystack, hit_start, hit_start.saturating_sub(LONG_LINE));
-        for _ in 0..back_lines {
-            if start == 0 {
-                break;
-            }
-            start = line_start(haystack, start - 1, start.saturating_sub(1 + LONG_LINE));
+/// The byte window around one keyword hit of `rule` in which its match
+/// may lie.
+fn window(haystack: &[u8], rule: &Rule, hit_start: usize, hit_end: usize) -> (usize, usize) {
+    let (back_lines, reach) = match (rule.multiline, rule.category) {
+        (false, _) => (0, 0),
+        (true, Category::PrivateKey) => (3, MULTILINE_REACH),
+        (true, _) => (3, CONTEXT_REACH),
+    };
+    let mut start = line_start(haystack, hit_start, hit_start.saturating_sub(LONG_LINE));
+    for _ in 0..back_lines {
+        if start == 0 {
+            break;
         }
-        let ahead = (hit_end + reach).min(haystack.len());
-        let mut end = line_end(haystack, ahead, ahead + LONG_LINE);
-        if end < haystack.len() {
-            end = line_end(haystack, end + 1, end + 1 + LONG_LINE);
-        }
-        match out.last_mut() {
-            Some(last) if start <= last.1 => last.1 = last.1.max(end),
-            _ => out.push((start, end)),
+        start = line_start(haystack, start - 1, start.saturating_sub(1 + LONG_LINE));
+    }
+    let ahead = (hit_end + reach).min(haystack.len());
+    let mut end = line_end(haystack, ahead, ahead + LONG_LINE);
+    if end < haystack.len() {
+        end = line_end(haystack, end + 1, end + 1 + LONG_LINE);
+    }
+    (start, end)
+}
+
+/// The windows of each triggered rule, merged as the keyword hits arrive, so
+/// a file with a million hits holds a few windows, not a million hits.
+struct RuleWindows<'a> {
+    rules: &'a [Rule],
+    haystack: &'a [u8],
+    /// For each rule, its place in `lists` once triggered.
+    slot: Vec<Option<u32>>,
+    lists: Vec<(usize, Vec<(usize, usize)>)>,
+}
+
+impl<'a> RuleWindows<'a> {
+    fn new(rules: &'a [Rule], haystack: &'a [u8]) -> RuleWindows<'a> {
+        RuleWindows {
+            rules,
+            haystack,
+            slot: vec![None; rules.len()],
+            lists: Vec::new(),
         }
     }
-    out
+
+    fn add(&mut self, rule: usize, hit_start: usize, hit_end: usize) {
+        let (start, end) = window(self.haystack, &self.rules[rule], hit_start, hit_end);
+        let slot = *self.slot[rule].get_or_insert_with(|| {
+            self.lists.push((rule, Vec::new()));
+            (self.lists.len() - 1) as u32
+        });
+        let list = &mut self.lists[slot as usize].1;
+        match list.last_mut() {
+            Some(last) if start <= last.1 && last.0 <= end => {
+                *last = (last.0.min(start), last.1.max(end));
+            }
+            _ => list.push((start, end)),
+        }
+    }
+
+    /// Each triggered rule with its windows, sorted and merged.
+    fn finish(self) -> Vec<(usize, Vec<(usize, usize)>)> {
+        let mut lists = self.lists;
+        for (_, list) in &mut lists {
+            list.sort_unstable();
+            let mut merged: Vec<(usize, usize)> = Vec::with_capacity(list.len());
+            for &(start, end) in list.iter() {
+                match merged.last_mut() {
+                    Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                    _ => merged.push((start, end)),
+                }
+            }
+            *list = merged;
+        }
+        lists.sort_unstable_by_key(|(rule, _)| *rule);
+        lists
+    }
 }
 
 /// Where a keyword hit may lie for its rule's match to start inside a focus
@@ -343,13 +379,7 @@ impl MultiKeywords {
 
     /// Hits of multi-line rules' keywords within each rule's reach: the
     /// far spans for private keys, the near spans for the others.
-    fn hits(
-        &self,
-        rules: &[Rule],
-        haystack: &[u8],
-        reach: &Reach,
-        out: &mut Vec<(usize, usize, usize)>,
-    ) {
+    fn hits(&self, rules: &[Rule], haystack: &[u8], reach: &Reach, out: &mut RuleWindows<'_>) {
         let (Some(lo), Some(hi)) = (
             reach.near.iter().chain(&reach.far).map(|s| s.0).min(),
             reach.near.iter().chain(&reach.far).map(|s| s.1).max(),
@@ -361,31 +391,46 @@ impl MultiKeywords {
             let i = spans.partition_point(|&(_, e)| e + self.longest <= at);
             spans.get(i).is_some_and(|&(s, _)| s <= at)
         };
+        // The bytes are lowercased a chunk at a time into a small buffer; a
+        // keyword that starts in one chunk is searched with the bytes after
+        // it, and found in that chunk only.
         LOWERED.with_borrow_mut(|lowered| {
-            lowered.clear();
-            lowered.extend(haystack[lo..hi].iter().map(u8::to_ascii_lowercase));
-            for found in self.fast.find_iter(lowered.as_slice()) {
-                // Every keyword that starts inside this one, too: the search
-                // goes on after it.
-                let at = lo + found.start();
-                let end = (lo + found.end() + self.longest).min(haystack.len());
-                let input = Input::new(haystack).span(at..end);
-                for m in self.overlapping.find_overlapping_iter(input) {
-                    for &r in &self.rules[m.pattern().as_usize()] {
-                        let spans = if rules[r].category == Category::PrivateKey {
-                            &reach.far
-                        } else {
-                            &reach.near
-                        };
-                        if within(spans, m.start()) {
-                            out.push((r, m.start(), m.end()));
+            let mut chunk = lo;
+            while chunk < hi {
+                let starts = (chunk + LOWERED_CHUNK).min(hi);
+                let stop = (starts + self.longest).min(hi);
+                lowered.clear();
+                lowered.extend(haystack[chunk..stop].iter().map(u8::to_ascii_lowercase));
+                for found in self.fast.find_iter(lowered.as_slice()) {
+                    let at = chunk + found.start();
+                    if at >= starts {
+                        break;
+                    }
+                    // Every keyword that starts inside this one, too: the
+                    // search goes on after it.
+                    let end = (chunk + found.end() + self.longest).min(haystack.len());
+                    let input = Input::new(haystack).span(at..end);
+                    for m in self.overlapping.find_overlapping_iter(input) {
+                        for &r in &self.rules[m.pattern().as_usize()] {
+                            let spans = if rules[r].category == Category::PrivateKey {
+                                &reach.far
+                            } else {
+                                &reach.near
+                            };
+                            if within(spans, m.start()) {
+                                out.add(r, m.start(), m.end());
+                            }
                         }
                     }
                 }
+                chunk = starts;
             }
         });
     }
 }
+
+/// Bytes lowercased at a time for the multi-line keyword search.
+const LOWERED_CHUNK: usize = 64 << 10;
 
 thread_local! {
     /// A focused scan's lowercased bytes, reused from one file to the next.
@@ -435,12 +480,12 @@ fn keyword_hits(
     keyword_rules: &[Vec<usize>],
     input: Input<'_>,
     keep: impl Fn(usize) -> bool,
-    out: &mut Vec<(usize, usize, usize)>,
+    out: &mut RuleWindows<'_>,
 ) {
     for m in automaton.find_overlapping_iter(input) {
         for &r in &keyword_rules[m.pattern().as_usize()] {
             if keep(r) {
-                out.push((r, m.start(), m.end()));
+                out.add(r, m.start(), m.end());
             }
         }
     }
@@ -586,6 +631,51 @@ mod tests {
         let d = Detector::new(&s);
         assert!(d.detect(b"dmo_aaaaaaaaaaaa").is_empty());
         assert!(d.detect(b"dmo_xxxxABCDxxxx").is_empty());
+    }
+
+    /// Hits merge into windows as they arrive: a thousand hits on
+    /// consecutive lines are one window, hits out of order merge too, and
+    /// every secret in them is still found.
+    #[test]
+    fn hits_merge_into_few_windows() {
+        let s = set(TOKEN_RULE);
+        let d = Detector::new(&s);
+        let text: String = (0..1000)
+            .map(|i| format!("x = 'dmo_q8Fz{i:04}LpWv'\n"))
+            .collect();
+        let hay = text.as_bytes();
+        let mut windows = RuleWindows::new(s.rules(), hay);
+        for m in memchr::memmem::find_iter(hay, b"dmo_") {
+            windows.add(0, m, m + 4);
+        }
+        assert_eq!(windows.finish(), vec![(0, vec![(0, hay.len())])]);
+        let mut windows = RuleWindows::new(s.rules(), hay);
+        windows.add(0, 400, 404);
+        windows.add(0, 10, 14);
+        windows.add(0, 30, 34);
+        let lists = windows.finish();
+        assert_eq!(lists.len(), 1);
+        assert_eq!(lists[0].1.len(), 2, "{lists:?}");
+        assert_eq!(d.detect(hay).len(), 1000);
+    }
+
+    /// A multi-line keyword that straddles the boundary between two chunks
+    /// of the lowercased search is found, wherever it falls.
+    #[test]
+    fn focused_multiline_keyword_across_chunks() {
+        let rule = "  - id: demo-block\n    name: Demo\n    category: private-key\n    confidence: high\n    keywords: [BEGIN DEMO]\n    pattern: '(?P<secret>BEGIN DEMO\\n[A-Za-z0-9\\n]{40,}?END DEMO)'\n";
+        let s = set(&format!("{TOKEN_RULE}{rule}"));
+        let d = Detector::new(&s);
+        let body = "q8Fz2LpW7vXkRt5Yu\n".repeat(4);
+        for pad in LOWERED_CHUNK - 12..LOWERED_CHUNK + 2 {
+            let filler = format!("{}\n", "x".repeat(pad - 1));
+            let hay = format!("{filler}BEGIN DEMO\n{body}END DEMO\n");
+            let hay = hay.as_bytes();
+            let end_line = hay.len() - "END DEMO\n".len();
+            let near = d.detect_near(hay, &[(end_line, hay.len())]);
+            assert_eq!(near, d.detect(hay), "keyword at {pad}");
+            assert_eq!(near.len(), 1);
+        }
     }
 
     /// A focused scan finds exactly what a full scan finds on the focus

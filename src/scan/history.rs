@@ -130,6 +130,66 @@ enum BlobResult {
     Excluded,
 }
 
+/// What the workers counted, and which blobs they scanned against a base.
+#[derive(Default)]
+struct Tally {
+    files: AtomicU64,
+    bytes: AtomicU64,
+    allowed: AtomicU64,
+    cached: AtomicU64,
+    excluded: AtomicU64,
+    delta: std::sync::Mutex<Vec<bool>>,
+}
+
+impl Tally {
+    /// Counts one blob's result, and returns the part still needed.
+    fn count(&self, result: BlobResult, caching: bool) -> Option<BlobResult> {
+        match result {
+            BlobResult::Scanned {
+                site,
+                bytes,
+                matches,
+                findings,
+                allowed,
+                cached,
+                delta,
+            } => {
+                self.files.fetch_add(1, Ordering::Relaxed);
+                self.bytes.fetch_add(bytes, Ordering::Relaxed);
+                self.allowed.fetch_add(allowed, Ordering::Relaxed);
+                if cached {
+                    self.cached.fetch_add(1, Ordering::Relaxed);
+                }
+                if delta {
+                    let mut flags = self
+                        .delta
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if flags.len() <= site {
+                        flags.resize(site + 1, false);
+                    }
+                    flags[site] = true;
+                }
+                let entry = caching && !cached;
+                (entry || !findings.is_empty()).then(|| BlobResult::Scanned {
+                    site,
+                    bytes,
+                    matches: if entry { matches } else { Vec::new() },
+                    findings,
+                    allowed,
+                    cached,
+                    delta,
+                })
+            }
+            BlobResult::Excluded => {
+                self.excluded.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+            skipped => Some(skipped),
+        }
+    }
+}
+
 fn audit(
     opts: &ScanOptions,
     repo: &Repository,
@@ -177,6 +237,7 @@ fn audit(
     // at once, so reading and detecting overlap with enumerating.
     let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, BlobSite, Arc<CommitInfo>)>(8192);
     let commits_seen = AtomicU64::new(0);
+    let tally = Tally::default();
     let (walked, results) = std::thread::scope(|scope| {
         let walker = scope.spawn(|| {
             let tx = tx;
@@ -194,6 +255,8 @@ fn audit(
             };
             git::enumerate(&own, selection, &tick, &on_blob, &is_real_env_path)
         });
+        // Only what is still needed is kept of each blob's result (its
+        // findings, a skip, a cache entry); the rest is counted as it comes.
         let results: Vec<BlobResult> = pool.install(|| {
             rx.into_iter()
                 .par_bridge()
@@ -210,9 +273,10 @@ fn audit(
                             commit,
                         );
                         bar.inc(1);
-                        result
+                        tally.count(result, cache.is_some())
                     },
                 )
+                .flatten()
                 .collect()
         });
         (walker.join(), results)
@@ -249,28 +313,29 @@ fn audit(
     let mut located: Vec<(usize, Finding)> = Vec::new();
     let mut new_cache: Vec<(Oid, CachedBlob)> = Vec::new();
     let mut blob_of: HashMap<usize, Oid> = HashMap::new();
+    stats.files += tally.files.into_inner();
+    stats.bytes += tally.bytes.into_inner();
+    stats.suppressed_inline += tally.allowed.into_inner();
+    stats.cached += tally.cached.into_inner();
+    stats.excluded += tally.excluded.into_inner();
     // Per blob (by index): scanned against its base, and the findings it holds.
-    let mut delta = vec![false; history.blobs.len()];
+    let delta = tally
+        .delta
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut holds: HashMap<usize, Vec<usize>> = HashMap::new();
     for result in results {
         match result {
             BlobResult::Scanned {
                 site,
-                bytes,
                 matches,
                 findings,
-                allowed,
                 cached,
                 delta: against_base,
+                ..
             } => {
-                delta[site] = against_base;
-                stats.files += 1;
-                stats.bytes += bytes;
-                stats.suppressed_inline += allowed;
                 let s = &history.blobs[site];
-                if cached {
-                    stats.cached += 1;
-                } else if cache.is_some() {
+                if !cached && cache.is_some() {
                     let rules = detector.rules();
                     let entries = matches
                         .iter()
@@ -296,7 +361,7 @@ fn audit(
                 }
             }
             BlobResult::Skipped(skip) => stats.skips.push(skip),
-            BlobResult::Excluded => stats.excluded += 1,
+            BlobResult::Excluded => {}
         }
     }
     inherit(
@@ -376,7 +441,7 @@ fn inherit(
     blob_of: &mut HashMap<usize, Oid>,
 ) {
     for (i, site) in history.blobs.iter().enumerate() {
-        if !delta[i] {
+        if !delta.get(i).copied().unwrap_or(false) {
             continue;
         }
         let Some(base) = site
