@@ -29,6 +29,10 @@ pub struct Decoded {
     /// The decoded text. A one-line Secret value is prefixed with its key
     /// (`password: …`) so rules that need a name see one.
     pub text: Vec<u8>,
+    /// The bytes the value's meaning depends on: for Secret data, its
+    /// document (with the `---` lines around it), since its `kind:` line
+    /// makes it Secret data; for an inline value, the value itself.
+    pub context: (usize, usize),
     /// From a Secret's `data:`: the decoded text says all the encoded one
     /// does, so generic matches on the encoded bytes themselves are noise.
     pub is_secret_data: bool,
@@ -46,6 +50,7 @@ pub fn decoded_values(content: &[u8]) -> Vec<Decoded> {
                 start,
                 end,
                 text,
+                context: (start, end),
                 is_secret_data: false,
             });
         }
@@ -53,15 +58,19 @@ pub fn decoded_values(content: &[u8]) -> Vec<Decoded> {
     out
 }
 
-/// The decodable values that overlap `spans` (sorted, disjoint, each a run
-/// of whole lines): what [`decoded_values`] finds there, for a scan that
-/// reports only what lies on those lines. An inline value never leaves its
-/// line, so each span is searched on its own.
+/// The decodable values whose context overlaps `spans` (sorted, disjoint,
+/// each a run of whole lines): what [`decoded_values`] finds there, for a
+/// scan of a file's changed lines. An inline value never leaves its line,
+/// so each span is searched on its own; Secret data counts when anything in
+/// its document changed.
 pub fn decoded_values_near(content: &[u8], spans: &[(usize, usize)]) -> Vec<Decoded> {
-    let overlaps = |start: usize, end: usize| spans.iter().any(|&(s, e)| start < e && s < end);
+    let overlaps = |(start, end): (usize, usize)| {
+        let i = spans.partition_point(|&(_, e)| e <= start);
+        spans.get(i).is_some_and(|&(s, _)| s < end.max(start + 1))
+    };
     let mut out: Vec<Decoded> = secret_data(content)
         .into_iter()
-        .filter(|d| overlaps(d.start, d.end))
+        .filter(|d| overlaps(d.context))
         .collect();
     for &(s, e) in spans {
         for (start, end) in inline_candidates(&content[s..e]) {
@@ -74,6 +83,7 @@ pub fn decoded_values_near(content: &[u8], spans: &[(usize, usize)]) -> Vec<Deco
                     start,
                     end,
                     text,
+                    context: (start, end),
                     is_secret_data: false,
                 });
             }
@@ -243,6 +253,15 @@ fn secret_data(content: &[u8]) -> Vec<Decoded> {
         if !is_secret {
             continue;
         }
+        // The document, from the newline before its first line into the
+        // line after its last: an added or removed `---` touches it.
+        let context = match (doc.first(), doc.last()) {
+            (Some(first), Some(last)) => (
+                first.at.saturating_sub(1),
+                (last.at + last.text.len() + 2).min(content.len()),
+            ),
+            _ => (0, content.len()),
+        };
         let mut data_indent = None;
         for line in doc {
             let trimmed = line.text.trim_ascii();
@@ -251,7 +270,7 @@ fn secret_data(content: &[u8]) -> Vec<Decoded> {
             }
             match data_indent {
                 Some(indent) if line.indent > indent => {
-                    if let Some(d) = secret_value(line) {
+                    if let Some(d) = secret_value(line, context) {
                         out.push(d);
                     }
                 }
@@ -263,7 +282,7 @@ fn secret_data(content: &[u8]) -> Vec<Decoded> {
 }
 
 /// One `key: base64` line of a Secret's `data:`.
-fn secret_value(line: &Line<'_>) -> Option<Decoded> {
+fn secret_value(line: &Line<'_>, context: (usize, usize)) -> Option<Decoded> {
     let colon = line.text.iter().position(|&b| b == b':')?;
     let key = line.text[..colon].trim_ascii();
     let raw = &line.text[colon + 1..];
@@ -284,6 +303,7 @@ fn secret_value(line: &Line<'_>) -> Option<Decoded> {
         start,
         end: start + value.len(),
         text,
+        context,
         is_secret_data: true,
     })
 }
@@ -296,8 +316,9 @@ mod tests {
         base64::engine::general_purpose::STANDARD.encode(s)
     }
 
-    /// Near a span of lines, exactly the values a whole decode finds that
-    /// overlap it: inline values and Secret data, on each line in turn.
+    /// Near a span of lines, exactly the values a whole decode finds whose
+    /// context overlaps it, on each line in turn: inline values on that
+    /// line, and Secret data when any line of its document is the span.
     #[test]
     fn near_finds_what_whole_finds_on_those_lines() {
         let text = format!(
@@ -314,9 +335,15 @@ mod tests {
             let span = [(start, end + 1)];
             let mut expected: Vec<&Decoded> = whole
                 .iter()
-                .filter(|d| d.start < end + 1 && start < d.end)
+                .filter(|d| d.context.0 < end + 1 && start < d.context.1)
                 .collect();
             let near = decoded_values_near(text, &span);
+            if text[start..].starts_with(b"kind: Secret") {
+                assert!(
+                    near.iter().any(|d| d.is_secret_data),
+                    "the kind line brings its data"
+                );
+            }
             let mut got: Vec<&Decoded> = near.iter().collect();
             expected.sort_by_key(|d| d.start);
             got.sort_by_key(|d| d.start);

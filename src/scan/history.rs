@@ -16,13 +16,12 @@ use rayon::prelude::*;
 
 use super::{findings_from, findings_in, thread_count, Outcome, ScanOptions, Setup, Stats};
 use crate::cache::{BlobCache, CachedBlob, CachedMatch};
-use crate::content::{is_binary, Content, LineIndex, Skip, SkipReason};
+use crate::content::{is_binary, Content, Skip, SkipReason};
 use crate::detect::{Detector, Match, Volume};
 use crate::envcheck;
 use crate::finding::{CommitInfo, Finding, Lifecycle, Occurrence, Source};
 use crate::rules::{Category, Confidence};
 use crate::sources::git::{self, Added, BlobSite, Change, Changes, History, RefSelection};
-use crate::suppress::is_allowed_inline;
 
 /// How many other places a history finding lists before it only counts.
 const OCCURRENCE_CAP: usize = 20;
@@ -126,7 +125,10 @@ enum BlobResult {
         /// rest holds what the base held.
         delta: bool,
     },
-    Skipped(Skip),
+    Skipped {
+        site: usize,
+        skip: Skip,
+    },
     Excluded,
 }
 
@@ -138,8 +140,16 @@ struct Tally {
     allowed: AtomicU64,
     cached: AtomicU64,
     excluded: AtomicU64,
-    delta: std::sync::Mutex<Vec<bool>>,
+    /// Per blob (by index), [`DELTA`], [`CACHED`] and [`SKIPPED`] marks.
+    marks: std::sync::Mutex<Vec<u8>>,
 }
+
+/// Scanned only where it changed from its base.
+const DELTA: u8 = 1;
+/// Read back from the cache.
+const CACHED: u8 = 2;
+/// Not scanned: binary, too large, unreadable.
+const SKIPPED: u8 = 4;
 
 impl Tally {
     /// Counts one blob's result, and returns the part still needed.
@@ -160,16 +170,10 @@ impl Tally {
                 if cached {
                     self.cached.fetch_add(1, Ordering::Relaxed);
                 }
-                if delta {
-                    let mut flags = self
-                        .delta
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    if flags.len() <= site {
-                        flags.resize(site + 1, false);
-                    }
-                    flags[site] = true;
-                }
+                self.mark(
+                    site,
+                    if delta { DELTA } else { 0 } | if cached { CACHED } else { 0 },
+                );
                 let entry = caching && !cached;
                 (entry || !findings.is_empty()).then(|| BlobResult::Scanned {
                     site,
@@ -185,8 +189,25 @@ impl Tally {
                 self.excluded.fetch_add(1, Ordering::Relaxed);
                 None
             }
-            skipped => Some(skipped),
+            BlobResult::Skipped { site, skip } => {
+                self.mark(site, SKIPPED);
+                Some(BlobResult::Skipped { site, skip })
+            }
         }
+    }
+
+    fn mark(&self, site: usize, mark: u8) {
+        if mark == 0 {
+            return;
+        }
+        let mut marks = self
+            .marks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if marks.len() <= site {
+            marks.resize(site + 1, 0);
+        }
+        marks[site] |= mark;
     }
 }
 
@@ -318,11 +339,12 @@ fn audit(
     stats.suppressed_inline += tally.allowed.into_inner();
     stats.cached += tally.cached.into_inner();
     stats.excluded += tally.excluded.into_inner();
-    // Per blob (by index): scanned against its base, and the findings it holds.
-    let delta = tally
-        .delta
+    // Per blob (by index): how it was scanned, and the findings it holds.
+    let mut marks = tally
+        .marks
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
+    marks.resize(history.blobs.len(), 0);
     let mut holds: HashMap<usize, Vec<usize>> = HashMap::new();
     for result in results {
         match result {
@@ -360,12 +382,76 @@ fn audit(
                     located.push((s.commit, f));
                 }
             }
-            BlobResult::Skipped(skip) => stats.skips.push(skip),
+            BlobResult::Skipped { skip, .. } => stats.skips.push(skip),
             BlobResult::Excluded => {}
         }
     }
+    // A blob read back from the cache as scanned against its base is
+    // covered only if that base was scanned in this audit too (a lower size
+    // limit may skip it now): otherwise it is scanned whole.
+    for (i, site) in history.blobs.iter().enumerate() {
+        let base = site
+            .base
+            .and_then(|b| history.blob_index.get(&b))
+            .map(|&b| b as usize);
+        if marks[i] & (DELTA | CACHED) != DELTA | CACHED
+            || base.is_none_or(|b| marks[b] & SKIPPED == 0)
+        {
+            continue;
+        }
+        marks[i] &= !DELTA;
+        let Ok(blob) = git::read_blob(repo, site.oid, setup.max_file_size) else {
+            continue;
+        };
+        let data = blob.content();
+        let matches = detector.detect(data);
+        let content = Content {
+            bytes: data,
+            path: site.path.clone(),
+            source: Source::History,
+            commit: Some(history.commits[site.commit].clone()),
+            added_lines: None,
+        };
+        let (findings, allowed) = findings_from(detector.rules(), &content, &matches);
+        stats.cached -= 1;
+        stats.bytes += data.len() as u64;
+        stats.suppressed_inline += allowed;
+        if cache.is_some() {
+            let rules = detector.rules();
+            new_cache.push((
+                site.oid,
+                CachedBlob {
+                    base: None,
+                    matches: matches
+                        .iter()
+                        .map(|m| CachedMatch {
+                            rule: rules[m.rule].id.clone(),
+                            start: m.start,
+                            end: m.end,
+                        })
+                        .collect(),
+                },
+            ));
+        }
+        let known: HashSet<(String, usize)> = holds
+            .get(&i)
+            .into_iter()
+            .flatten()
+            .map(|&f| (located[f].1.fingerprint.to_string(), located[f].1.line))
+            .collect();
+        for f in findings {
+            if known.contains(&(f.fingerprint.to_string(), f.line)) {
+                continue;
+            }
+            blob_of.insert(located.len(), site.oid);
+            holds.entry(i).or_default().push(located.len());
+            located.push((site.commit, f));
+        }
+    }
+    let delta: Vec<bool> = marks.iter().map(|m| m & DELTA != 0).collect();
     inherit(
         repo,
+        &detector,
         &history,
         &delta,
         &mut holds,
@@ -431,9 +517,13 @@ fn audit(
 /// matters for where the secret appeared and whether it is still at HEAD.
 /// Each one's base comes before it in history order, so one pass in that
 /// order carries a secret down a file's whole line of versions. A blob that
-/// holds a secret of its base is read again, to find where.
+/// holds one of its base's secrets is read again, and the lines where the
+/// secret's bytes stand are scanned as a whole scan would scan them: only
+/// what that scan finds there is carried (a secret whose key name, section
+/// or document changed is not).
 fn inherit(
     repo: &Repository,
+    detector: &Detector<'_>,
     history: &History,
     delta: &[bool],
     holds: &mut HashMap<usize, Vec<usize>>,
@@ -454,62 +544,67 @@ fn inherit(
         let Some(from) = holds.get(&base) else {
             continue;
         };
-        // Every sighting is carried on its own: the blob's descendants may
-        // keep one line of a secret that stood on two.
-        let candidates = from.clone();
+        let mut wanted: HashSet<String> = HashSet::new();
+        let mut secrets: Vec<Vec<u8>> = Vec::new();
+        for &f in from {
+            let finding = &located[f].1;
+            if let Some(secret) = finding.secret.as_ref().filter(|s| !s.expose().is_empty()) {
+                if wanted.insert(finding.fingerprint.to_string()) {
+                    secrets.push(secret.expose().to_vec());
+                }
+            }
+        }
+        // It was read once already; if it cannot be read now, its own
+        // findings stand and nothing is carried.
+        let Ok(blob) = repo.find_blob(site.oid) else {
+            continue;
+        };
+        let data = blob.content();
+        let Ok(finder) = aho_corasick::AhoCorasick::new(&secrets) else {
+            continue;
+        };
+        // The whole lines each of the secrets stands on.
+        let mut spans: Vec<(usize, usize)> = finder
+            .find_overlapping_iter(data)
+            .map(|m| {
+                let start = memchr::memrchr(b'\n', &data[..m.start()]).map_or(0, |p| p + 1);
+                let end =
+                    memchr::memchr(b'\n', &data[m.end()..]).map_or(data.len(), |p| m.end() + p + 1);
+                (start, end)
+            })
+            .collect();
+        spans.sort_unstable();
+        let mut lines: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
+        for (start, end) in spans {
+            match lines.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => lines.push((start, end)),
+            }
+        }
+        let mut matches = detector.detect_near(data, &lines);
+        matches.retain(|m| touches(&lines, (m.start, m.end)));
+        let content = Content {
+            bytes: data,
+            path: site.path.clone(),
+            source: Source::History,
+            commit: Some(history.commits[site.commit].clone()),
+            added_lines: None,
+        };
+        let (found, _) = findings_from(detector.rules(), &content, &matches);
         let mut had: HashSet<(String, usize)> = holds
             .get(&i)
             .into_iter()
             .flatten()
             .map(|&f| (located[f].1.fingerprint.to_string(), located[f].1.line))
             .collect();
-        // Both were read once already; if they cannot be read now, the
-        // blob's own findings stand and nothing is carried.
-        let (Ok(blob), Ok(old)) = (
-            repo.find_blob(site.oid),
-            repo.find_blob(history.blobs[base].oid),
-        ) else {
-            continue;
-        };
-        let data = blob.content();
-        // A secret is carried where it stands on a line kept from the base,
-        // the same line it was found on there: a scan would see that line
-        // as the base's scan saw it. On changed lines the blob's own scan
-        // decided.
-        let old_index = LineIndex::new(old.content());
-        let changed = git::changed_spans(old.content(), data);
-        let kept = |at: usize, len: usize| {
-            let i = changed.partition_point(|&(_, end)| end <= at);
-            changed
-                .get(i)
-                .is_none_or(|&(start, _)| start >= at + len.max(1))
-        };
-        let index = LineIndex::new(data);
-        for f in candidates {
-            let finding = &located[f].1;
-            let Some(secret) = finding.secret.as_ref().map(|s| s.expose()) else {
-                continue;
-            };
-            let was = old_index.line_text(old.content(), finding.line);
-            let Some(at) = memchr::memmem::find_iter(data, secret).find(|&at| {
-                kept(at, secret.len()) && index.line_text(data, index.line_of(at)) == was
-            }) else {
-                continue;
-            };
-            let (line, column) = index.locate(data, at);
-            if is_allowed_inline(index.line_text(data, line), &finding.rule_id)
-                || !had.insert((finding.fingerprint.to_string(), line))
-            {
+        for finding in found {
+            let key = (finding.fingerprint.to_string(), finding.line);
+            if !wanted.contains(&key.0) || !had.insert(key) {
                 continue;
             }
-            let mut kept = finding.clone();
-            kept.path.clone_from(&site.path);
-            kept.line = line;
-            kept.column = column;
-            kept.commit = Some(history.commits[site.commit].clone());
             blob_of.insert(located.len(), site.oid);
             holds.entry(i).or_default().push(located.len());
-            located.push((site.commit, kept));
+            located.push((site.commit, finding));
         }
     }
 }
@@ -550,11 +645,12 @@ fn scan_blob(
     if setup.exclusions.is_excluded(&site.path) {
         return BlobResult::Excluded;
     }
-    let skip = |reason| {
-        BlobResult::Skipped(Skip {
+    let skip = |reason| BlobResult::Skipped {
+        site: index,
+        skip: Skip {
             path: format!("{} (blob {})", site.path, &site.oid.to_string()[..12]),
             reason,
-        })
+        },
     };
     let Some(repo) = repo else {
         return skip(SkipReason::Unreadable(
@@ -592,6 +688,7 @@ fn scan_blob(
                         rule,
                         start: e.start,
                         end: e.end,
+                        context: (e.start, e.end),
                     })
                 })
                 .collect(),
@@ -604,16 +701,12 @@ fn scan_blob(
         {
             // The base was scanned (whole, or against its own base): what
             // this blob kept of it is covered, so only the changed lines
-            // are searched, and a match counts if it touches one of them.
+            // are searched, and a match counts if what it depends on (its
+            // whole match, a Secret's document) touches one of them.
             Some(base) => {
                 let spans = git::changed_spans(base.content(), data);
                 let mut matches = detector.detect_near(data, &spans);
-                matches.retain(|m| {
-                    let i = spans.partition_point(|&(_, end)| end <= m.start);
-                    spans
-                        .get(i)
-                        .is_some_and(|&(start, _)| start < m.end.max(m.start + 1))
-                });
+                matches.retain(|m| touches(&spans, m.context));
                 (matches, true)
             }
             None => (detector.detect(data), false),
@@ -640,6 +733,13 @@ fn scan_blob(
         cached: cached.is_some(),
         delta,
     }
+}
+
+/// Whether the byte range `(start, end)` touches one of `spans` (sorted,
+/// disjoint).
+fn touches(spans: &[(usize, usize)], (start, end): (usize, usize)) -> bool {
+    let i = spans.partition_point(|&(_, e)| e <= start);
+    spans.get(i).is_some_and(|&(s, _)| s < end.max(start + 1))
 }
 
 /// The base blob of a change, when its text was scanned: readable, within

@@ -1039,13 +1039,13 @@ pub fn changed_spans(old: &[u8], new: &[u8]) -> Vec<(usize, usize)> {
     let hash = |line: &[u8]| rustc_hash::FxBuildHasher.hash_one(line) | 1;
     let mut pairs: FxHashSet<(u64, u64)> = FxHashSet::default();
     let mut before = EDGE;
-    for line in lines(&old[from..old_to]) {
+    for line in raw_lines(&old[from..old_to]) {
         let h = hash(line);
         pairs.insert((before, h));
         before = h;
     }
     pairs.insert((before, EDGE));
-    let new_lines: Vec<(&[u8], u64)> = lines(&new[from..to]).map(|l| (l, hash(l))).collect();
+    let new_lines: Vec<(&[u8], u64)> = raw_lines(&new[from..to]).map(|l| (l, hash(l))).collect();
     let mut spans: Vec<(usize, usize)> = Vec::new();
     for (i, &(line, h)) in new_lines.iter().enumerate() {
         let previous = i.checked_sub(1).map_or(EDGE, |p| new_lines[p].1);
@@ -1089,6 +1089,12 @@ fn common_suffix(a: &[u8], b: &[u8]) -> usize {
 
 /// The lines of a text, without their endings (`\n` or `\r\n`).
 fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    raw_lines(text).map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+}
+
+/// The lines of a text without their `\n`, a `\r` before it kept: a file
+/// whose line endings changed has changed lines.
+fn raw_lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
     let body = text.strip_suffix(b"\n").unwrap_or(text);
     let count = if text.is_empty() { 0 } else { usize::MAX };
     let mut ends = memchr::memchr_iter(b'\n', body).chain([body.len()]);
@@ -1097,7 +1103,7 @@ fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
         let end = ends.next()?;
         let line = &body[start..end];
         start = end + 1;
-        Some(line.strip_suffix(b"\r").unwrap_or(line))
+        Some(line)
     })
     .take(count)
 }
@@ -1420,6 +1426,11 @@ mod tests {
             ranges(&[(1, 2)])
         );
         assert_eq!(changed_span_lines(b"a\nb", b"a\nbc"), ranges(&[(1, 2)]));
+        // New line endings are new lines.
+        assert_eq!(
+            changed_span_lines(b"a\nb\nc\n", b"a\r\nb\r\nc\r\n"),
+            ranges(&[(1, 3)])
+        );
         // "b" moved next to "x": both lines are new; "a" and "c" kept theirs.
         assert_eq!(
             changed_span_lines(b"a\nb\nc\nx\n", b"a\nc\nx\nb\n"),

@@ -579,3 +579,137 @@ fn cache_keeps_versions_scanned_where_they_changed() {
     assert_eq!(first.findings(), second.findings());
     assert_eq!(one(&second)["still_in_head"], true);
 }
+
+/// The version before and after a commit, scanned against each other, as
+/// a whole scan of each would see them: a multi-line rule's match counts
+/// when any line it spans changed (here a section header between the
+/// `[pypi]` line and the password, removed).
+#[test]
+fn a_multiline_match_counts_when_its_context_changed() {
+    let mut w = Work::repo();
+    let password = fake::password(51);
+    let section = |extra: &str| {
+        format!(
+            "[pypi]\n{extra}username = __token__\nrepository = https://upload.pypi.org/legacy/\npassword = {password}\n"
+        )
+    };
+    w.commit(
+        ".pypirc",
+        &long_file(200, &[(1, &section("[x]\n"))]),
+        "two sections",
+    );
+    let joined = w.commit(
+        ".pypirc",
+        &long_file(200, &[(1, &section(""))]),
+        "one section",
+    );
+    let run = w.keyward(&["git", "--format", "json"]);
+    let all = run.findings();
+    let pypirc: Vec<&Value> = all
+        .iter()
+        .filter(|f| f["rule_id"] == "pypirc-password")
+        .collect();
+    assert_eq!(pypirc.len(), 1, "{}", run.stdout);
+    assert_eq!(pypirc[0]["commit"]["id"], joined.as_str());
+    assert_eq!(pypirc[0]["still_in_head"], true);
+}
+
+/// Kubernetes Secret data is secret because of its document's `kind:`: a
+/// ConfigMap turned into a Secret far above a value that did not change
+/// makes that value a finding.
+#[test]
+fn a_kind_change_makes_secret_data() {
+    use base64::Engine;
+    let mut w = Work::repo();
+    let value = base64::engine::general_purpose::STANDARD.encode(fake::aws_key_id(52));
+    let manifest = |kind: &str| {
+        let filler: String = (0..150)
+            .map(|n| format!("# note {n} about this deployment\n"))
+            .collect();
+        format!("apiVersion: v1\nkind: {kind}\nmetadata:\n  name: app\n{filler}data:\n  KEY_ID: {value}\n")
+    };
+    w.commit("k8s/app.yaml", &manifest("ConfigMap"), "a config map");
+    let secret = w.commit("k8s/app.yaml", &manifest("Secret"), "a secret");
+    let f = one(&w.keyward(&["git", "--format", "json"]));
+    assert_eq!(f["rule_id"], "aws-access-key-id");
+    assert_eq!(f["commit"]["id"], secret.as_str());
+}
+
+/// A file whose line endings changed has every line changed: a private key
+/// converted to CRLF is a new secret (its bytes differ) and is found.
+#[test]
+fn line_ending_changes_are_changes() {
+    let mut w = Work::repo();
+    w.git(&["config", "core.autocrlf", "false"]);
+    let text = long_file(120, &[(60, fake::rsa_private_key(53).trim_end())]);
+    let lf = w.commit("keys/id.pem.txt", &text, "lf");
+    let crlf = w.commit("keys/id.pem.txt", &text.replace('\n', "\r\n"), "crlf");
+    let run = w.keyward(&["git", "--format", "json"]);
+    let mut firsts: Vec<(String, bool)> = run
+        .findings()
+        .iter()
+        .map(|f| {
+            (
+                f["commit"]["id"].as_str().unwrap().to_string(),
+                f["still_in_head"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    firsts.sort();
+    let mut expected = vec![(lf, false), (crlf, true)];
+    expected.sort();
+    assert_eq!(firsts, expected, "{}", run.stdout);
+}
+
+/// A secret is carried to a later version only where that version's own
+/// scan would find it: a value line kept, whose key line was deleted, is
+/// no longer a secret, though an identical line stands elsewhere.
+#[test]
+fn a_kept_line_is_carried_only_if_it_still_matches() {
+    let mut w = Work::repo();
+    let value = fake::token("", 40, 54);
+    let keyed = format!("aws_secret_access_key:\n  {value}\nx");
+    let bare = format!("y\n  {value}\nx");
+    w.commit(
+        "deploy/app.yaml",
+        &long_file(200, &[(1, &keyed), (150, &bare)]),
+        "a key and a copy",
+    );
+    let removed = w.commit(
+        "deploy/app.yaml",
+        &long_file(200, &[(1, "x"), (150, &bare)]),
+        "drop the key",
+    );
+    let f = one(&w.keyward(&["git", "--format", "json"]));
+    assert_eq!(f["still_in_head"], false, "{f}");
+    assert_eq!(f["removed_in"]["id"], removed.as_str());
+}
+
+/// A cached version scanned against a base holds only while that base is
+/// scanned: with a size limit that now skips the base, the version is
+/// scanned whole again and its secret is still reported.
+#[test]
+fn cached_versions_are_rescanned_when_their_base_is_skipped() {
+    let mut w = Work::repo();
+    let token = fake::github("ghp_", 55);
+    let line = format!("TOKEN = \"{token}\"");
+    let long = long_file(180, &[(1, &line)]);
+    let short = long_file(120, &[(1, &line)]);
+    assert!(long.len() > 6 * 1024 && short.len() < 6 * 1024 && short.len() > 4096);
+    w.commit("src/app.py", &long, "long");
+    let shortened = w.commit("src/app.py", &short, "short");
+    let first = w.keyward(&["git", "--format", "json"]);
+    assert_eq!(first.findings().len(), 1, "{}", first.stdout);
+    let limited = w.keyward(&["git", "--max-file-size", "6K", "--format", "json"]);
+    let f = one(&limited);
+    assert_eq!(f["commit"]["id"], shortened.as_str(), "{}", limited.stderr);
+    let uncached = w.keyward(&[
+        "git",
+        "--no-cache",
+        "--max-file-size",
+        "6K",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(limited.findings(), uncached.findings());
+}
