@@ -41,8 +41,26 @@ pub struct Decoded {
 /// Every decodable value in `content`, Secret data first.
 pub fn decoded_values(content: &[u8]) -> Vec<Decoded> {
     let mut out = secret_data(content);
-    for (start, end) in inline_candidates(content) {
-        if out.iter().any(|d| d.start == start && d.end == end) {
+    let known = spans_of(&out);
+    push_inline(content, (0, content.len()), &known, &mut out);
+    out
+}
+
+fn spans_of(values: &[Decoded]) -> std::collections::HashSet<(usize, usize)> {
+    values.iter().map(|d| (d.start, d.end)).collect()
+}
+
+/// Adds the inline values within `span` of `content` that are not Secret
+/// data (`known`).
+fn push_inline(
+    content: &[u8],
+    (s, e): (usize, usize),
+    known: &std::collections::HashSet<(usize, usize)>,
+    out: &mut Vec<Decoded>,
+) {
+    for (start, end) in inline_candidates(&content[s..e]) {
+        let (start, end) = (s + start, s + end);
+        if known.contains(&(start, end)) {
             continue;
         }
         if let Some(text) = decode_text(&content[start..end]) {
@@ -55,7 +73,6 @@ pub fn decoded_values(content: &[u8]) -> Vec<Decoded> {
             });
         }
     }
-    out
 }
 
 /// The decodable values whose context overlaps `spans` (sorted, disjoint,
@@ -72,22 +89,9 @@ pub fn decoded_values_near(content: &[u8], spans: &[(usize, usize)]) -> Vec<Deco
         .into_iter()
         .filter(|d| overlaps(d.context))
         .collect();
-    for &(s, e) in spans {
-        for (start, end) in inline_candidates(&content[s..e]) {
-            let (start, end) = (s + start, s + end);
-            if out.iter().any(|d| d.start == start && d.end == end) {
-                continue;
-            }
-            if let Some(text) = decode_text(&content[start..end]) {
-                out.push(Decoded {
-                    start,
-                    end,
-                    text,
-                    context: (start, end),
-                    is_secret_data: false,
-                });
-            }
-        }
+    let known = spans_of(&out);
+    for &span in spans {
+        push_inline(content, span, &known, &mut out);
     }
     out
 }

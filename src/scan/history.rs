@@ -20,7 +20,7 @@ use crate::content::{is_binary, Content, Skip, SkipReason};
 use crate::detect::{Detector, Match, Volume};
 use crate::envcheck;
 use crate::finding::{CommitInfo, Finding, Lifecycle, Occurrence, Source};
-use crate::rules::{Category, Confidence};
+use crate::rules::{Category, Confidence, Rule};
 use crate::sources::git::{self, Added, BlobSite, Change, Changes, History, RefSelection};
 
 /// How many other places a history finding lists before it only counts.
@@ -331,9 +331,8 @@ fn audit(
     }
     stats.skips.extend(history.skips.iter().cloned());
 
-    let mut located: Vec<(usize, Finding)> = Vec::new();
+    let mut seen = Sightings::default();
     let mut new_cache: Vec<(Oid, CachedBlob)> = Vec::new();
-    let mut blob_of: HashMap<usize, Oid> = HashMap::new();
     stats.files += tally.files.into_inner();
     stats.bytes += tally.bytes.into_inner();
     stats.suppressed_inline += tally.allowed.into_inner();
@@ -345,7 +344,6 @@ fn audit(
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     marks.resize(history.blobs.len(), 0);
-    let mut holds: HashMap<usize, Vec<usize>> = HashMap::new();
     for result in results {
         match result {
             BlobResult::Scanned {
@@ -358,28 +356,11 @@ fn audit(
             } => {
                 let s = &history.blobs[site];
                 if !cached && cache.is_some() {
-                    let rules = detector.rules();
-                    let entries = matches
-                        .iter()
-                        .map(|m| CachedMatch {
-                            rule: rules[m.rule].id.clone(),
-                            start: m.start,
-                            end: m.end,
-                        })
-                        .collect();
                     let base = if against_base { s.base } else { None };
-                    new_cache.push((
-                        s.oid,
-                        CachedBlob {
-                            base,
-                            matches: entries,
-                        },
-                    ));
+                    new_cache.push((s.oid, cache_entry(detector.rules(), base, &matches)));
                 }
                 for f in findings {
-                    blob_of.insert(located.len(), s.oid);
-                    holds.entry(site).or_default().push(located.len());
-                    located.push((s.commit, f));
+                    seen.add(site, s, f);
                 }
             }
             BlobResult::Skipped { skip, .. } => stats.skips.push(skip),
@@ -405,62 +386,21 @@ fn audit(
         };
         let data = blob.content();
         let matches = detector.detect(data);
-        let content = Content {
-            bytes: data,
-            path: site.path.clone(),
-            source: Source::History,
-            commit: Some(history.commits[site.commit].clone()),
-            added_lines: None,
-        };
+        let content = blob_content(&history, site, data);
         let (findings, allowed) = findings_from(detector.rules(), &content, &matches);
         stats.cached -= 1;
         stats.bytes += data.len() as u64;
         stats.suppressed_inline += allowed;
         if cache.is_some() {
-            let rules = detector.rules();
-            new_cache.push((
-                site.oid,
-                CachedBlob {
-                    base: None,
-                    matches: matches
-                        .iter()
-                        .map(|m| CachedMatch {
-                            rule: rules[m.rule].id.clone(),
-                            start: m.start,
-                            end: m.end,
-                        })
-                        .collect(),
-                },
-            ));
+            new_cache.push((site.oid, cache_entry(detector.rules(), None, &matches)));
         }
-        let known: HashSet<(String, usize)> = holds
-            .get(&i)
-            .into_iter()
-            .flatten()
-            .map(|&f| (located[f].1.fingerprint.to_string(), located[f].1.line))
-            .collect();
-        for f in findings {
-            if known.contains(&(f.fingerprint.to_string(), f.line)) {
-                continue;
-            }
-            blob_of.insert(located.len(), site.oid);
-            holds.entry(i).or_default().push(located.len());
-            located.push((site.commit, f));
-        }
+        seen.add_new(i, site, findings);
     }
     let delta: Vec<bool> = marks.iter().map(|m| m & DELTA != 0).collect();
     // On a worker thread, whose regex caches are already built (on this
     // thread they were a third set: 30 MB more at peak on trufflehog).
     pool.install(|| match Repository::open(&git_dir) {
-        Ok(own) => inherit(
-            &own,
-            &detector,
-            &history,
-            &delta,
-            &mut holds,
-            &mut located,
-            &mut blob_of,
-        ),
+        Ok(own) => inherit(&own, &detector, &history, &delta, &mut seen),
         Err(e) => stats.warnings.push(format!(
             "could not reopen the repository to carry findings to later versions: {}",
             e.message()
@@ -474,6 +414,11 @@ fn audit(
     }
     let (in_messages, allowed) = message_findings(&detector, &history.messages, &history.commits);
     stats.suppressed_inline += allowed;
+    let Sightings {
+        mut located,
+        blob_of,
+        ..
+    } = seen;
     located.extend(in_messages);
     if let Some(cache) = &cache {
         if let Err(e) = cache.append(&new_cache) {
@@ -534,9 +479,7 @@ fn inherit(
     detector: &Detector<'_>,
     history: &History,
     delta: &[bool],
-    holds: &mut HashMap<usize, Vec<usize>>,
-    located: &mut Vec<(usize, Finding)>,
-    blob_of: &mut HashMap<usize, Oid>,
+    seen: &mut Sightings,
 ) {
     for (i, site) in history.blobs.iter().enumerate() {
         if !delta.get(i).copied().unwrap_or(false) {
@@ -549,13 +492,13 @@ fn inherit(
         else {
             continue;
         };
-        let Some(from) = holds.get(&base) else {
+        let Some(from) = seen.holds.get(&base) else {
             continue;
         };
         let mut wanted: HashSet<String> = HashSet::new();
         let mut secrets: Vec<Vec<u8>> = Vec::new();
         for &f in from {
-            let finding = &located[f].1;
+            let finding = &seen.located[f].1;
             if let Some(secret) = finding.secret.as_ref().filter(|s| !s.expose().is_empty()) {
                 if wanted.insert(finding.fingerprint.to_string()) {
                     secrets.push(secret.expose().to_vec());
@@ -591,29 +534,87 @@ fn inherit(
         }
         let mut matches = detector.detect_near(data, &lines);
         matches.retain(|m| touches(&lines, (m.start, m.end)));
-        let content = Content {
-            bytes: data,
-            path: site.path.clone(),
-            source: Source::History,
-            commit: Some(history.commits[site.commit].clone()),
-            added_lines: None,
-        };
+        let content = blob_content(history, site, data);
         let (found, _) = findings_from(detector.rules(), &content, &matches);
-        let mut had: HashSet<(String, usize)> = holds
-            .get(&i)
+        seen.add_new(
+            i,
+            site,
+            found
+                .into_iter()
+                .filter(|f| wanted.contains(f.fingerprint.as_str())),
+        );
+    }
+}
+
+/// Where each finding was seen: the findings of every blob (with the
+/// commit that introduced the blob), each one's blob, and each blob's
+/// findings.
+#[derive(Default)]
+struct Sightings {
+    located: Vec<(usize, Finding)>,
+    blob_of: HashMap<usize, Oid>,
+    /// Per blob index, indices into `located`.
+    holds: HashMap<usize, Vec<usize>>,
+}
+
+impl Sightings {
+    fn add(&mut self, index: usize, site: &BlobSite, finding: Finding) {
+        self.blob_of.insert(self.located.len(), site.oid);
+        self.holds
+            .entry(index)
+            .or_default()
+            .push(self.located.len());
+        self.located.push((site.commit, finding));
+    }
+
+    /// Adds the findings the blob does not hold yet at the same line.
+    fn add_new(
+        &mut self,
+        index: usize,
+        site: &BlobSite,
+        findings: impl IntoIterator<Item = Finding>,
+    ) {
+        let mut had: HashSet<(String, usize)> = self
+            .holds
+            .get(&index)
             .into_iter()
             .flatten()
-            .map(|&f| (located[f].1.fingerprint.to_string(), located[f].1.line))
+            .map(|&f| {
+                let f = &self.located[f].1;
+                (f.fingerprint.to_string(), f.line)
+            })
             .collect();
-        for finding in found {
-            let key = (finding.fingerprint.to_string(), finding.line);
-            if !wanted.contains(&key.0) || !had.insert(key) {
-                continue;
+        for finding in findings {
+            if had.insert((finding.fingerprint.to_string(), finding.line)) {
+                self.add(index, site, finding);
             }
-            blob_of.insert(located.len(), site.oid);
-            holds.entry(i).or_default().push(located.len());
-            located.push((site.commit, finding));
         }
+    }
+}
+
+/// The content of a blob at its first sighting.
+fn blob_content<'a>(history: &History, site: &BlobSite, data: &'a [u8]) -> Content<'a> {
+    Content {
+        bytes: data,
+        path: site.path.clone(),
+        source: Source::History,
+        commit: Some(history.commits[site.commit].clone()),
+        added_lines: None,
+    }
+}
+
+/// A cache entry for matches made against `base` (or in the whole blob).
+fn cache_entry(rules: &[Rule], base: Option<Oid>, matches: &[Match]) -> CachedBlob {
+    CachedBlob {
+        base,
+        matches: matches
+            .iter()
+            .map(|m| CachedMatch {
+                rule: rules[m.rule].id.clone(),
+                start: m.start,
+                end: m.end,
+            })
+            .collect(),
     }
 }
 
