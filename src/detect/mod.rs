@@ -99,7 +99,7 @@ impl<'r> Detector<'r> {
         if focus.is_empty() {
             return Vec::new();
         }
-        let reach = Reach::new(haystack, focus);
+        let reach = Reach::new(haystack, focus, self.longest);
         self.detect_focused(haystack, Some(&reach))
     }
 
@@ -232,8 +232,15 @@ const MULTILINE_REACH: usize = 64 * 1024;
 /// Other multi-line rules bound their reach (`provider[\s\S]{0,40}?token`).
 const CONTEXT_REACH: usize = 4 * 1024;
 
+/// The furthest a window with `reach` ends past its keyword hit's end:
+/// the reach, then to the end of that line and of the next, each cut at
+/// `LONG_LINE` bytes.
+const fn window_past_hit(reach: usize) -> usize {
+    reach + 2 * LONG_LINE + 1
+}
+
 /// The byte window around one keyword hit of `rule` in which its match
-/// may lie.
+/// may lie (ending at most [`window_past_hit`] past the hit).
 fn window(haystack: &[u8], rule: &Rule, hit_start: usize, hit_end: usize) -> (usize, usize) {
     let (back_lines, reach) = match (rule.multiline, rule.category) {
         (false, _) => (0, 0),
@@ -323,7 +330,8 @@ struct Reach {
 }
 
 impl Reach {
-    fn new(haystack: &[u8], focus: &[(usize, usize)]) -> Reach {
+    /// `longest`: the longest keyword, whose end a window is measured from.
+    fn new(haystack: &[u8], focus: &[(usize, usize)], longest: usize) -> Reach {
         let ahead = |reach: usize| {
             merge(focus.iter().map(|&(start, end)| {
                 let mut after = end;
@@ -332,14 +340,17 @@ impl Reach {
                         after = line_end(haystack, after + 1, after + 1 + LONG_LINE);
                     }
                 }
-                (start.saturating_sub(reach + LONG_LINE), after)
+                (
+                    start.saturating_sub(window_past_hit(reach) + longest),
+                    after,
+                )
             }))
         };
         let single = merge(focus.iter().map(|&(start, end)| {
             let previous = line_start(
                 haystack,
                 start.saturating_sub(1),
-                start.saturating_sub(1 + LONG_LINE),
+                start.saturating_sub(1 + LONG_LINE + longest),
             );
             (previous, end)
         }));

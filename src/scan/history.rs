@@ -495,12 +495,12 @@ fn inherit(
         let Some(from) = seen.holds.get(&base) else {
             continue;
         };
-        let mut wanted: HashSet<String> = HashSet::new();
+        let mut fingerprints: HashSet<String> = HashSet::new();
         let mut secrets: Vec<Vec<u8>> = Vec::new();
         for &f in from {
             let finding = &seen.located[f].1;
             if let Some(secret) = finding.secret.as_ref().filter(|s| !s.expose().is_empty()) {
-                if wanted.insert(finding.fingerprint.to_string()) {
+                if fingerprints.insert(finding.fingerprint.to_string()) {
                     secrets.push(secret.expose().to_vec());
                 }
             }
@@ -536,13 +536,10 @@ fn inherit(
         matches.retain(|m| touches(&lines, (m.start, m.end)));
         let content = blob_content(history, site, data);
         let (found, _) = findings_from(detector.rules(), &content, &matches);
-        seen.add_new(
-            i,
-            site,
-            found
-                .into_iter()
-                .filter(|f| wanted.contains(f.fingerprint.as_str())),
-        );
+        // Everything a whole scan finds on those lines, not only the base's
+        // own secrets: a match the base's stronger match hid (a password
+        // under a `[pypi]` header) shows once that match is gone.
+        seen.add_new(i, site, found);
     }
 }
 

@@ -713,3 +713,54 @@ fn cached_versions_are_rescanned_when_their_base_is_skipped() {
     ]);
     assert_eq!(limited.findings(), uncached.findings());
 }
+
+/// A match that a stronger one hid in the version before (a password under
+/// a `[pypi]` header is the pypirc rule's, not also a generic one) is found
+/// once the stronger one is gone, though its own line did not change.
+#[test]
+fn a_match_hidden_by_a_stronger_one_shows_when_it_goes() {
+    let mut w = Work::repo();
+    let password = fake::password(56);
+    let section = |header: &str| format!("{header}\nusername = __token__\npassword = {password}");
+    w.commit(
+        ".pypirc",
+        &long_file(200, &[(80, &section("[pypi]"))]),
+        "pypi",
+    );
+    let renamed = w.commit(
+        ".pypirc",
+        &long_file(200, &[(80, &section("[other]"))]),
+        "other",
+    );
+    let run = w.keyward(&["git", "--format", "json"]);
+    let generic: Vec<Value> = run
+        .findings()
+        .into_iter()
+        .filter(|f| f["rule_id"] == "generic-password")
+        .collect();
+    assert_eq!(generic.len(), 1, "{}", run.stdout);
+    assert_eq!(generic[0]["commit"]["id"], renamed.as_str());
+    assert_eq!(generic[0]["still_in_head"], true);
+}
+
+/// A multi-line rule's window reaches past its hit by its reach and two
+/// cut lines: a keyword on a 6 KiB line still holds its secret when the
+/// file is edited far below, and the secret stays in HEAD.
+#[test]
+fn a_long_keyword_line_keeps_its_multiline_secret() {
+    let mut w = Work::repo();
+    let token = fake::token("", 26, 57);
+    let head = format!(
+        "credentials \"{}\" {{\n  token = \"{token}\"\n}}",
+        "a".repeat(6134)
+    );
+    w.commit("main.tf", &long_file(100, &[(1, &head)]), "credentials");
+    w.commit(
+        "main.tf",
+        &long_file(100, &[(1, &head), (90, "# edited")]),
+        "edit below",
+    );
+    let f = one(&w.keyward(&["git", "--format", "json"]));
+    assert_eq!(f["rule_id"], "terraformrc-token");
+    assert_eq!(f["still_in_head"], true, "{f}");
+}
