@@ -81,13 +81,9 @@ fn push_inline(
 /// so each span is searched on its own; Secret data counts when anything in
 /// its document changed.
 pub fn decoded_values_near(content: &[u8], spans: &[(usize, usize)]) -> Vec<Decoded> {
-    let overlaps = |(start, end): (usize, usize)| {
-        let i = spans.partition_point(|&(_, e)| e <= start);
-        spans.get(i).is_some_and(|&(s, _)| s < end.max(start + 1))
-    };
     let mut out: Vec<Decoded> = secret_data(content)
         .into_iter()
-        .filter(|d| overlaps(d.context))
+        .filter(|d| crate::content::touches(spans, d.context))
         .collect();
     let known = spans_of(&out);
     for &span in spans {

@@ -301,15 +301,7 @@ impl<'a> RuleWindows<'a> {
     fn finish(self) -> Vec<(usize, Vec<(usize, usize)>)> {
         let mut lists = self.lists;
         for (_, list) in &mut lists {
-            list.sort_unstable();
-            let mut merged: Vec<(usize, usize)> = Vec::with_capacity(list.len());
-            for &(start, end) in list.iter() {
-                match merged.last_mut() {
-                    Some(last) if start <= last.1 => last.1 = last.1.max(end),
-                    _ => merged.push((start, end)),
-                }
-            }
-            *list = merged;
+            *list = crate::content::merge_spans(std::mem::take(list));
         }
         lists.sort_unstable_by_key(|(rule, _)| *rule);
         lists

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use super::{findings_from, findings_in, thread_count, Outcome, ScanOptions, Setup, Stats};
 use crate::cache::{BlobCache, CachedBlob, CachedMatch};
-use crate::content::{is_binary, Content, Skip, SkipReason};
+use crate::content::{is_binary, merge_spans, touches, Content, Skip, SkipReason};
 use crate::detect::{Detector, Match, Volume};
 use crate::envcheck;
 use crate::finding::{CommitInfo, Finding, Lifecycle, Occurrence, Source};
@@ -396,11 +396,10 @@ fn audit(
         }
         seen.add_new(i, site, findings);
     }
-    let delta: Vec<bool> = marks.iter().map(|m| m & DELTA != 0).collect();
     // On a worker thread, whose regex caches are already built (on this
     // thread they were a third set: 30 MB more at peak on trufflehog).
     pool.install(|| match Repository::open(&git_dir) {
-        Ok(own) => inherit(&own, &detector, &history, &delta, &mut seen),
+        Ok(own) => inherit(&own, &detector, &history, &marks, &mut seen),
         Err(e) => stats.warnings.push(format!(
             "could not reopen the repository to carry findings to later versions: {}",
             e.message()
@@ -478,11 +477,11 @@ fn inherit(
     repo: &Repository,
     detector: &Detector<'_>,
     history: &History,
-    delta: &[bool],
+    marks: &[u8],
     seen: &mut Sightings,
 ) {
     for (i, site) in history.blobs.iter().enumerate() {
-        if !delta.get(i).copied().unwrap_or(false) {
+        if marks[i] & DELTA == 0 {
             continue;
         }
         let Some(base) = site
@@ -515,23 +514,17 @@ fn inherit(
             continue;
         };
         // The whole lines each of the secrets stands on.
-        let mut spans: Vec<(usize, usize)> = finder
-            .find_overlapping_iter(data)
-            .map(|m| {
-                let start = memchr::memrchr(b'\n', &data[..m.start()]).map_or(0, |p| p + 1);
-                let end =
-                    memchr::memchr(b'\n', &data[m.end()..]).map_or(data.len(), |p| m.end() + p + 1);
-                (start, end)
-            })
-            .collect();
-        spans.sort_unstable();
-        let mut lines: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
-        for (start, end) in spans {
-            match lines.last_mut() {
-                Some(last) if start <= last.1 => last.1 = last.1.max(end),
-                _ => lines.push((start, end)),
-            }
-        }
+        let lines = merge_spans(
+            finder
+                .find_overlapping_iter(data)
+                .map(|m| {
+                    let start = memchr::memrchr(b'\n', &data[..m.start()]).map_or(0, |p| p + 1);
+                    let end = memchr::memchr(b'\n', &data[m.end()..])
+                        .map_or(data.len(), |p| m.end() + p + 1);
+                    (start, end)
+                })
+                .collect(),
+        );
         let mut matches = detector.detect_near(data, &lines);
         matches.retain(|m| touches(&lines, (m.start, m.end)));
         let content = blob_content(history, site, data);
@@ -741,13 +734,6 @@ fn scan_blob(
         cached: cached.is_some(),
         delta,
     }
-}
-
-/// Whether the byte range `(start, end)` touches one of `spans` (sorted,
-/// disjoint).
-fn touches(spans: &[(usize, usize)], (start, end): (usize, usize)) -> bool {
-    let i = spans.partition_point(|&(_, e)| e <= start);
-    spans.get(i).is_some_and(|&(s, _)| s < end.max(start + 1))
 }
 
 /// The base blob of a change, when its text was scanned: readable, within
