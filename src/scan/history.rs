@@ -430,7 +430,7 @@ fn audit(
     let presence = if held.is_empty() {
         None
     } else {
-        match lifecycles(repo, &held) {
+        match lifecycles(repo, &history, &held) {
             Ok(p) => Some(p),
             Err(e) => {
                 stats.warnings.push(format!(
@@ -930,7 +930,7 @@ fn env_findings(
     let states = match presence {
         Some(p) => p,
         None => {
-            own = lifecycles(repo, &env_held(history)).unwrap_or_default();
+            own = lifecycles(repo, history, &env_held(history)).unwrap_or_default();
             &own
         }
     };
@@ -1004,7 +1004,7 @@ type Held = HashMap<String, Vec<(String, Option<Oid>)>>;
 /// on the default branch at HEAD and the commit that last took it off. A
 /// key is present while one of its `(path, blob)` pairs holds: that blob
 /// at that path, or with `None` any blob at that path.
-fn lifecycles(repo: &Repository, held: &Held) -> Result<Lifecycles> {
+fn lifecycles(repo: &Repository, history: &History, held: &Held) -> Result<Lifecycles> {
     let mut paths: Vec<String> = held.values().flatten().map(|(p, _)| p.clone()).collect();
     paths.sort();
     paths.dedup();
@@ -1013,7 +1013,11 @@ fn lifecycles(repo: &Repository, held: &Held) -> Result<Lifecycles> {
             .binary_search_by(|x| x.as_str().cmp(p))
             .expect("every held path is listed")
     };
-    let changes = git::first_parent_path_changes(repo, &paths)?;
+    // The history walk logged HEAD's line when it walked all of it.
+    let changes = match &history.chain {
+        Some(log) => log.changes(&paths, &history.commits),
+        None => git::first_parent_path_changes(repo, &paths)?,
+    };
     let mut current: Vec<Option<Oid>> = vec![None; paths.len()];
     let mut state: Lifecycles = held.keys().map(|k| (k.clone(), (false, None))).collect();
     let is_present = |current: &[Option<Oid>], pairs: &[(String, Option<Oid>)]| {

@@ -5,7 +5,8 @@
 //!
 //! This module enumerates and reads; it never detects. Trees are compared by
 //! object id, so unchanged subtrees cost nothing, and a subtree already
-//! processed anywhere in history is never walked again.
+//! processed anywhere in history is never walked again for its blobs (on
+//! HEAD's first-parent line it is, for the paths it changed).
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -66,6 +67,85 @@ pub struct History {
     /// (bit `i` is `tracked[i]`): which refs still hold such a file is then
     /// one lookup per ref.
     pub ancestry: HashMap<Oid, u64>,
+    /// What each commit of HEAD's first-parent line changed, recorded
+    /// during the walk; `None` when the walk did not cover that whole line
+    /// (another ref selected, or a commit or tree unreadable), and then
+    /// [`first_parent_path_changes`] walks it instead.
+    pub chain: Option<ChainLog>,
+}
+
+/// Every path change along HEAD's first-parent line, oldest first, as the
+/// history walk's diffs found them: which secrets are still at HEAD and
+/// which commit removed them then needs no second walk.
+#[derive(Debug, Default)]
+pub struct ChainLog {
+    /// Each path named in `events`, once.
+    paths: Vec<String>,
+    ids: HashMap<String, u32>,
+    /// Commit index, path id and the change, in commit order.
+    events: Vec<(u32, u32, ChainChange)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChainChange {
+    /// The file at the path is now this blob, or gone (`None`).
+    File(Option<Oid>),
+    /// The directory at the path is gone, with everything under it.
+    DirGone,
+}
+
+impl ChainLog {
+    fn push(&mut self, commit: usize, path: &str, change: ChainChange) {
+        let id = match self.ids.get(path) {
+            Some(&id) => id,
+            None => {
+                let id = self.paths.len() as u32;
+                self.paths.push(path.to_string());
+                self.ids.insert(path.to_string(), id);
+                id
+            }
+        };
+        self.events.push((commit as u32, id, change));
+    }
+
+    /// The changes of `paths` (sorted), in the form
+    /// [`first_parent_path_changes`] returns them.
+    pub fn changes(&self, paths: &[String], commits: &[Arc<CommitInfo>]) -> PathChanges {
+        let watched: HashMap<u32, usize> = paths
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| self.ids.get(p).map(|&id| (id, i)))
+            .collect();
+        let mut current: Vec<Option<Oid>> = vec![None; paths.len()];
+        let mut out = Vec::new();
+        let mut set = |i: usize, to: Option<Oid>, commit: u32, out: &mut PathChanges| {
+            if current[i] != to {
+                current[i] = to;
+                out.push((commits[commit as usize].clone(), i, to));
+            }
+        };
+        for &(commit, path, change) in &self.events {
+            match change {
+                ChainChange::File(to) => {
+                    if let Some(&i) = watched.get(&path) {
+                        set(i, to, commit, &mut out);
+                    }
+                }
+                ChainChange::DirGone => {
+                    let dir = format!("{}/", self.paths[path as usize]);
+                    let from = paths.partition_point(|p| p.as_str() < dir.as_str());
+                    for (i, _) in paths[from..]
+                        .iter()
+                        .enumerate()
+                        .take_while(|(_, p)| p.starts_with(&dir))
+                    {
+                        set(from + i, None, commit, &mut out);
+                    }
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Opens the repository at or above `path`, bare or not.
@@ -149,6 +229,13 @@ struct Enumerator<'r, 'f> {
     on_blob: OnBlob<'f>,
     track: &'f (dyn Fn(&str) -> bool + Sync),
     mask: u64,
+    /// HEAD's first-parent line, and whether the commit being walked is on it.
+    chain: HashSet<Oid>,
+    on_chain: bool,
+    log: ChainLog,
+    /// Commits of the line walked, and whether a tree of one was unreadable.
+    chain_walked: usize,
+    chain_broken: bool,
 }
 
 impl Enumerator<'_, '_> {
@@ -170,27 +257,35 @@ impl Enumerator<'_, '_> {
 
     /// Records the blobs the tree `new` adds relative to the tree `old`,
     /// walking only subtrees that changed and were never walked before.
-    fn changes(&mut self, old: Option<Oid>, new: Oid, prefix: &str, commit: usize) {
-        let Some(new_tree) = self.read_tree(new, prefix) else {
+    /// On HEAD's first-parent line it also logs every path that changed,
+    /// walking changed subtrees walked before too, but listing no blob
+    /// (`fresh` is false there).
+    fn changes(&mut self, old: Option<Oid>, new: Oid, prefix: &str, commit: usize, fresh: bool) {
+        let Some(new_tree) = self.read_tree(new, prefix, fresh) else {
             return;
         };
-        let old_tree = old.and_then(|o| self.read_tree(o, prefix));
+        let old_tree = old.and_then(|o| self.read_tree(o, prefix, fresh));
         // Both trees are sorted in git's order, so one merge pass pairs each
         // entry with its namesake in the parent tree.
         let mut before_iter = old_tree.iter().flat_map(|t| t.entries()).peekable();
         for entry in new_tree.entries() {
             let Ok(entry) = entry else {
-                self.history.skips.push(Skip {
-                    path: prefix.to_string(),
-                    reason: SkipReason::Unreadable(format!("tree {new} is malformed")),
-                });
-                break;
+                if fresh {
+                    self.history.skips.push(Skip {
+                        path: prefix.to_string(),
+                        reason: SkipReason::Unreadable(format!("tree {new} is malformed")),
+                    });
+                }
+                self.chain_broken |= self.on_chain;
+                return;
             };
             let mut before = None;
             while let Some(candidate) = before_iter.peek() {
                 let Ok(c) = candidate else { break };
                 match c.git_cmp(&entry) {
                     std::cmp::Ordering::Less => {
+                        let gone = *c;
+                        self.log_gone(prefix, &gone, commit);
                         before_iter.next();
                     }
                     std::cmp::Ordering::Equal => {
@@ -206,64 +301,112 @@ impl Enumerator<'_, '_> {
             let Ok(oid) = Oid::from_bytes(entry.id) else {
                 continue;
             };
+            if let Some(b) = before.filter(|b| b.kind() != entry.kind()) {
+                self.log_gone(prefix, &b, commit);
+            }
             match entry.kind() {
                 EntryKind::Tree => {
-                    if !self.seen_trees.insert(oid) {
+                    let first = fresh && self.seen_trees.insert(oid);
+                    if !first && !self.on_chain {
                         continue;
                     }
                     let path = join(prefix, entry.name);
                     let old_sub = before
                         .filter(|b| b.kind() == EntryKind::Tree)
                         .and_then(|b| Oid::from_bytes(b.id).ok());
-                    self.changes(old_sub, oid, &path, commit);
+                    self.changes(old_sub, oid, &path, commit, first);
                 }
                 EntryKind::Blob => {
                     let path = join(prefix, entry.name);
-                    match self.history.blob_index.get(&oid) {
-                        None => {
-                            let index = self.history.blobs.len();
-                            self.history.blob_index.insert(oid, index as u32);
-                            self.note(&path);
-                            let base = before
-                                .as_ref()
-                                .filter(|b| b.kind() == EntryKind::Blob)
-                                .and_then(|b| Oid::from_bytes(b.id).ok())
-                                .filter(|b| {
-                                    self.history.blob_index.get(b).is_some_and(|&i| {
-                                        self.history.blobs[i as usize].path == path
-                                    })
-                                });
-                            let site = BlobSite {
-                                oid,
-                                path,
-                                commit,
-                                base,
-                            };
-                            (self.on_blob)(index, &site, &self.history.commits[commit]);
-                            self.history.blobs.push(site);
-                        }
-                        Some(&first) => {
-                            self.note(&path);
-                            if self.history.blobs[first as usize].path != path {
-                                self.history.other_sites.push(BlobSite {
-                                    oid,
-                                    path,
-                                    commit,
-                                    base: None,
-                                });
-                            }
-                        }
+                    if self.on_chain {
+                        self.log.push(commit, &path, ChainChange::File(Some(oid)));
+                    }
+                    // In a tree walked before (a directory renamed whole on
+                    // HEAD's line) this lists the file's new path.
+                    self.blob(oid, path, before.as_ref(), commit);
+                }
+                EntryKind::Commit => {
+                    if fresh {
+                        self.history.submodules += 1;
                     }
                 }
-                EntryKind::Commit => self.history.submodules += 1,
+            }
+        }
+        // What is left of the parent tree is gone (unless it is malformed:
+        // an unreadable entry says nothing about what is gone).
+        if self.on_chain {
+            for gone in before_iter {
+                let Ok(gone) = gone else {
+                    self.chain_broken = true;
+                    break;
+                };
+                self.log_gone(prefix, &gone, commit);
+            }
+        }
+    }
+
+    /// Logs, on HEAD's first-parent line, that a parent tree's entry is gone.
+    fn log_gone(&mut self, prefix: &str, gone: &RawEntry<'_>, commit: usize) {
+        if !self.on_chain {
+            return;
+        }
+        let change = match gone.kind() {
+            EntryKind::Tree => ChainChange::DirGone,
+            EntryKind::Blob => ChainChange::File(None),
+            EntryKind::Commit => return,
+        };
+        self.log.push(commit, &join(prefix, gone.name), change);
+    }
+
+    /// Lists a blob at `path` the first time it is seen, or notes another
+    /// path it appears at.
+    fn blob(&mut self, oid: Oid, path: String, before: Option<&RawEntry<'_>>, commit: usize) {
+        match self.history.blob_index.get(&oid) {
+            None => {
+                let index = self.history.blobs.len();
+                self.history.blob_index.insert(oid, index as u32);
+                self.note(&path);
+                let base = before
+                    .filter(|b| b.kind() == EntryKind::Blob)
+                    .and_then(|b| Oid::from_bytes(b.id).ok())
+                    .filter(|b| {
+                        self.history
+                            .blob_index
+                            .get(b)
+                            .is_some_and(|&i| self.history.blobs[i as usize].path == path)
+                    });
+                let site = BlobSite {
+                    oid,
+                    path,
+                    commit,
+                    base,
+                };
+                (self.on_blob)(index, &site, &self.history.commits[commit]);
+                self.history.blobs.push(site);
+            }
+            Some(&first) => {
+                self.note(&path);
+                if self.history.blobs[first as usize].path != path {
+                    self.history.other_sites.push(BlobSite {
+                        oid,
+                        path,
+                        commit,
+                        base: None,
+                    });
+                }
             }
         }
     }
 
     /// A tree's raw bytes, or a counted skip at `path` when it is missing.
-    fn read_tree(&mut self, oid: Oid, path: &str) -> Option<Rc<RawTree>> {
+    /// Only a fresh tree's loss is counted: a tree walked again for HEAD's
+    /// line was counted the first time.
+    fn read_tree(&mut self, oid: Oid, path: &str, fresh: bool) -> Option<Rc<RawTree>> {
         let tree = self.trees.read(oid);
         if tree.is_none() {
+            self.chain_broken |= self.on_chain;
+        }
+        if tree.is_none() && fresh {
             self.history.skips.push(Skip {
                 path: if path.is_empty() {
                     "@tree".into()
@@ -561,6 +704,11 @@ pub fn enumerate(
         on_blob,
         track,
         mask: 0,
+        chain: head_line(repo),
+        on_chain: false,
+        log: ChainLog::default(),
+        chain_walked: 0,
+        chain_broken: false,
     };
     let mut root_of: HashMap<Oid, Oid> = HashMap::new();
     for oid in oids {
@@ -596,10 +744,30 @@ pub fn enumerate(
                 .copied()
                 .or_else(|| repo.find_commit(p).ok().map(|c| c.tree_id()))
         });
-        en.changes(parent_tree, tree, "", index);
+        en.on_chain = en.chain.contains(&oid);
+        en.chain_walked += usize::from(en.on_chain);
+        en.changes(parent_tree, tree, "", index, true);
         en.history.ancestry.insert(oid, en.mask);
     }
+    if en.chain_walked == en.chain.len() && !en.chain_broken {
+        en.history.chain = Some(en.log);
+    }
     Ok(en.history)
+}
+
+/// HEAD's first-parent line (empty without a HEAD commit). It stops where
+/// a parent cannot be read (a shallow boundary).
+fn head_line(repo: &Repository) -> HashSet<Oid> {
+    let mut line = HashSet::new();
+    let Ok(mut at) = repo.head().and_then(|h| h.peel_to_commit()) else {
+        return line;
+    };
+    line.insert(at.id());
+    while let Ok(parent) = at.parent(0) {
+        line.insert(parent.id());
+        at = parent;
+    }
+    line
 }
 
 /// Commits at the boundary of a shallow clone: history beyond them is not
@@ -715,7 +883,8 @@ impl PathNode {
     }
 }
 
-/// Follows `paths` along HEAD's first-parent line, oldest commit first.
+/// Follows `paths` along HEAD's first-parent line, oldest commit first, when
+/// the history walk did not log that line (see [`ChainLog`]).
 /// Only the trees on the way to a watched path whose id changed are read,
 /// so the walk costs a few tree reads per commit however large the tree.
 pub fn first_parent_path_changes(repo: &Repository, paths: &[String]) -> Result<PathChanges> {

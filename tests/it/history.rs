@@ -125,8 +125,8 @@ fn secrets_reachable_from_tags_and_leftover_refs() {
 
 /// A renamed file is one finding at its first path, with the new path as an
 /// occurrence; the secret is still in HEAD under the new name. (A directory
-/// renamed whole keeps its tree id and is not walked again: its files' new
-/// paths are not listed.)
+/// renamed whole off HEAD's first-parent line keeps its tree id and is not
+/// walked again: its files' new paths are not listed.)
 #[test]
 fn renamed_file_is_one_finding_with_occurrence() {
     let mut w = Work::repo();
@@ -763,4 +763,88 @@ fn a_long_keyword_line_keeps_its_multiline_secret() {
     let f = one(&w.keyward(&["git", "--format", "json"]));
     assert_eq!(f["rule_id"], "terraformrc-token");
     assert_eq!(f["still_in_head"], true, "{f}");
+}
+
+/// Each way a secret leaves HEAD's first-parent line, or stays on it, dated
+/// the same whether the history walk logged that line (every ref walked)
+/// or the line is walked apart (the selected ref lacks HEAD's last commit).
+#[test]
+fn lifecycles_follow_heads_first_parent_line() {
+    let mut w = Work::repo();
+    let key = |n: u64| format!("KEY={}\n", fake::aws_key_id(100 + n));
+    w.commit("README.md", "hello\n", "init");
+    w.commit("gone/deep/a.cfg", &key(1), "a in a directory");
+    w.commit("lib/b.cfg", &key(2), "b");
+    w.commit("c", &key(3), "c as a file");
+    w.commit("d.cfg", &key(4), "d");
+    w.commit("keep/e.cfg", &key(5), "e in a directory");
+    w.commit("z.cfg", &key(7), "z, the last name in its tree");
+    // A whole directory removed.
+    w.git(&["rm", "-rq", "gone"]);
+    let dir_gone = w.commit_staged("remove a's directory");
+    // Removed on a topic branch, merged with a merge commit.
+    w.git(&["checkout", "-q", "-b", "topic"]);
+    w.write("lib/other.cfg", "x = 1\n");
+    w.git(&["rm", "-q", "lib/b.cfg"]);
+    w.git(&["add", "lib/other.cfg"]);
+    w.commit_staged("remove b on a branch");
+    w.git(&["checkout", "-q", "main"]);
+    w.commit("unrelated.txt", "u\n", "main moves on");
+    w.git(&["merge", "-q", "--no-ff", "-m", "merge topic", "topic"]);
+    let merged = w.git(&["rev-parse", "HEAD"]);
+    // A file replaced by a directory of the same name.
+    w.git(&["rm", "-q", "c"]);
+    w.commit("c/inner.txt", "not a secret\n", "c becomes a directory");
+    let c_gone = w.git(&["rev-parse", "HEAD"]);
+    // Removed, then added back.
+    w.git(&["rm", "-q", "d.cfg"]);
+    w.commit_staged("remove d");
+    w.commit("d.cfg", &key(4), "d again");
+    // A directory renamed whole: the same tree at a new path.
+    w.git(&["mv", "keep", "kept"]);
+    w.commit_staged("rename e's directory");
+    w.git(&["rm", "-q", "z.cfg"]);
+    let z_gone = w.commit_staged("remove z");
+    // Only ever on a branch that is not merged.
+    w.git(&["checkout", "-q", "-b", "side"]);
+    w.commit("f.cfg", &key(6), "f on a side branch");
+    w.git(&["checkout", "-q", "main"]);
+    w.commit("last.txt", "end\n", "last");
+
+    let dates = |run: &crate::support::Run| -> Vec<(String, bool, Value)> {
+        run.findings()
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_string(),
+                    f["still_in_head"].as_bool().unwrap(),
+                    f["removed_in"]["id"].clone(),
+                )
+            })
+            .collect()
+    };
+    let want = vec![
+        ("c".to_string(), false, Value::from(c_gone.as_str())),
+        ("d.cfg".to_string(), true, Value::Null),
+        ("f.cfg".to_string(), false, Value::Null),
+        (
+            "gone/deep/a.cfg".to_string(),
+            false,
+            Value::from(dir_gone.as_str()),
+        ),
+        ("keep/e.cfg".to_string(), true, Value::Null),
+        ("lib/b.cfg".to_string(), false, Value::from(merged.as_str())),
+        ("z.cfg".to_string(), false, Value::from(z_gone.as_str())),
+    ];
+    let all = w.keyward(&["git", "--format", "json"]);
+    assert_eq!(dates(&all), want, "{}", all.stderr);
+    let renamed = all
+        .findings()
+        .into_iter()
+        .find(|f| f["path"] == "keep/e.cfg")
+        .unwrap();
+    assert_eq!(renamed["occurrences"][0]["path"], "kept/e.cfg");
+    // `side` lacks HEAD's last commit, so the line is walked apart.
+    let side = w.keyward(&["git", "--branch", "side", "--format", "json"]);
+    assert_eq!(dates(&side), want, "{}", side.stderr);
 }
