@@ -113,6 +113,13 @@ fn progress_bar(show: bool, len: Option<u64>, template: &str) -> ProgressBar {
 }
 
 /// What scanning one blob produced.
+/// What the history walk hands the workers.
+enum Work {
+    Blob(usize, BlobSite, Arc<CommitInfo>),
+    /// A commit message, with its commit's index.
+    Message(usize, Arc<CommitInfo>, String),
+}
+
 enum BlobResult {
     Scanned {
         site: usize,
@@ -130,6 +137,12 @@ enum BlobResult {
         skip: Skip,
     },
     Excluded,
+    /// A commit message's findings.
+    Message {
+        commit: usize,
+        findings: Vec<Finding>,
+        allowed: u64,
+    },
 }
 
 /// What the workers counted, and which blobs they scanned against a base.
@@ -192,6 +205,18 @@ impl Tally {
             BlobResult::Skipped { site, skip } => {
                 self.mark(site, SKIPPED);
                 Some(BlobResult::Skipped { site, skip })
+            }
+            BlobResult::Message {
+                commit,
+                findings,
+                allowed,
+            } => {
+                self.allowed.fetch_add(allowed, Ordering::Relaxed);
+                (!findings.is_empty()).then_some(BlobResult::Message {
+                    commit,
+                    findings,
+                    allowed,
+                })
             }
         }
     }
@@ -256,7 +281,7 @@ fn audit(
         .context("starting worker threads")?;
     // The walk runs on its own thread and hands each new blob to the workers
     // at once, so reading and detecting overlap with enumerating.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, BlobSite, Arc<CommitInfo>)>(8192);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Work>(8192);
     let commits_seen = AtomicU64::new(0);
     let tally = Tally::default();
     let (walked, results) = std::thread::scope(|scope| {
@@ -272,9 +297,19 @@ fn audit(
             let on_blob = |i: usize, site: &BlobSite, commit: &Arc<CommitInfo>| {
                 bar.inc_length(1);
                 // A closed channel means the workers stopped; the walk ends anyway.
-                let _ = tx.send((i, site.clone(), commit.clone()));
+                let _ = tx.send(Work::Blob(i, site.clone(), commit.clone()));
             };
-            git::enumerate(&own, selection, &tick, &on_blob, &is_real_env_path)
+            let on_message = |i: usize, commit: &Arc<CommitInfo>, message: String| {
+                let _ = tx.send(Work::Message(i, commit.clone(), message));
+            };
+            git::enumerate(
+                &own,
+                selection,
+                &tick,
+                &on_blob,
+                &on_message,
+                &is_real_env_path,
+            )
         });
         // Only what is still needed is kept of each blob's result (its
         // findings, a skip, a cache entry); the rest is counted as it comes.
@@ -283,17 +318,31 @@ fn audit(
                 .par_bridge()
                 .map_init(
                     || Repository::open(&git_dir).ok(),
-                    |worker, (i, site, commit)| {
-                        let result = scan_blob(
-                            worker.as_ref(),
-                            &detector,
-                            &setup,
-                            cache.as_ref(),
-                            i,
-                            &site,
-                            commit,
-                        );
-                        bar.inc(1);
+                    |worker, work| {
+                        let result = match work {
+                            Work::Blob(i, site, commit) => {
+                                let result = scan_blob(
+                                    worker.as_ref(),
+                                    &detector,
+                                    &setup,
+                                    cache.as_ref(),
+                                    i,
+                                    &site,
+                                    commit,
+                                );
+                                bar.inc(1);
+                                result
+                            }
+                            Work::Message(i, commit, message) => {
+                                let content = message_content(commit, &message);
+                                let (findings, allowed) = findings_in(&detector, &content);
+                                BlobResult::Message {
+                                    commit: i,
+                                    findings,
+                                    allowed,
+                                }
+                            }
+                        };
                         tally.count(result, cache.is_some())
                     },
                 )
@@ -333,6 +382,7 @@ fn audit(
 
     let mut seen = Sightings::default();
     let mut new_cache: Vec<(Oid, CachedBlob)> = Vec::new();
+    let mut in_messages: Vec<(usize, Vec<Finding>)> = Vec::new();
     stats.files += tally.files.into_inner();
     stats.bytes += tally.bytes.into_inner();
     stats.suppressed_inline += tally.allowed.into_inner();
@@ -365,8 +415,13 @@ fn audit(
             }
             BlobResult::Skipped { skip, .. } => stats.skips.push(skip),
             BlobResult::Excluded => {}
+            BlobResult::Message {
+                commit, findings, ..
+            } => in_messages.push((commit, findings)),
         }
     }
+    // In history order, whichever worker finished first.
+    in_messages.sort_by_key(|(commit, _)| *commit);
     // A blob read back from the cache as scanned against its base is
     // covered only if that base was scanned in this audit too (a lower size
     // limit may skip it now): otherwise it is scanned whole.
@@ -411,14 +466,16 @@ fn audit(
             started.elapsed().as_secs_f64()
         );
     }
-    let (in_messages, allowed) = message_findings(&detector, &history.messages, &history.commits);
-    stats.suppressed_inline += allowed;
     let Sightings {
         mut located,
         blob_of,
         ..
     } = seen;
-    located.extend(in_messages);
+    located.extend(
+        in_messages
+            .into_iter()
+            .flat_map(|(commit, found)| found.into_iter().map(move |f| (commit, f))),
+    );
     if let Some(cache) = &cache {
         if let Err(e) = cache.append(&new_cache) {
             stats.warnings.push(format!("{e:#}"));
@@ -618,18 +675,23 @@ fn message_findings(
     let mut found = Vec::new();
     let mut allowed = 0;
     for (commit, message) in messages {
-        let content = Content {
-            bytes: message.as_bytes(),
-            path: "@commit-message".into(),
-            source: Source::History,
-            commit: Some(commits[*commit].clone()),
-            added_lines: None,
-        };
+        let content = message_content(commits[*commit].clone(), message);
         let (f, a) = findings_in(detector, &content);
         allowed += a;
         found.extend(f.into_iter().map(|f| (*commit, f)));
     }
     (found, allowed)
+}
+
+/// A commit message as content to scan, at path `@commit-message`.
+fn message_content(commit: Arc<CommitInfo>, message: &str) -> Content<'_> {
+    Content {
+        bytes: message.as_bytes(),
+        path: "@commit-message".into(),
+        source: Source::History,
+        commit: Some(commit),
+        added_lines: None,
+    }
 }
 
 fn scan_blob(
@@ -878,6 +940,7 @@ pub fn env_in_history(repo: &Repository, min: Confidence) -> Result<(Vec<Finding
         repo,
         &RefSelection::All,
         &|| {},
+        &|_, _, _| {},
         &|_, _, _| {},
         &is_real_env_path,
     )?;

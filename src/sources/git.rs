@@ -49,8 +49,6 @@ pub struct BlobSite {
 #[derive(Debug, Default)]
 pub struct History {
     pub commits: Vec<Arc<CommitInfo>>,
-    /// Commit messages that are worth scanning (non-empty), by commit index.
-    pub messages: Vec<(usize, String)>,
     /// Each unique blob once, at its first (commit, path).
     pub blobs: Vec<BlobSite>,
     /// Each blob's index in `blobs`.
@@ -221,6 +219,10 @@ fn walk_commits(
 /// Called for each unique blob as soon as it is found, with its index in
 /// [`History::blobs`], so scanning can start while the walk goes on.
 pub type OnBlob<'f> = &'f (dyn Fn(usize, &BlobSite, &Arc<CommitInfo>) + Sync);
+
+/// Called with each non-empty commit message as its commit is walked, with
+/// the commit's index in [`History::commits`]; messages are not kept.
+pub type OnMessage<'f> = &'f (dyn Fn(usize, &Arc<CommitInfo>, String) + Sync);
 
 struct Enumerator<'r, 'f> {
     trees: TreeReader<'r>,
@@ -684,14 +686,16 @@ fn join(prefix: &str, name: &[u8]) -> String {
 }
 
 /// Lists every unique blob reachable from `selection`, with the first commit
-/// and path that introduced it, calling `on_blob` for each as it is found.
-/// `tick` is called once per commit; paths for which `track` is true are
-/// recorded in each commit's ancestry mask.
+/// and path that introduced it, calling `on_blob` for each as it is found
+/// and `on_message` for each commit message. `tick` is called once per
+/// commit; paths for which `track` is true are recorded in each commit's
+/// ancestry mask.
 pub fn enumerate(
     repo: &Repository,
     selection: &RefSelection,
     tick: &dyn Fn(),
     on_blob: OnBlob<'_>,
+    on_message: OnMessage<'_>,
     track: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<History> {
     tune_for_reading();
@@ -727,7 +731,7 @@ pub fn enumerate(
         en.history.commits.push(Arc::new(commit_info(&commit)));
         let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
         if !message.trim().is_empty() {
-            en.history.messages.push((index, message));
+            on_message(index, &en.history.commits[index], message);
         }
         let tree = commit.tree_id();
         root_of.insert(oid, tree);

@@ -158,6 +158,47 @@ fn secret_in_commit_message() {
     assert_eq!(f["path"], "@commit-message");
     assert_eq!(f["line"], 3);
     assert_eq!(f["commit"]["id"], id.as_str());
+    // Messages are scanned by the workers as the walk finds them: a secret
+    // repeated in a later message is still the first one's, and an inline
+    // allow in a message is counted.
+    let key = fake::aws_key_id(7);
+    let second = w.commit("b.txt", "b\n", &format!("key {key}"));
+    for n in 0..40 {
+        w.commit("c.txt", &format!("{n}\n"), &format!("step {n}"));
+    }
+    w.commit("d.txt", "d\n", &format!("again {key}"));
+    w.commit(
+        "e.txt",
+        "e\n",
+        &format!("{} keyward:allow", fake::aws_key_id(8)),
+    );
+    let run = w.keyward(&["git", "--format", "json"]);
+    let mut found: Vec<(String, String)> = run
+        .findings()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["commit"]["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            ("aws-access-key-id".to_string(), second),
+            ("github-pat-classic".to_string(), id.clone()),
+        ],
+        "{}",
+        run.stdout
+    );
+    let human = w.keyward(&["git"]);
+    assert!(
+        human.stderr.contains("(1 inline, 0 baseline)"),
+        "{}",
+        human.stderr
+    );
 }
 
 /// The same secret in 50 commits (the file changes each time) is one
