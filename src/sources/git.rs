@@ -1184,7 +1184,9 @@ pub fn changed_spans(old: &[u8], new: &[u8]) -> Vec<(usize, usize)> {
     // the same in both texts.
     const EDGE: u64 = 0;
     let hash = |line: &[u8]| rustc_hash::FxBuildHasher.hash_one(line) | 1;
-    let mut pairs: FxHashSet<(u64, u64)> = FxHashSet::default();
+    // Sized for lines of 32 bytes on average, so the set seldom grows.
+    let mut pairs: FxHashSet<(u64, u64)> =
+        FxHashSet::with_capacity_and_hasher((old_to - from) / 32 + 8, Default::default());
     let mut before = EDGE;
     for line in raw_lines(&old[from..old_to]) {
         let h = hash(line);
@@ -1192,17 +1194,23 @@ pub fn changed_spans(old: &[u8], new: &[u8]) -> Vec<(usize, usize)> {
         before = h;
     }
     pairs.insert((before, EDGE));
-    let new_lines: Vec<(&[u8], u64)> = raw_lines(&new[from..to]).map(|l| (l, hash(l))).collect();
     let mut spans: Vec<(usize, usize)> = Vec::new();
-    for (i, &(line, h)) in new_lines.iter().enumerate() {
-        let previous = i.checked_sub(1).map_or(EDGE, |p| new_lines[p].1);
-        let next = new_lines.get(i + 1).map_or(EDGE, |n| n.1);
-        if pairs.contains(&(previous, h)) && pairs.contains(&(h, next)) {
+    // Each new line with the hashes of the lines around it, in one pass.
+    let mut new_lines = raw_lines(&new[from..to]).map(|l| (l, hash(l)));
+    let mut previous = EDGE;
+    let mut current = new_lines.next();
+    while let Some((line, h)) = current {
+        let following = new_lines.next();
+        let next = following.map_or(EDGE, |(_, n)| n);
+        let kept = pairs.contains(&(previous, h)) && pairs.contains(&(h, next));
+        previous = h;
+        current = following;
+        if kept {
             continue;
         }
         // The line's offset in `new`, and its end after its newline.
         let start = line.as_ptr() as usize - new.as_ptr() as usize;
-        let end = memchr::memchr(b'\n', &new[start..]).map_or(new.len(), |i| start + i + 1);
+        let end = (start + line.len() + 1).min(new.len());
         match spans.last_mut() {
             Some(last) if last.1 == start => last.1 = end,
             _ => spans.push((start, end)),
