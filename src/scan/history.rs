@@ -451,15 +451,14 @@ fn audit(
         }
         seen.add_new(i, site, findings);
     }
-    // On a worker thread, whose regex caches are already built (on this
+    // On the worker threads, whose regex caches are already built (on this
     // thread they were a third set: 30 MB more at peak on trufflehog).
-    pool.install(|| match Repository::open(&git_dir) {
-        Ok(own) => inherit(&own, &detector, &history, &marks, &mut seen),
-        Err(e) => stats.warnings.push(format!(
-            "could not reopen the repository to carry findings to later versions: {}",
-            e.message()
-        )),
-    });
+    let failed = pool.install(|| inherit(&git_dir, &detector, &history, &marks, &mut seen));
+    if failed > 0 {
+        stats.warnings.push(format!(
+            "could not reopen the repository to carry findings to later versions of {failed} file(s)"
+        ));
+    }
     if timings {
         eprintln!(
             "timing: inherited findings done {:.2} s",
@@ -524,19 +523,25 @@ fn audit(
 /// a blob was searched only where it changed, so a secret on the lines it
 /// kept was found in its base, not in it; it still holds that secret, which
 /// matters for where the secret appeared and whether it is still at HEAD.
-/// Each one's base comes before it in history order, so one pass in that
-/// order carries a secret down a file's whole line of versions. A blob that
-/// holds one of its base's secrets is read again, and the lines where the
-/// secret's bytes stand are scanned as a whole scan would scan them: only
-/// what that scan finds there is carried (a secret whose key name, section
-/// or document changed is not).
+/// A blob that holds one of its base's secrets is read again, and the lines
+/// where the secret's bytes stand are scanned as a whole scan would scan
+/// them: only what that scan finds there is carried (a secret whose key
+/// name, section or document changed is not). Each line of versions (a
+/// blob, the blobs scanned against it, and so on) is carried down in
+/// history order on one worker; lines of versions run in parallel. Returns
+/// how many lines of versions could not be carried (the repository could
+/// not be reopened).
 fn inherit(
-    repo: &Repository,
+    git_dir: &Path,
     detector: &Detector<'_>,
     history: &History,
     marks: &[u8],
     seen: &mut Sightings,
-) {
+) -> usize {
+    // The blobs scanned against a base, grouped by the first blob of their
+    // line of versions; a base always comes before the blobs that use it.
+    let mut line_of: HashMap<usize, usize> = HashMap::new();
+    let mut lines: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
     for (i, site) in history.blobs.iter().enumerate() {
         if marks[i] & DELTA == 0 {
             continue;
@@ -548,19 +553,68 @@ fn inherit(
         else {
             continue;
         };
-        let Some(from) = seen.holds.get(&base) else {
-            continue;
-        };
+        let first = line_of.get(&base).copied().unwrap_or(base);
+        line_of.insert(i, first);
+        lines.entry(first).or_default().push((i, base));
+    }
+    let lines: Vec<Vec<(usize, usize)>> = lines.into_values().collect();
+    let shared = &*seen;
+    let carried: Vec<Option<Carried>> = lines
+        .par_iter()
+        .map_init(
+            || Repository::open(git_dir).ok(),
+            |repo, versions| {
+                let repo = repo.as_ref()?;
+                Some(carry_down(repo, detector, history, shared, versions))
+            },
+        )
+        .collect();
+    let failed = carried.iter().filter(|c| c.is_none()).count();
+    let mut carried: Vec<(usize, Vec<Finding>)> = carried.into_iter().flatten().flatten().collect();
+    carried.sort_by_key(|(i, _)| *i);
+    for (i, found) in carried {
+        seen.add_new(i, &history.blobs[i], found);
+    }
+    failed
+}
+
+/// Per blob index, the findings it holds that its own scan did not give it.
+type Carried = Vec<(usize, Vec<Finding>)>;
+
+/// Carries findings down one line of versions, `(blob, base)` in history
+/// order.
+fn carry_down(
+    repo: &Repository,
+    detector: &Detector<'_>,
+    history: &History,
+    seen: &Sightings,
+    versions: &[(usize, usize)],
+) -> Carried {
+    let own = |i: usize| {
+        seen.holds
+            .get(&i)
+            .into_iter()
+            .flatten()
+            .map(|&f| &seen.located[f].1)
+    };
+    let mut carried: HashMap<usize, Vec<Finding>> = HashMap::new();
+    let mut out = Vec::new();
+    for &(i, base) in versions {
         let mut fingerprints: HashSet<String> = HashSet::new();
         let mut secrets: Vec<Vec<u8>> = Vec::new();
-        for &f in from {
-            let finding = &seen.located[f].1;
+        let mut take = |finding: &Finding| {
             if let Some(secret) = finding.secret.as_ref().filter(|s| !s.expose().is_empty()) {
                 if fingerprints.insert(finding.fingerprint.to_string()) {
                     secrets.push(secret.expose().to_vec());
                 }
             }
+        };
+        own(base).for_each(&mut take);
+        carried.get(&base).into_iter().flatten().for_each(&mut take);
+        if secrets.is_empty() {
+            continue;
         }
+        let site = &history.blobs[i];
         // It was read once already; if it cannot be read now, its own
         // findings stand and nothing is carried.
         let Ok(blob) = repo.find_blob(site.oid) else {
@@ -571,7 +625,7 @@ fn inherit(
             continue;
         };
         // The whole lines each of the secrets stands on.
-        let lines = merge_spans(
+        let spans = merge_spans(
             finder
                 .find_overlapping_iter(data)
                 .map(|m| {
@@ -582,15 +636,27 @@ fn inherit(
                 })
                 .collect(),
         );
-        let mut matches = detector.detect_near(data, &lines);
-        matches.retain(|m| touches(&lines, (m.start, m.end)));
+        let mut matches = detector.detect_near(data, &spans);
+        matches.retain(|m| touches(&spans, (m.start, m.end)));
         let content = blob_content(history, site, data);
         let (found, _) = findings_from(detector.rules(), &content, &matches);
         // Everything a whole scan finds on those lines, not only the base's
         // own secrets: a match the base's stronger match hid (a password
-        // under a `[pypi]` header) shows once that match is gone.
-        seen.add_new(i, site, found);
+        // under a `[pypi]` header) shows once that match is gone. What the
+        // blob's own scan found is not carried again.
+        let mut had: HashSet<(String, usize)> = own(i)
+            .map(|f| (f.fingerprint.to_string(), f.line))
+            .collect();
+        let new: Vec<Finding> = found
+            .into_iter()
+            .filter(|f| had.insert((f.fingerprint.to_string(), f.line)))
+            .collect();
+        if !new.is_empty() {
+            carried.insert(i, new.clone());
+            out.push((i, new));
+        }
     }
+    out
 }
 
 /// Where each finding was seen: the findings of every blob (with the
