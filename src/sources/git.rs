@@ -700,7 +700,18 @@ pub fn enumerate(
 ) -> Result<History> {
     tune_for_reading();
     let mut history = History::default();
-    let oids = walk_commits(repo, selection, &mut history)?;
+    // HEAD's line is listed on a second thread while the commits are
+    // sorted (a core the workers do not use yet).
+    let dir = repo.path().to_path_buf();
+    let (oids, line) = std::thread::scope(|s| {
+        let line = s.spawn(move || Repository::open(dir).map(|r| head_line(&r)));
+        (walk_commits(repo, selection, &mut history), line.join())
+    });
+    let oids = oids?;
+    let chain = match line {
+        Ok(Ok(line)) => line,
+        _ => head_line(repo),
+    };
     let mut en = Enumerator {
         trees: TreeReader::new(repo)?,
         seen_trees: HashSet::new(),
@@ -708,7 +719,7 @@ pub fn enumerate(
         on_blob,
         track,
         mask: 0,
-        chain: head_line(repo),
+        chain,
         on_chain: false,
         log: ChainLog::default(),
         chain_walked: 0,
