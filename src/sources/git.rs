@@ -238,6 +238,8 @@ struct Enumerator<'r, 'f> {
     /// Commits of the line walked, and whether a tree of one was unreadable.
     chain_walked: usize,
     chain_broken: bool,
+    /// Each (blob, path hash) in `history.other_sites`.
+    other_paths: FxHashSet<(Oid, u64)>,
 }
 
 impl Enumerator<'_, '_> {
@@ -325,7 +327,7 @@ impl Enumerator<'_, '_> {
                     }
                     // In a tree walked before (a directory renamed whole on
                     // HEAD's line) this lists the file's new path.
-                    self.blob(oid, path, before.as_ref(), commit);
+                    self.blob(oid, path, before.as_ref(), commit, fresh);
                 }
                 EntryKind::Commit => {
                     if fresh {
@@ -361,8 +363,17 @@ impl Enumerator<'_, '_> {
     }
 
     /// Lists a blob at `path` the first time it is seen, or notes another
-    /// path it appears at.
-    fn blob(&mut self, oid: Oid, path: String, before: Option<&RawEntry<'_>>, commit: usize) {
+    /// path it appears at. In a tree walked before (`fresh` false) only a
+    /// path not noted yet is: a merge on HEAD's line brings in files its
+    /// branch already introduced there.
+    fn blob(
+        &mut self,
+        oid: Oid,
+        path: String,
+        before: Option<&RawEntry<'_>>,
+        commit: usize,
+        fresh: bool,
+    ) {
         match self.history.blob_index.get(&oid) {
             None => {
                 let index = self.history.blobs.len();
@@ -388,7 +399,10 @@ impl Enumerator<'_, '_> {
             }
             Some(&first) => {
                 self.note(&path);
-                if self.history.blobs[first as usize].path != path {
+                let again = (oid, rustc_hash::FxBuildHasher.hash_one(&path));
+                if self.history.blobs[first as usize].path != path
+                    && (self.other_paths.insert(again) || fresh)
+                {
                     self.history.other_sites.push(BlobSite {
                         oid,
                         path,
@@ -724,6 +738,7 @@ pub fn enumerate(
         log: ChainLog::default(),
         chain_walked: 0,
         chain_broken: false,
+        other_paths: FxHashSet::default(),
     };
     let mut root_of: HashMap<Oid, Oid> = HashMap::new();
     for oid in oids {

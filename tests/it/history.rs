@@ -820,6 +820,7 @@ fn lifecycles_follow_heads_first_parent_line() {
     w.commit("d.cfg", &key(4), "d");
     w.commit("keep/e.cfg", &key(5), "e in a directory");
     w.commit("z.cfg", &key(7), "z, the last name in its tree");
+    w.commit("r/one.cfg", &key(8), "r");
     // A whole directory removed.
     w.git(&["rm", "-rq", "gone"]);
     let dir_gone = w.commit_staged("remove a's directory");
@@ -828,7 +829,8 @@ fn lifecycles_follow_heads_first_parent_line() {
     w.write("lib/other.cfg", "x = 1\n");
     w.git(&["rm", "-q", "lib/b.cfg"]);
     w.git(&["add", "lib/other.cfg"]);
-    w.commit_staged("remove b on a branch");
+    w.git(&["mv", "r/one.cfg", "r/two.cfg"]);
+    let renamed_on_topic = w.commit_staged("remove b and rename r on a branch");
     w.git(&["checkout", "-q", "main"]);
     w.commit("unrelated.txt", "u\n", "main moves on");
     w.git(&["merge", "-q", "--no-ff", "-m", "merge topic", "topic"]);
@@ -875,6 +877,7 @@ fn lifecycles_follow_heads_first_parent_line() {
         ),
         ("keep/e.cfg".to_string(), true, Value::Null),
         ("lib/b.cfg".to_string(), false, Value::from(merged.as_str())),
+        ("r/one.cfg".to_string(), true, Value::Null),
         ("z.cfg".to_string(), false, Value::from(z_gone.as_str())),
     ];
     let all = w.keyward(&["git", "--format", "json"]);
@@ -885,6 +888,17 @@ fn lifecycles_follow_heads_first_parent_line() {
         .find(|f| f["path"] == "keep/e.cfg")
         .unwrap();
     assert_eq!(renamed["occurrences"][0]["path"], "kept/e.cfg");
+    // The merge brings the renamed file to HEAD's line; it appeared at that
+    // path in the branch's commit, and only there.
+    let moved = all
+        .findings()
+        .into_iter()
+        .find(|f| f["path"] == "r/one.cfg")
+        .unwrap();
+    assert_eq!(
+        moved["occurrences"],
+        serde_json::json!([{ "path": "r/two.cfg", "commit": renamed_on_topic }])
+    );
     // `side` lacks HEAD's last commit, so the line is walked apart.
     let side = w.keyward(&["git", "--branch", "side", "--format", "json"]);
     assert_eq!(dates(&side), want, "{}", side.stderr);
