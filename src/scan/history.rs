@@ -112,7 +112,6 @@ fn progress_bar(show: bool, len: Option<u64>, template: &str) -> ProgressBar {
     bar
 }
 
-/// What scanning one blob produced.
 /// What the history walk hands the workers.
 enum Work {
     Blob(usize, BlobSite, Arc<CommitInfo>),
@@ -120,6 +119,7 @@ enum Work {
     Message(usize, Arc<CommitInfo>, String),
 }
 
+/// What scanning one blob (or commit message) produced.
 enum BlobResult {
     Scanned {
         site: usize,
@@ -456,7 +456,7 @@ fn audit(
     let failed = pool.install(|| inherit(&git_dir, &detector, &history, &marks, &mut seen));
     if failed > 0 {
         stats.warnings.push(format!(
-            "could not reopen the repository to carry findings to later versions of {failed} file(s)"
+            "could not reopen the repository: findings were not carried to the later versions of {failed} file(s) or line(s) of versions"
         ));
     }
     if timings {

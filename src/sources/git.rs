@@ -80,7 +80,9 @@ pub struct ChainLog {
     /// Each path named in `events`, once.
     paths: Vec<String>,
     ids: HashMap<String, u32>,
-    /// Commit index, path id and the change, in commit order.
+    /// Commit index, path id and the change, in commit order. A name that
+    /// is not UTF-8 is logged as it is reported, read lossily (the second
+    /// walk never matched such a name, so it called every such file gone).
     events: Vec<(u32, u32, ChainChange)>,
 }
 
@@ -238,8 +240,8 @@ struct Enumerator<'r, 'f> {
     /// Commits of the line walked, and whether a tree of one was unreadable.
     chain_walked: usize,
     chain_broken: bool,
-    /// Each (blob, path hash) in `history.other_sites`.
-    other_paths: FxHashSet<(Oid, u64)>,
+    /// Where each blob's entries in `history.other_sites` are.
+    other_paths: HashMap<Oid, Vec<u32>>,
 }
 
 impl Enumerator<'_, '_> {
@@ -262,8 +264,9 @@ impl Enumerator<'_, '_> {
     /// Records the blobs the tree `new` adds relative to the tree `old`,
     /// walking only subtrees that changed and were never walked before.
     /// On HEAD's first-parent line it also logs every path that changed,
-    /// walking changed subtrees walked before too, but listing no blob
-    /// (`fresh` is false there).
+    /// walking changed subtrees walked before too (`fresh` is false there):
+    /// their blobs are known, but a path not noted yet for a blob is (a
+    /// directory renamed whole, or a branch's renamed file merged).
     fn changes(&mut self, old: Option<Oid>, new: Oid, prefix: &str, commit: usize, fresh: bool) {
         let Some(new_tree) = self.read_tree(new, prefix, fresh) else {
             return;
@@ -271,6 +274,12 @@ impl Enumerator<'_, '_> {
         let old_tree = old.and_then(|o| self.read_tree(o, prefix, fresh));
         // Both trees are sorted in git's order, so one merge pass pairs each
         // entry with its namesake in the parent tree.
+        // The pairing below relies on git's order. The old second walk looked
+        // names up, so an unsorted tree (written by some other tool) on
+        // HEAD's line sends the lifecycles back to it.
+        if self.on_chain && !(new_tree.sorted() && old_tree.as_ref().is_none_or(|t| t.sorted())) {
+            self.chain_broken = true;
+        }
         let mut before_iter = old_tree.iter().flat_map(|t| t.entries()).peekable();
         for entry in new_tree.entries() {
             let Ok(entry) = entry else {
@@ -399,10 +408,16 @@ impl Enumerator<'_, '_> {
             }
             Some(&first) => {
                 self.note(&path);
-                let again = (oid, rustc_hash::FxBuildHasher.hash_one(&path));
-                if self.history.blobs[first as usize].path != path
-                    && (self.other_paths.insert(again) || fresh)
-                {
+                let noted = self.other_paths.get(&oid).is_some_and(|sites| {
+                    sites
+                        .iter()
+                        .any(|&i| self.history.other_sites[i as usize].path == path)
+                });
+                if self.history.blobs[first as usize].path != path && (fresh || !noted) {
+                    self.other_paths
+                        .entry(oid)
+                        .or_default()
+                        .push(self.history.other_sites.len() as u32);
                     self.history.other_sites.push(BlobSite {
                         oid,
                         path,
@@ -501,6 +516,20 @@ impl RawTree {
             }
         }
         Ok(found)
+    }
+
+    /// Whether the entries are well formed and strictly in git's order
+    /// (which also rules out a name listed twice).
+    fn sorted(&self) -> bool {
+        let mut last: Option<RawEntry<'_>> = None;
+        for entry in self.entries() {
+            let Ok(entry) = entry else { return false };
+            if last.is_some_and(|l| l.git_cmp(&entry) != std::cmp::Ordering::Less) {
+                return false;
+            }
+            last = Some(entry);
+        }
+        true
     }
 
     /// The entries in stored order; a malformed entry ends the iteration
@@ -738,7 +767,7 @@ pub fn enumerate(
         log: ChainLog::default(),
         chain_walked: 0,
         chain_broken: false,
-        other_paths: FxHashSet::default(),
+        other_paths: HashMap::new(),
     };
     let mut root_of: HashMap<Oid, Oid> = HashMap::new();
     for oid in oids {

@@ -125,8 +125,9 @@ fn secrets_reachable_from_tags_and_leftover_refs() {
 
 /// A renamed file is one finding at its first path, with the new path as an
 /// occurrence; the secret is still in HEAD under the new name. (A directory
-/// renamed whole off HEAD's first-parent line keeps its tree id and is not
-/// walked again: its files' new paths are not listed.)
+/// renamed whole on a branch not merged into HEAD's first-parent line keeps
+/// its tree id and is not walked again: its files' new paths are not
+/// listed.)
 #[test]
 fn renamed_file_is_one_finding_with_occurrence() {
     let mut w = Work::repo();
@@ -902,4 +903,61 @@ fn lifecycles_follow_heads_first_parent_line() {
     // `side` lacks HEAD's last commit, so the line is walked apart.
     let side = w.keyward(&["git", "--branch", "side", "--format", "json"]);
     assert_eq!(dates(&side), want, "{}", side.stderr);
+}
+
+/// A tree that is not in git's order (written by another tool) on HEAD's
+/// line does not make a secret look removed: the lifecycles walk the line
+/// apart, looking names up.
+#[test]
+fn an_unsorted_tree_does_not_remove_a_secret() {
+    let w = Work::repo();
+    let store = |kind: &str, bytes: &[u8]| -> String {
+        let mut cmd = std::process::Command::new("git");
+        cmd.args(["hash-object", "-w", "--literally", "-t", kind, "--stdin"])
+            .current_dir(w.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        crate::support::git_env(&mut cmd, 0);
+        let mut child = cmd.spawn().expect("git runs");
+        {
+            use std::io::Write;
+            let mut input = child.stdin.take().expect("stdin piped");
+            input.write_all(bytes).expect("write object");
+        }
+        let out = child.wait_with_output().expect("git finishes");
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let entry = |name: &str, blob: &str| -> Vec<u8> {
+        let mut e = format!("100644 {name}\0").into_bytes();
+        e.extend((0..20).map(|i| u8::from_str_radix(&blob[2 * i..2 * i + 2], 16).unwrap()));
+        e
+    };
+    let secret = store(
+        "blob",
+        format!("KEY={}\n", fake::aws_key_id(120)).as_bytes(),
+    );
+    let other = store("blob", b"x = 1\n");
+    let extra = store("blob", b"y = 2\n");
+    // b.cfg before a.cfg: not git's order.
+    let unsorted = store(
+        "tree",
+        &[entry("b.cfg", &other), entry("a.cfg", &secret)].concat(),
+    );
+    let first = w.git(&["commit-tree", &unsorted, "-m", "unsorted"]);
+    let sorted = store(
+        "tree",
+        &[
+            entry("a.cfg", &secret),
+            entry("b.cfg", &other),
+            entry("c.txt", &extra),
+        ]
+        .concat(),
+    );
+    let second = w.git(&["commit-tree", &sorted, "-p", &first, "-m", "sorted"]);
+    w.git(&["update-ref", "refs/heads/main", &second]);
+    let f = one(&w.keyward(&["git", "--format", "json"]));
+    assert_eq!(f["path"], "a.cfg");
+    assert_eq!(f["still_in_head"], true, "{f}");
+    assert_eq!(f["removed_in"], Value::Null);
 }
