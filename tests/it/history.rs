@@ -29,6 +29,22 @@ fn one(run: &crate::support::Run) -> Value {
     all.into_iter().next().expect("one finding")
 }
 
+/// The one finding of `rule`.
+fn one_of(run: &crate::support::Run, rule: &str) -> Value {
+    let mut of_rule: Vec<Value> = run
+        .findings()
+        .into_iter()
+        .filter(|f| f["rule_id"] == rule)
+        .collect();
+    assert_eq!(
+        of_rule.len(),
+        1,
+        "expected one {rule} finding: {}",
+        run.stdout
+    );
+    of_rule.remove(0)
+}
+
 /// A secret added then removed is one finding with the commit that added it,
 /// its author, and the commit that removed it.
 #[test]
@@ -645,15 +661,9 @@ fn a_multiline_match_counts_when_its_context_changed() {
         &long_file(200, &[(1, &section(""))]),
         "one section",
     );
-    let run = w.keyward(&["git", "--format", "json"]);
-    let all = run.findings();
-    let pypirc: Vec<&Value> = all
-        .iter()
-        .filter(|f| f["rule_id"] == "pypirc-password")
-        .collect();
-    assert_eq!(pypirc.len(), 1, "{}", run.stdout);
-    assert_eq!(pypirc[0]["commit"]["id"], joined.as_str());
-    assert_eq!(pypirc[0]["still_in_head"], true);
+    let pypirc = one_of(&w.keyward(&["git", "--format", "json"]), "pypirc-password");
+    assert_eq!(pypirc["commit"]["id"], joined.as_str());
+    assert_eq!(pypirc["still_in_head"], true);
 }
 
 /// Kubernetes Secret data is secret because of its document's `kind:`: a
@@ -774,15 +784,9 @@ fn a_match_hidden_by_a_stronger_one_shows_when_it_goes() {
         &long_file(200, &[(80, &section("[other]"))]),
         "other",
     );
-    let run = w.keyward(&["git", "--format", "json"]);
-    let generic: Vec<Value> = run
-        .findings()
-        .into_iter()
-        .filter(|f| f["rule_id"] == "generic-password")
-        .collect();
-    assert_eq!(generic.len(), 1, "{}", run.stdout);
-    assert_eq!(generic[0]["commit"]["id"], renamed.as_str());
-    assert_eq!(generic[0]["still_in_head"], true);
+    let generic = one_of(&w.keyward(&["git", "--format", "json"]), "generic-password");
+    assert_eq!(generic["commit"]["id"], renamed.as_str());
+    assert_eq!(generic["still_in_head"], true);
 }
 
 /// A multi-line rule's window reaches past its hit by its reach and two
