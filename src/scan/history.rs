@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use git2::{Oid, Repository};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use rayon::prelude::*;
 
 use super::{findings_from, findings_in, thread_count, Outcome, ScanOptions, Setup, Stats};
@@ -100,16 +100,42 @@ pub fn scan_git(opts: &ScanOptions) -> Result<Outcome> {
     }
 }
 
-fn progress_bar(show: bool, len: Option<u64>, template: &str) -> ProgressBar {
+/// The audit's progress bar on stderr (hidden unless `show`): blobs
+/// scanned of those found so far, the bytes read per second (`scanned`
+/// counts them) and the commits walked (`commits`), read as it is drawn.
+fn progress_bar(show: bool, scanned: Arc<AtomicU64>, commits: Arc<AtomicU64>) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
-    let bar = match len {
-        Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
-        None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    let rate = move |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+        let _ = write!(
+            w,
+            "{}/s",
+            HumanBytes(per_second(scanned.load(Ordering::Relaxed), state.elapsed()))
+        );
     };
-    bar.set_style(ProgressStyle::with_template(template).expect("progress template is valid"));
+    let walked = move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+        let _ = write!(w, "{}", commits.load(Ordering::Relaxed));
+    };
+    let style = ProgressStyle::with_template(
+        "{bar:30} {pos}/{len} blobs, {rate}, {commits} commits {elapsed}",
+    )
+    .expect("progress template is valid")
+    .with_key("rate", rate)
+    .with_key("commits", walked);
+    bar.set_style(style);
     bar
+}
+
+/// `bytes` over `elapsed`, per second (0 before any time has passed).
+fn per_second(bytes: u64, elapsed: std::time::Duration) -> u64 {
+    let secs = elapsed.as_secs_f64();
+    if secs > 0.0 {
+        (bytes as f64 / secs) as u64
+    } else {
+        0
+    }
 }
 
 /// What the history walk hands the workers.
@@ -149,7 +175,8 @@ enum BlobResult {
 #[derive(Default)]
 struct Tally {
     files: AtomicU64,
-    bytes: AtomicU64,
+    /// Shared with the progress bar, which shows the rate.
+    bytes: Arc<AtomicU64>,
     allowed: AtomicU64,
     cached: AtomicU64,
     excluded: AtomicU64,
@@ -269,11 +296,9 @@ fn audit(
     let timings = std::env::var_os("KEYWARD_TIMINGS").is_some();
     let detector = Detector::new(&setup.rules);
     let cache = (!opts.no_cache).then(|| BlobCache::load(repo.path(), &setup.rules.digest()));
-    let bar = progress_bar(
-        opts.progress,
-        Some(0),
-        "{bar:30} {pos}/{len} blobs, {msg} commits {elapsed}",
-    );
+    let tally = Tally::default();
+    let commits_seen = Arc::new(AtomicU64::new(0));
+    let bar = progress_bar(opts.progress, tally.bytes.clone(), commits_seen.clone());
     let git_dir = repo.path().to_path_buf();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(thread_count(opts.threads))
@@ -282,17 +307,12 @@ fn audit(
     // The walk runs on its own thread and hands each new blob to the workers
     // at once, so reading and detecting overlap with enumerating.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Work>(8192);
-    let commits_seen = AtomicU64::new(0);
-    let tally = Tally::default();
     let (walked, results) = std::thread::scope(|scope| {
         let walker = scope.spawn(|| {
             let tx = tx;
             let own = Repository::open(&git_dir).context("opening the repository")?;
             let tick = || {
-                let n = commits_seen.fetch_add(1, Ordering::Relaxed) + 1;
-                if n.is_multiple_of(256) {
-                    bar.set_message(n.to_string());
-                }
+                commits_seen.fetch_add(1, Ordering::Relaxed);
             };
             let on_blob = |i: usize, site: &BlobSite, commit: &Arc<CommitInfo>| {
                 bar.inc_length(1);
@@ -384,7 +404,7 @@ fn audit(
     let mut new_cache: Vec<(Oid, CachedBlob)> = Vec::new();
     let mut in_messages: Vec<(usize, Vec<Finding>)> = Vec::new();
     stats.files += tally.files.into_inner();
-    stats.bytes += tally.bytes.into_inner();
+    stats.bytes += tally.bytes.load(Ordering::Relaxed);
     stats.suppressed_inline += tally.allowed.into_inner();
     stats.cached += tally.cached.into_inner();
     stats.excluded += tally.excluded.into_inner();

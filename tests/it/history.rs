@@ -965,3 +965,34 @@ fn an_unsorted_tree_does_not_remove_a_secret() {
     assert_eq!(f["still_in_head"], true, "{f}");
     assert_eq!(f["removed_in"], Value::Null);
 }
+
+/// On a terminal the audit shows its progress: blobs scanned of those
+/// found, bytes read per second and commits walked; with stderr piped it
+/// shows none. (`script` gives the audit a pseudo-terminal.)
+#[test]
+fn progress_on_a_terminal_only() {
+    let mut w = Work::repo();
+    for i in 0..40 {
+        w.commit(&format!("f{i}.txt"), &format!("line {i}\n"), "edit");
+    }
+    let command = format!(
+        "{} git --no-cache --format json --output report.json",
+        crate::support::BIN
+    );
+    let mut script = std::process::Command::new("script");
+    script
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(w.path())
+        .env_remove("CI");
+    crate::support::git_env(&mut script, 40);
+    let out = script.output().expect("script (util-linux) runs");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains(" blobs, ") && shown.contains("B/s, ") && shown.contains(" commits "),
+        "no progress bar on a terminal: {shown:?}"
+    );
+    assert!(shown.contains("scanned 40 commits, 40 blobs"), "{shown:?}");
+    let piped = w.keyward(&["git", "--no-cache", "--format", "json"]);
+    assert!(!piped.stderr.contains("blobs, "), "{}", piped.stderr);
+}
