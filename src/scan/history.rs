@@ -101,8 +101,9 @@ pub fn scan_git(opts: &ScanOptions) -> Result<Outcome> {
 }
 
 /// The audit's progress bar on stderr (hidden unless `show`): blobs
-/// scanned of those found so far, the bytes read per second (`scanned`
-/// counts them) and the commits walked (`commits`), read as it is drawn.
+/// scanned of those found so far, the bytes scanned per second since the
+/// start (`scanned` counts them) and the commits walked (`commits`), read
+/// as it is drawn.
 fn progress_bar(show: bool, scanned: Arc<AtomicU64>, commits: Arc<AtomicU64>) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
@@ -125,6 +126,9 @@ fn progress_bar(show: bool, scanned: Arc<AtomicU64>, commits: Arc<AtomicU64>) ->
     .with_key("rate", rate)
     .with_key("commits", walked);
     bar.set_style(style);
+    // Redrawn on a timer too: a run of commits that bring no new blob
+    // would otherwise leave the commit count standing.
+    bar.enable_steady_tick(std::time::Duration::from_millis(250));
     bar
 }
 

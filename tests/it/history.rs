@@ -980,10 +980,12 @@ fn progress_on_a_terminal_only() {
         crate::support::BIN
     );
     let mut script = std::process::Command::new("script");
+    // indicatif draws nothing on a dumb terminal or with no TERM at all.
     script
         .args(["-qec", &command, "/dev/null"])
         .current_dir(w.path())
-        .env_remove("CI");
+        .env_remove("CI")
+        .env("TERM", "xterm");
     crate::support::git_env(&mut script, 40);
     let out = script.output().expect("script (util-linux) runs");
     let shown = String::from_utf8_lossy(&out.stdout);
