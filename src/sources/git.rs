@@ -692,6 +692,7 @@ fn gix_reader(repo: &Repository) -> Option<Large> {
 /// It holds 8 MiB of bases (none over a quarter of that: a tree of tens of
 /// thousands of entries is read without it) and up to 16 spare buffers of
 /// at most 2 MiB each.
+///
 /// The 50k-commit history's audit peaked at 468-488 MiB reading trees
 /// through gitoxide's own `MemoryCappedHashmap` (8 MiB), at 480 MiB through
 /// a cache that stored each base in a buffer of its exact size, and at
