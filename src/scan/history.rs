@@ -149,6 +149,58 @@ enum Work {
     Message(usize, Arc<CommitInfo>, String),
 }
 
+/// Work items per batch handed to the workers, and batches queued at most.
+const BATCH: usize = 64;
+const QUEUED_BATCHES: usize = 128;
+
+/// Gathers the walk's work into batches for the workers.
+struct Batcher {
+    tx: std::sync::mpsc::SyncSender<Vec<Work>>,
+    /// Only the walk's thread pushes: the lock is never contended.
+    items: std::sync::Mutex<Vec<Work>>,
+}
+
+impl Batcher {
+    fn new(tx: std::sync::mpsc::SyncSender<Vec<Work>>) -> Batcher {
+        Batcher {
+            tx,
+            items: std::sync::Mutex::new(Vec::with_capacity(BATCH)),
+        }
+    }
+
+    fn push(&self, work: Work, bar: &ProgressBar) {
+        let mut items = self
+            .items
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        items.push(work);
+        if items.len() == BATCH {
+            let full = std::mem::replace(&mut *items, Vec::with_capacity(BATCH));
+            drop(items);
+            self.send(full, bar);
+        }
+    }
+
+    fn flush(&self, bar: &ProgressBar) {
+        let rest = std::mem::take(
+            &mut *self
+                .items
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        if !rest.is_empty() {
+            self.send(rest, bar);
+        }
+    }
+
+    fn send(&self, batch: Vec<Work>, bar: &ProgressBar) {
+        let blobs = batch.iter().filter(|w| matches!(w, Work::Blob(..))).count();
+        bar.inc_length(blobs as u64);
+        // A closed channel means the workers stopped; the walk ends anyway.
+        let _ = self.tx.send(batch);
+    }
+}
+
 /// What scanning one blob (or commit message) produced.
 enum BlobResult {
     Scanned {
@@ -308,38 +360,41 @@ fn audit(
         .num_threads(thread_count(opts.threads))
         .build()
         .context("starting worker threads")?;
-    // The walk runs on its own thread and hands each new blob to the workers
-    // at once, so reading and detecting overlap with enumerating.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Work>(8192);
+    // The walk runs on its own thread and hands the new blobs to the workers
+    // in batches, so reading and detecting overlap with enumerating (one
+    // send per blob woke a sleeping worker per blob: 35k futex calls on
+    // trufflehog).
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Work>>(QUEUED_BATCHES);
     let (walked, results) = std::thread::scope(|scope| {
         let walker = scope.spawn(|| {
-            let tx = tx;
+            let batch = Batcher::new(tx);
             let own = Repository::open(&git_dir).context("opening the repository")?;
             let tick = || {
                 commits_seen.fetch_add(1, Ordering::Relaxed);
             };
             let on_blob = |i: usize, site: &BlobSite, commit: &Arc<CommitInfo>| {
-                bar.inc_length(1);
-                // A closed channel means the workers stopped; the walk ends anyway.
-                let _ = tx.send(Work::Blob(i, site.clone(), commit.clone()));
+                batch.push(Work::Blob(i, site.clone(), commit.clone()), &bar);
             };
             let on_message = |i: usize, commit: &Arc<CommitInfo>, message: String| {
-                let _ = tx.send(Work::Message(i, commit.clone(), message));
+                batch.push(Work::Message(i, commit.clone(), message), &bar);
             };
-            git::enumerate(
+            let walked = git::enumerate(
                 &own,
                 selection,
                 &tick,
                 &on_blob,
                 &on_message,
                 &is_real_env_path,
-            )
+            );
+            batch.flush(&bar);
+            walked
         });
         // Only what is still needed is kept of each blob's result (its
         // findings, a skip, a cache entry); the rest is counted as it comes.
         let results: Vec<BlobResult> = pool.install(|| {
             rx.into_iter()
                 .par_bridge()
+                .flat_map_iter(|batch| batch)
                 .map_init(
                     || Repository::open(&git_dir).ok(),
                     |worker, work| {
