@@ -361,9 +361,10 @@ fn audit(
         .build()
         .context("starting worker threads")?;
     // The walk runs on its own thread and hands the new blobs to the workers
-    // in batches, so reading and detecting overlap with enumerating (one
-    // send per blob woke a sleeping worker per blob: 35k futex calls on
-    // trufflehog).
+    // in batches, so reading and detecting overlap with enumerating. One
+    // send per blob woke a sleeping worker each time: batches cut
+    // trufflehog's futex calls from 35k to 27k (most of the rest are
+    // libgit2's pack locks).
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Work>>(QUEUED_BATCHES);
     let (walked, results) = std::thread::scope(|scope| {
         let walker = scope.spawn(|| {
