@@ -118,16 +118,7 @@ fn secrets_reachable_from_tags_and_leftover_refs() {
     w.git(&["checkout", "-q", "main"]);
     w.git(&["branch", "-q", "-D", "release", "feature"]);
     let run = w.keyward(&["git", "--format", "json"]);
-    let commits: Vec<(String, String)> = run
-        .findings()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["commit"]["id"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let commits = run.with_commit("path");
     assert_eq!(
         commits,
         vec![
@@ -190,16 +181,7 @@ fn secret_in_commit_message() {
         &format!("{} keyward:allow", fake::aws_key_id(8)),
     );
     let run = w.keyward(&["git", "--format", "json"]);
-    let mut found: Vec<(String, String)> = run
-        .findings()
-        .iter()
-        .map(|f| {
-            (
-                f["rule_id"].as_str().unwrap().to_string(),
-                f["commit"]["id"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let mut found = run.with_commit("rule_id");
     found.sort();
     assert_eq!(
         found,

@@ -54,6 +54,20 @@ impl Run {
             })
             .collect()
     }
+
+    /// (the string field `key`, the commit id) of every finding, in report
+    /// order.
+    pub fn with_commit(&self, key: &str) -> Vec<(String, String)> {
+        self.findings()
+            .iter()
+            .map(|f| {
+                (
+                    f[key].as_str().expect(key).to_string(),
+                    f["commit"]["id"].as_str().expect("commit id").to_string(),
+                )
+            })
+            .collect()
+    }
 }
 
 /// Environment that shuts out the user's and system's git config and fixes
