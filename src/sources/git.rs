@@ -273,10 +273,9 @@ impl Enumerator<'_, '_> {
         };
         let old_tree = old.and_then(|o| self.read_tree(o, prefix, fresh));
         // Both trees are sorted in git's order, so one merge pass pairs each
-        // entry with its namesake in the parent tree.
-        // The pairing below relies on git's order. The old second walk looked
-        // names up, so an unsorted tree (written by some other tool) on
-        // HEAD's line sends the lifecycles back to it.
+        // entry with its namesake in the parent tree. An unsorted tree
+        // (written by some other tool) on HEAD's line sends the lifecycles
+        // back to the second walk, which looks names up.
         if self.on_chain && !(new_tree.sorted() && old_tree.as_ref().is_none_or(|t| t.sorted())) {
             self.chain_broken = true;
         }
