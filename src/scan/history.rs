@@ -701,7 +701,12 @@ fn carry_down(
             continue;
         };
         let data = blob.content();
-        let Ok(finder) = aho_corasick::AhoCorasick::new(&secrets) else {
+        // A handful of patterns searched once: an NFA builds in a fraction
+        // of the time the default DFA takes, which was most of this step.
+        let Ok(finder) = aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+            .build(&secrets)
+        else {
             continue;
         };
         // The whole lines each of the secrets stands on.
