@@ -2,9 +2,11 @@
 //! library's options. Nothing outside this module and `main.rs` sees clap.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use keyward::finding::CommitInfo;
 use keyward::report::{Format, ReportOptions};
 use keyward::rules::Confidence;
 use keyward::ScanOptions;
@@ -259,10 +261,16 @@ pub struct OutputArgs {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FormatArg {
+    /// Readable text, grouped by file
     Human,
+    /// One JSON array of findings
     Json,
+    /// One JSON object per line
     Jsonl,
+    /// SARIF 2.1.0, for code-scanning uploads
     Sarif,
+    /// GitLab's secret-detection report, for `artifacts:reports:secret_detection`
+    Gitlab,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -312,17 +320,26 @@ impl CommonArgs {
 }
 
 impl OutputArgs {
-    pub fn report_options(&self, color: bool) -> ReportOptions {
+    /// The report settings; `head` is the commit checked out where the scan
+    /// ran, which only the GitLab format uses.
+    pub fn report_options(&self, color: bool, head: Option<Arc<CommitInfo>>) -> ReportOptions {
         ReportOptions {
             format: match self.format {
                 FormatArg::Human => Format::Human,
                 FormatArg::Json => Format::Json,
                 FormatArg::Jsonl => Format::Jsonl,
                 FormatArg::Sarif => Format::Sarif,
+                FormatArg::Gitlab => Format::Gitlab,
             },
             show_secrets: self.show_secrets,
             color,
+            head,
         }
+    }
+
+    /// Whether the report needs the checked-out commit.
+    pub fn needs_head(&self) -> bool {
+        matches!(self.format, FormatArg::Gitlab)
     }
 }
 

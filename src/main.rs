@@ -6,7 +6,9 @@
 mod cli;
 
 use std::io::{self, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
@@ -61,12 +63,21 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Scan(args) => {
             let outcome = keyward::scan_tree(&args.scan_options())?;
-            emit(&outcome, &args.output)
+            // Standard input (`-`) is judged where keyward runs.
+            let root = match args.paths.first() {
+                Some(p) if p.as_os_str() != "-" => p.as_path(),
+                _ => Path::new("."),
+            };
+            emit(&outcome, &args.output, root)
         }
         Command::Git(args) => {
             let progress = io::stderr().is_terminal() && std::env::var_os("CI").is_none();
             let outcome = keyward::scan_git(&args.scan_options(progress))?;
-            emit(&outcome, &args.output)
+            emit(
+                &outcome,
+                &args.output,
+                args.repo.as_deref().unwrap_or(Path::new(".")),
+            )
         }
         Command::Env(args) => {
             let mut opts = keyward::ScanOptions {
@@ -75,7 +86,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             args.common.apply(&mut opts);
             let outcome = keyward::scan::scan_env(&opts, args.history)?;
-            emit(&outcome, &args.output)
+            emit(
+                &outcome,
+                &args.output,
+                args.path.as_deref().unwrap_or(Path::new(".")),
+            )
         }
         Command::Hook(HookCommand::Install {
             pre_push,
@@ -246,7 +261,7 @@ fn run_hook(
     };
     common.apply(&mut opts);
     let outcome = keyward::scan_git(&opts)?;
-    let code = emit_to(&outcome, output, Stream::Stderr)?;
+    let code = emit_to(&outcome, output, Stream::Stderr, Path::new("."))?;
     if code == EXIT_FINDINGS {
         eprint!("{}", block_message(action, &outcome));
     }
@@ -284,14 +299,30 @@ enum Stream {
 }
 
 /// Writes the report to stdout and the summary, and decides the exit code.
-fn emit(outcome: &Outcome, output: &OutputArgs) -> anyhow::Result<u8> {
-    emit_to(outcome, output, Stream::Stdout)
+/// `root` is where the scan ran: its checked-out commit is the GitLab
+/// report's commit for findings outside history.
+fn emit(outcome: &Outcome, output: &OutputArgs, root: &Path) -> anyhow::Result<u8> {
+    emit_to(outcome, output, Stream::Stdout, root)
 }
 
-fn emit_to(outcome: &Outcome, output: &OutputArgs, stream: Stream) -> anyhow::Result<u8> {
+fn emit_to(
+    outcome: &Outcome,
+    output: &OutputArgs,
+    stream: Stream,
+    root: &Path,
+) -> anyhow::Result<u8> {
+    let head = output
+        .needs_head()
+        .then(|| keyward::sources::git::head_commit(root))
+        .flatten()
+        .map(Arc::new);
+    // Refused before a report file is created.
+    if let Some(why) = report::unfit(outcome, &output.report_options(false, head.clone())) {
+        anyhow::bail!(why);
+    }
     match &output.output {
         Some(path) => {
-            let opts = output.report_options(false);
+            let opts = output.report_options(false, head);
             let mut file = io::BufWriter::new(
                 std::fs::File::create(path)
                     .with_context(|| format!("{}: cannot create report file", path.display()))?,
@@ -302,12 +333,12 @@ fn emit_to(outcome: &Outcome, output: &OutputArgs, stream: Stream) -> anyhow::Re
                 .with_context(|| format!("{}: writing report", path.display()))?;
         }
         None if stream == Stream::Stderr => {
-            let opts = output.report_options(false);
+            let opts = output.report_options(false, head);
             let mut err = io::stderr().lock();
             report::write(&mut err, outcome, &opts)?;
         }
         None => {
-            let opts = output.report_options(color_for_stdout());
+            let opts = output.report_options(color_for_stdout(), head);
             let stdout = io::stdout();
             let mut lock = io::BufWriter::new(stdout.lock());
             report::write(&mut lock, outcome, &opts)?;

@@ -1,14 +1,19 @@
-//! Reports: findings rendered as human text, JSON, JSON Lines or SARIF on a
-//! writer, and the summary for stderr. Secrets are redacted unless the user
+//! Reports: findings rendered as human text, JSON, JSON Lines, SARIF or
+//! GitLab's secret-detection report on a writer, and the summary for stderr. Secrets are redacted unless the user
 //! asked for them; nothing here decides what counts as a finding.
 
+mod gitlab;
 mod human;
 mod json;
 mod sarif;
 
 use std::io::{self, Write};
+use std::sync::Arc;
 
+use crate::finding::{CommitInfo, Finding};
 use crate::scan::{Outcome, Stats};
+
+pub use gitlab::VERSION as GITLAB_VERSION;
 
 pub use human::summary;
 
@@ -19,13 +24,26 @@ pub enum Format {
     Json,
     Jsonl,
     Sarif,
+    Gitlab,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ReportOptions {
     pub format: Format,
     pub show_secrets: bool,
     pub color: bool,
+    /// The commit checked out where the scan ran: the GitLab report's commit
+    /// for findings outside history.
+    pub head: Option<Arc<CommitInfo>>,
+}
+
+/// Why this outcome cannot be reported in the chosen format, if it cannot;
+/// checked before a report file is created.
+pub fn unfit(outcome: &Outcome, opts: &ReportOptions) -> Option<String> {
+    match opts.format {
+        Format::Gitlab => gitlab::unfit(outcome, opts),
+        _ => None,
+    }
 }
 
 /// Writes the report of an outcome.
@@ -35,6 +53,19 @@ pub fn write(out: &mut dyn Write, outcome: &Outcome, opts: &ReportOptions) -> io
         Format::Json => json::write_array(out, outcome, opts),
         Format::Jsonl => json::write_lines(out, outcome, opts),
         Format::Sarif => sarif::write(out, outcome, opts),
+        Format::Gitlab => gitlab::write(out, outcome, opts),
+    }
+}
+
+/// What to do about a finding: its rule's remedy, or remove and rotate.
+pub(crate) fn help_text(f: &Finding) -> String {
+    match &f.remedy {
+        Some(remedy) => format!("{}: {remedy}", f.rule_name),
+        None => format!(
+            "{} found. Remove it from the code, rotate it with its provider, and load it from the environment or a secret manager. \
+             If it is not a secret, add `keyward:allow {}` on the line or add it to the baseline.",
+            f.rule_name, f.rule_id
+        ),
     }
 }
 

@@ -30,14 +30,7 @@ pub fn write(out: &mut dyn Write, outcome: &Outcome, opts: &ReportOptions) -> io
         }
         rule_index.insert(&f.rule_id, rules.len());
         let known = outcome.rules.get(&f.rule_id);
-        let mut help = format!(
-            "{} found. Remove it from the code, rotate it with its provider, and load it from the environment or a secret manager. \
-             If it is not a secret, add `keyward:allow {}` on the line or add it to the baseline.",
-            f.rule_name, f.rule_id
-        );
-        if let Some(remedy) = &f.remedy {
-            help = format!("{}: {remedy}", f.rule_name);
-        }
+        let help = super::help_text(f);
         let mut rule = json!({
             "id": f.rule_id,
             "name": f.rule_name,

@@ -153,6 +153,14 @@ pub fn open(path: &Path) -> Result<Repository> {
     Repository::discover(path).with_context(|| format!("{}: not a git repository", path.display()))
 }
 
+/// The commit checked out in the repository at or above `path`, if there is
+/// one (none outside a repository, or before its first commit).
+pub fn head_commit(path: &Path) -> Option<CommitInfo> {
+    let repo = Repository::discover(path).ok()?;
+    let commit = repo.head().ok()?.peel_to_commit().ok()?;
+    Some(commit_info(&commit))
+}
+
 /// The commit metadata keyward reports.
 pub fn commit_info(commit: &Commit<'_>) -> CommitInfo {
     let author = commit.author();

@@ -85,6 +85,38 @@ fn added_then_removed_secret_has_its_lifecycle() {
     assert_eq!(f["removed_in"]["id"], removed.as_str());
 }
 
+/// In GitLab's report a history finding carries the commit that added it,
+/// not HEAD, and its description tells which commit removed it.
+#[test]
+fn gitlab_report_names_the_commit_that_added_a_secret() {
+    let mut w = Work::repo();
+    w.commit("README.md", "hello\n", "init");
+    let added = w.commit(
+        "app/config.py",
+        &format!("TOKEN = \"{}\"\n", fake::github("ghp_", 11)),
+        "add config",
+    );
+    let removed = w.commit("app/config.py", "TOKEN = None\n", "drop it");
+    let run = w.keyward(&["git", "--format", "gitlab"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("the report is json");
+    let errors = crate::support::gitlab_errors(&doc);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let vulns = doc["vulnerabilities"].as_array().expect("a list");
+    assert_eq!(vulns.len(), 1);
+    let v = &vulns[0];
+    assert_eq!(v["location"]["commit"]["sha"], added.as_str());
+    assert_eq!(v["location"]["file"], "app/config.py");
+    assert_eq!(v["location"]["start_line"], 1);
+    let description = v["description"].as_str().unwrap_or_default();
+    assert!(
+        description.contains(&format!(
+            "Removed from the default branch in commit {removed}"
+        )),
+        "{description}"
+    );
+}
+
 /// A secret still at HEAD says so and has no removal commit.
 #[test]
 fn secret_still_in_head() {

@@ -284,6 +284,114 @@ fn sarif_schema_rejects_invalid_documents() {
     assert!(!validator.is_valid(&bad));
 }
 
+/// `--format gitlab` on a checkout: the document meets GitLab's
+/// secret-detection format, each finding carries the checked-out commit and
+/// its own id (the same in the next run), and no secret is written in clear.
+#[test]
+fn gitlab_report_of_a_checkout() {
+    let mut w = Work::repo();
+    let (first, second) = (fake::github("ghp_", 81), fake::github("ghp_", 82));
+    let head = w.commit(
+        "app/config.py",
+        &format!("A = \"{first}\"\nB = \"{second}\"\n"),
+        "config",
+    );
+    let run = w.keyward(&["scan", "--format", "gitlab"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("the report is json");
+    let errors = crate::support::gitlab_errors(&doc);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(doc["version"], keyward::report::GITLAB_VERSION);
+    assert_eq!(doc["scan"]["type"], "secret_detection");
+    let vulns = doc["vulnerabilities"].as_array().expect("a list");
+    let places: Vec<(&str, u64, &str, &str, &str)> = vulns
+        .iter()
+        .map(|v| {
+            (
+                v["location"]["file"].as_str().unwrap_or_default(),
+                v["location"]["start_line"].as_u64().unwrap_or_default(),
+                v["location"]["commit"]["sha"].as_str().unwrap_or_default(),
+                v["identifiers"][0]["value"].as_str().unwrap_or_default(),
+                v["severity"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let want = |line| {
+        (
+            "app/config.py",
+            line,
+            head.as_str(),
+            "github-pat-classic",
+            "Critical",
+        )
+    };
+    assert_eq!(places, vec![want(1), want(2)]);
+    let ids = |doc: &Value| -> Vec<String> {
+        doc["vulnerabilities"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| v["id"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let these = ids(&doc);
+    assert_ne!(these[0], these[1]);
+    let again: Value =
+        serde_json::from_str(&w.keyward(&["scan", "--format", "gitlab"]).stdout).expect("json");
+    assert_eq!(ids(&again), these);
+    assert!(!run.stdout.contains(&first) && !run.stdout.contains(&second));
+}
+
+/// Outside a repository a finding has no commit for GitLab's report:
+/// keyward refuses (exit 2, no report file) and names the formats that
+/// work; with nothing found, the report is written.
+#[test]
+fn gitlab_report_needs_a_commit() {
+    let w = Work::new();
+    w.write("clean.txt", "nothing here\n");
+    let clean = w.keyward(&["scan", "--format", "gitlab"]);
+    assert_eq!(clean.code, 0, "{}", clean.stderr);
+    let doc: Value = serde_json::from_str(&clean.stdout).expect("json");
+    assert!(crate::support::gitlab_errors(&doc).is_empty());
+    assert_eq!(doc["vulnerabilities"], serde_json::json!([]));
+
+    w.write("a.py", &format!("t = \"{}\"\n", fake::github("ghp_", 83)));
+    let run = w.keyward(&["scan", "--format", "gitlab", "-o", "report.json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--format gitlab") && run.stderr.contains("--format sarif or json"),
+        "{}",
+        run.stderr
+    );
+    assert!(!w.join("report.json").exists());
+}
+
+/// The GitLab constraints reject a document without a finding's commit
+/// or with a zoned time, so the checks above can fail.
+#[test]
+fn gitlab_constraints_reject_invalid_documents() {
+    let good = serde_json::json!({
+        "version": "15.2.4",
+        "scan": {
+            "analyzer": { "id": "k", "name": "k", "version": "1", "vendor": { "name": "k" } },
+            "scanner": { "id": "k", "name": "k", "version": "1", "vendor": { "name": "k" } },
+            "type": "secret_detection", "status": "success",
+            "start_time": "2026-01-02T03:04:05", "end_time": "2026-01-02T03:04:06",
+        },
+        "vulnerabilities": [{
+            "id": "x", "identifiers": [{ "type": "t", "name": "n", "value": "v" }],
+            "location": { "file": "a", "commit": { "sha": "abc" } },
+        }],
+    });
+    assert!(crate::support::gitlab_errors(&good).is_empty());
+    let mut no_commit = good.clone();
+    no_commit["vulnerabilities"][0]["location"] = serde_json::json!({ "file": "a" });
+    assert!(!crate::support::gitlab_errors(&no_commit).is_empty());
+    let mut zoned = good.clone();
+    zoned["scan"]["end_time"] = serde_json::json!("2026-01-02T03:04:06Z");
+    assert!(!crate::support::gitlab_errors(&zoned).is_empty());
+}
+
 /// `keyward:allow` on the line suppresses that line only, and is counted.
 #[test]
 fn inline_allow_suppresses_one_line() {

@@ -201,3 +201,86 @@ pub fn sarif_validator() -> jsonschema::Validator {
     let schema: Value = serde_json::from_str(&text).expect("schema is json");
     jsonschema::validator_for(&schema).expect("SARIF schema compiles")
 }
+
+/// A validator for what GitLab's secret-detection report format (version
+/// 15.2.4 of its published schema) requires of a document: written here
+/// from the schema's required fields, enums, patterns and bounds, with
+/// nothing keyward does not emit left out of what it checks.
+pub fn gitlab_validator() -> jsonschema::Validator {
+    let text = |min: u64| serde_json::json!({ "type": "string", "minLength": min });
+    let url = |scheme: &str| serde_json::json!({ "type": "string", "pattern": format!("^{scheme}://.+") });
+    let time = serde_json::json!({ "type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$" });
+    let tool = serde_json::json!({
+        "type": "object",
+        "required": ["id", "name", "version", "vendor"],
+        "properties": {
+            "id": text(1), "name": text(1), "version": text(1), "url": url("https?"),
+            "vendor": { "type": "object", "required": ["name"], "properties": { "name": text(1) } },
+        },
+    });
+    let schema = serde_json::json!({
+        "type": "object",
+        "required": ["scan", "version", "vulnerabilities"],
+        "properties": {
+            "version": { "type": "string", "pattern": r"^[0-9]+\.[0-9]+\.[0-9]+$" },
+            "schema": url("https?"),
+            "scan": {
+                "type": "object",
+                "required": ["analyzer", "end_time", "scanner", "start_time", "status", "type"],
+                "properties": {
+                    "analyzer": tool, "scanner": tool,
+                    "start_time": time, "end_time": time,
+                    "status": { "enum": ["success", "failure"] },
+                    "type": { "enum": ["secret_detection"] },
+                    "messages": { "type": "array", "items": {
+                        "type": "object",
+                        "required": ["level", "value"],
+                        "properties": { "level": { "enum": ["info", "warn", "fatal"] }, "value": text(1) },
+                    }},
+                },
+            },
+            "vulnerabilities": { "type": "array", "items": {
+                "type": "object",
+                "required": ["id", "identifiers", "location"],
+                "properties": {
+                    "id": text(1),
+                    "name": { "type": "string", "maxLength": 255 },
+                    "description": { "type": "string", "maxLength": 1_048_576 },
+                    "severity": { "enum": ["Info", "Unknown", "Low", "Medium", "High", "Critical"] },
+                    "solution": { "type": "string", "maxLength": 7000 },
+                    "identifiers": { "type": "array", "minItems": 1, "items": {
+                        "type": "object",
+                        "required": ["type", "name", "value"],
+                        "properties": { "type": text(1), "name": text(1), "value": text(1), "url": url("(https?|ftp)") },
+                    }},
+                    "location": {
+                        "type": "object",
+                        "required": ["commit"],
+                        "properties": {
+                            "file": { "type": "string" },
+                            "start_line": { "type": "number" },
+                            "end_line": { "type": "number" },
+                            "commit": {
+                                "type": "object",
+                                "required": ["sha"],
+                                "properties": {
+                                    "sha": text(1), "author": { "type": "string" },
+                                    "date": { "type": "string" }, "message": { "type": "string" },
+                                },
+                            },
+                        },
+                    },
+                },
+            }},
+        },
+    });
+    jsonschema::validator_for(&schema).expect("the GitLab constraints compile")
+}
+
+/// Every way `doc` breaks the GitLab constraints, with where.
+pub fn gitlab_errors(doc: &Value) -> Vec<String> {
+    gitlab_validator()
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
+}
