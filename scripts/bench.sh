@@ -48,7 +48,7 @@ peak() {
 # index pages, the binary) resident sizes of one run, sampled every 20 ms:
 # label, command... Mapped pack pages are clean page cache the kernel can
 # drop under pressure; the peak above counts them too.
-split() {
+resident() {
     local label=$1
     shift
     "$@" >/dev/null 2>&1 &
@@ -104,7 +104,7 @@ history)
         -n gitleaks "$PEERS/bin/gitleaks git --no-banner -l error --exit-code 0 -r $OUT/gl.json -f json --log-opts=--all $repo" \
         -n cat-file "git -C $repo cat-file --batch-all-objects --batch --unordered"
     peak keyward "$KW" git --no-cache --exit-zero --format json -o "$OUT/kw.json" "$repo"
-    split keyward "$KW" git --no-cache --exit-zero --format json -o "$OUT/kw.json" "$repo"
+    resident keyward "$KW" git --no-cache --exit-zero --format json -o "$OUT/kw.json" "$repo"
     peak kingfisher "$PEERS/bin/kingfisher" scan --no-validate --no-update-check -f json -o "$OUT/kf.json" --git-history full "$repo"
     peak gitleaks "$PEERS/bin/gitleaks" git --no-banner -l error --exit-code 0 -r "$OUT/gl.json" -f json --log-opts=--all "$repo"
     ;;
@@ -130,7 +130,7 @@ growth)
             2>"$OUT/growth.txt" || true
         blobs=$(grep -o '[0-9]* blobs' "$OUT/growth.txt" | head -n 1 | cut -d' ' -f1)
         read -r secs kb < <(tail -n 1 "$OUT/growth.txt")
-        read -r _ _ _ heap _ _ _ _ mapped _ < <(split keyward "$KW" git --no-cache --exit-zero --format json -o "$OUT/kw.json" "$repo")
+        read -r _ _ _ heap _ _ _ _ mapped _ < <(resident keyward "$KW" git --no-cache --exit-zero --format json -o "$OUT/kw.json" "$repo")
         echo "| $commits | $blobs | $secs s | $((kb / 1024)) MiB | $heap MiB | $mapped MiB |"
     done
     ;;

@@ -2,12 +2,10 @@
 //! library's options. Nothing outside this module and `main.rs` sees clap.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use keyward::finding::CommitInfo;
-use keyward::report::{Format, ReportOptions};
+use keyward::report::{Checkout, Format, ReportOptions};
 use keyward::rules::Confidence;
 use keyward::ScanOptions;
 
@@ -320,9 +318,9 @@ impl CommonArgs {
 }
 
 impl OutputArgs {
-    /// The report settings; `head` is the commit checked out where the scan
-    /// ran, which only the GitLab format uses.
-    pub fn report_options(&self, color: bool, head: Option<Arc<CommitInfo>>) -> ReportOptions {
+    /// The report settings; `checkout` is where the scan ran, which only the
+    /// GitLab format uses.
+    pub fn report_options(&self, color: bool, checkout: Option<Checkout>) -> ReportOptions {
         ReportOptions {
             format: match self.format {
                 FormatArg::Human => Format::Human,
@@ -333,12 +331,12 @@ impl OutputArgs {
             },
             show_secrets: self.show_secrets,
             color,
-            head,
+            checkout,
         }
     }
 
-    /// Whether the report needs the checked-out commit.
-    pub fn needs_head(&self) -> bool {
+    /// Whether the report needs the checkout the scan ran in.
+    pub fn needs_checkout(&self) -> bool {
         matches!(self.format, FormatArg::Gitlab)
     }
 }

@@ -8,7 +8,6 @@ mod cli;
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
@@ -63,9 +62,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Scan(args) => {
             let outcome = keyward::scan_tree(&args.scan_options())?;
-            // Standard input (`-`) is judged where keyward runs.
-            let root = match args.paths.first() {
-                Some(p) if p.as_os_str() != "-" => p.as_path(),
+            // Paths are relative to the one directory scanned, else to
+            // where keyward runs (several paths, a file, standard input).
+            let root = match args.paths.as_slice() {
+                [one] if one.is_dir() => one.as_path(),
                 _ => Path::new("."),
             };
             emit(&outcome, &args.output, root)
@@ -311,18 +311,17 @@ fn emit_to(
     stream: Stream,
     root: &Path,
 ) -> anyhow::Result<u8> {
-    let head = output
-        .needs_head()
-        .then(|| keyward::sources::git::head_commit(root))
-        .flatten()
-        .map(Arc::new);
+    let checkout = output
+        .needs_checkout()
+        .then(|| report::Checkout::at(root))
+        .flatten();
     // Refused before a report file is created.
-    if let Some(why) = report::unfit(outcome, &output.report_options(false, head.clone())) {
+    if let Some(why) = report::unfit(outcome, &output.report_options(false, checkout.clone())) {
         anyhow::bail!(why);
     }
     match &output.output {
         Some(path) => {
-            let opts = output.report_options(false, head);
+            let opts = output.report_options(false, checkout);
             let mut file = io::BufWriter::new(
                 std::fs::File::create(path)
                     .with_context(|| format!("{}: cannot create report file", path.display()))?,
@@ -333,12 +332,12 @@ fn emit_to(
                 .with_context(|| format!("{}: writing report", path.display()))?;
         }
         None if stream == Stream::Stderr => {
-            let opts = output.report_options(false, head);
+            let opts = output.report_options(false, checkout);
             let mut err = io::stderr().lock();
             report::write(&mut err, outcome, &opts)?;
         }
         None => {
-            let opts = output.report_options(color_for_stdout(), head);
+            let opts = output.report_options(color_for_stdout(), checkout);
             let stdout = io::stdout();
             let mut lock = io::BufWriter::new(stdout.lock());
             report::write(&mut lock, outcome, &opts)?;

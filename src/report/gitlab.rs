@@ -2,8 +2,9 @@
 //! job's `artifacts:reports:secret_detection`: one vulnerability per
 //! finding, with the commit GitLab requires of each. A history finding
 //! carries the commit that introduced it; any other finding carries the
-//! commit checked out where the scan ran ([`ReportOptions::head`]), and
-//! without one the report is refused rather than given a made-up commit.
+//! commit checked out where the scan ran ([`ReportOptions::checkout`]) and
+//! its path from the repository's root, and without a checkout the report
+//! is refused rather than given a made-up commit.
 
 use std::io::{self, Write};
 
@@ -11,7 +12,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::ReportOptions;
-use crate::finding::{CommitInfo, Finding};
+use crate::finding::{CommitInfo, Finding, Source};
 use crate::rules::Confidence;
 use crate::scan::Outcome;
 
@@ -27,13 +28,14 @@ const SOLUTION_MAX: usize = 7000;
 /// a finding outside history needs the checked-out commit.
 pub fn unfit(outcome: &Outcome, opts: &ReportOptions) -> Option<String> {
     let orphan = outcome.findings.iter().find(|f| f.commit.is_none())?;
-    if opts.head.is_some() {
+    if opts.checkout.is_some() {
         return None;
     }
     Some(format!(
         "--format gitlab: GitLab's report needs a commit for every finding. A finding outside \
          history ({}, the first) takes the commit checked out where the scan ran, and the \
-         scanned path is not in a git repository with a commit. Use --format sarif or json here",
+         scanned path is not in a git repository with a commit (outside one, or before its \
+         first commit). Use --format sarif or json here",
         orphan.path
     ))
 }
@@ -49,7 +51,7 @@ pub fn write(out: &mut dyn Write, outcome: &Outcome, opts: &ReportOptions) -> io
             let commit = f
                 .commit
                 .as_deref()
-                .or(opts.head.as_deref())
+                .or(opts.checkout.as_ref().map(|c| &*c.commit))
                 .expect("checked by unfit");
             vulnerability(f, commit, opts, outcome)
         })
@@ -94,32 +96,58 @@ fn vulnerability(
         .rules
         .get(&f.rule_id)
         .and_then(|r| r.references.first())
-        .filter(|u| u.starts_with("https://") || u.starts_with("http://"));
+        .filter(|u| {
+            u.split_once("://").is_some_and(|(scheme, rest)| {
+                matches!(scheme, "https" | "http") && !rest.is_empty()
+            })
+        });
     if let Some(url) = reference {
         identifier["url"] = json!(url);
     }
     let mut location = json!({
-        "file": f.path,
         "commit": {
             "sha": commit.id,
             "author": format!("{} <{}>", commit.author, commit.email),
             "date": commit.date,
         },
     });
-    if f.line > 0 {
-        location["start_line"] = json!(f.line);
-        location["end_line"] = json!(f.line);
+    // A commit message or standard input is no file in the repository.
+    if let Some(file) = file(f, opts) {
+        location["file"] = json!(file);
+        if f.line > 0 {
+            location["start_line"] = json!(f.line);
+            location["end_line"] = json!(f.line);
+        }
     }
     json!({
-        "id": id(f, commit),
+        "id": id(f),
         "name": cut(&f.rule_name, NAME_MAX),
         "description": description(f, opts),
-        "severity": severity(f.confidence),
+        "severity": severity(f),
         "solution": cut(&super::help_text(f), SOLUTION_MAX),
         "identifiers": [identifier],
         "location": location,
     })
 }
+
+/// The finding's file from the repository's root: history and the index
+/// name it so already, a working-tree path is resolved through the
+/// checkout; `None` for a commit message or standard input.
+fn file(f: &Finding, opts: &ReportOptions) -> Option<String> {
+    match f.source {
+        _ if f.path == MESSAGE_PATH => None,
+        Source::Stdin => None,
+        Source::Tree => Some(
+            opts.checkout
+                .as_ref()
+                .map_or_else(|| f.path.clone(), |c| c.repo_path(&f.path)),
+        ),
+        Source::History | Source::Staged => Some(f.path.clone()),
+    }
+}
+
+/// Where history's commit-message findings say they are.
+const MESSAGE_PATH: &str = "@commit-message";
 
 /// What was found and, for a history finding, its story: who introduced
 /// it, whether HEAD still holds it, which commit removed it.
@@ -131,9 +159,11 @@ fn description(f: &Finding, opts: &ReportOptions) -> String {
     if let Some(secret) = super::json::shown_secret(f, opts.show_secrets) {
         text.push_str(&format!(": `{secret}`"));
     }
-    text.push_str(&format!(" in `{}`", f.path));
-    if f.line > 0 {
-        text.push_str(&format!(" line {}", f.line));
+    match (&f.commit, file(f, opts)) {
+        (Some(c), None) => text.push_str(&format!(" in the message of commit {}", c.id)),
+        (None, None) => text.push_str(" in standard input"),
+        (_, Some(file)) if f.line > 0 => text.push_str(&format!(" in `{file}` line {}", f.line)),
+        (_, Some(file)) => text.push_str(&format!(" in `{file}`")),
     }
     text.push('.');
     if let (Some(c), Some(life)) = (&f.commit, &f.lifecycle) {
@@ -160,26 +190,31 @@ fn description(f: &Finding, opts: &ReportOptions) -> String {
 }
 
 /// A leaked credential is critical when it is real; the rule's confidence
-/// says how likely that is.
-fn severity(c: Confidence) -> &'static str {
-    match c {
-        Confidence::High => "Critical",
-        Confidence::Medium => "High",
-        Confidence::Low => "Medium",
+/// says how likely that is. A finding about a file rather than a value in
+/// it (an env file tracked or not ignored, a template missing a key) is
+/// low: any secret in the file is a finding of its own.
+fn severity(f: &Finding) -> &'static str {
+    match (&f.secret, f.confidence) {
+        (None, _) => "Low",
+        (_, Confidence::High) => "Critical",
+        (_, Confidence::Medium) => "High",
+        (_, Confidence::Low) => "Medium",
     }
 }
 
 /// A stable id in UUID form (version 8, RFC 9562's vendor-defined layout)
-/// from the finding's fingerprint, place and commit: the same finding gets
-/// the same id in every run, and two findings never share one.
-fn id(f: &Finding, commit: &CommitInfo) -> String {
+/// from the finding's fingerprint, place and, in history, commit: the same
+/// finding gets the same id in every run (a working-tree finding whatever
+/// commit is checked out), and two findings never share one.
+fn id(f: &Finding) -> String {
+    let commit = f.commit.as_ref().map_or("", |c| c.id.as_str());
     let mut h = Sha256::new();
     for part in [
         f.fingerprint.as_str(),
         &f.path,
         &f.line.to_string(),
         &f.column.to_string(),
-        &commit.id,
+        commit,
     ] {
         h.update(part.as_bytes());
         h.update([0]);

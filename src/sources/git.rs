@@ -153,12 +153,13 @@ pub fn open(path: &Path) -> Result<Repository> {
     Repository::discover(path).with_context(|| format!("{}: not a git repository", path.display()))
 }
 
-/// The commit checked out in the repository at or above `path`, if there is
-/// one (none outside a repository, or before its first commit).
-pub fn head_commit(path: &Path) -> Option<CommitInfo> {
+/// The commit checked out in the repository at or above `path` and the
+/// repository's work tree (`None` when bare); `None` outside a repository
+/// or before its first commit.
+pub fn checkout(path: &Path) -> Option<(CommitInfo, Option<std::path::PathBuf>)> {
     let repo = Repository::discover(path).ok()?;
     let commit = repo.head().ok()?.peel_to_commit().ok()?;
-    Some(commit_info(&commit))
+    Some((commit_info(&commit), repo.workdir().map(Path::to_path_buf)))
 }
 
 /// The commit metadata keyward reports.

@@ -115,6 +115,26 @@ fn gitlab_report_names_the_commit_that_added_a_secret() {
         )),
         "{description}"
     );
+
+    // A secret in a commit message names no file.
+    let message = format!("deploy with {}", fake::aws_key_id(12));
+    let said = w.commit("notes.txt", "n\n", &message);
+    let doc: Value =
+        serde_json::from_str(&w.keyward(&["git", "--format", "gitlab"]).stdout).expect("json");
+    assert!(crate::support::gitlab_errors(&doc).is_empty());
+    let in_message: Vec<&Value> = doc["vulnerabilities"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|v| v["location"]["commit"]["sha"] == said.as_str())
+        .collect();
+    assert_eq!(in_message.len(), 1, "{doc:#}");
+    assert!(in_message[0]["location"].get("file").is_none(), "{doc:#}");
+    let description = in_message[0]["description"].as_str().unwrap_or_default();
+    assert!(
+        description.contains(&format!("in the message of commit {said}")),
+        "{description}"
+    );
 }
 
 /// A secret still at HEAD says so and has no removal commit.

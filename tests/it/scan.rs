@@ -140,6 +140,11 @@ fn placeholders_and_env_references_are_not_reported() {
 #[test]
 fn exit_codes() {
     let w = Work::new();
+    let (inside, _) = w.git_try(&["rev-parse", "--git-dir"]);
+    assert!(
+        !inside,
+        "the temporary directory must not be in a repository"
+    );
     w.write("clean.txt", "nothing here\n");
     assert_eq!(w.keyward(&["scan"]).code, 0);
     w.write("leak.txt", &format!("t={}\n", fake::github("ghp_", 21)));
@@ -285,8 +290,10 @@ fn sarif_schema_rejects_invalid_documents() {
 }
 
 /// `--format gitlab` on a checkout: the document meets GitLab's
-/// secret-detection format, each finding carries the checked-out commit and
-/// its own id (the same in the next run), and no secret is written in clear.
+/// secret-detection format, each finding carries the checked-out commit,
+/// its path from the repository's root (also when a subdirectory is
+/// scanned) and its own id (the same in the next run, and after another
+/// commit), and no secret is written in clear.
 #[test]
 fn gitlab_report_of_a_checkout() {
     let mut w = Work::repo();
@@ -336,10 +343,46 @@ fn gitlab_report_of_a_checkout() {
     };
     let these = ids(&doc);
     assert_ne!(these[0], these[1]);
+    assert!(!run.stdout.contains(&first) && !run.stdout.contains(&second));
+
+    // A subdirectory scanned, after another commit: paths from the root,
+    // the new commit, the same ids.
+    let later = w.commit("README.md", "hello\n", "readme");
+    let sub = w.keyward(&["scan", "app", "--format", "gitlab"]);
+    let doc: Value = serde_json::from_str(&sub.stdout).expect("json");
+    assert!(crate::support::gitlab_errors(&doc).is_empty());
+    let files: Vec<(&str, &str)> = doc["vulnerabilities"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|v| {
+            (
+                v["location"]["file"].as_str().unwrap_or_default(),
+                v["location"]["commit"]["sha"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(files, vec![("app/config.py", later.as_str()); 2]);
     let again: Value =
         serde_json::from_str(&w.keyward(&["scan", "--format", "gitlab"]).stdout).expect("json");
     assert_eq!(ids(&again), these);
-    assert!(!run.stdout.contains(&first) && !run.stdout.contains(&second));
+}
+
+/// A finding about a file rather than a value (an env file tracked in git)
+/// is a low-severity vulnerability at that file.
+#[test]
+fn gitlab_report_of_env_hygiene() {
+    let mut w = Work::repo();
+    w.commit(".env", "DEBUG=true\n", "oops");
+    let run = w.keyward(&["env", "--format", "gitlab"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("json");
+    assert!(crate::support::gitlab_errors(&doc).is_empty());
+    let v = &doc["vulnerabilities"][0];
+    assert_eq!(v["identifiers"][0]["value"], "env-tracked");
+    assert_eq!(v["severity"], "Low");
+    assert_eq!(v["location"]["file"], ".env");
+    assert!(v["location"].get("start_line").is_none(), "{v}");
 }
 
 /// Outside a repository a finding has no commit for GitLab's report:
@@ -366,8 +409,8 @@ fn gitlab_report_needs_a_commit() {
     assert!(!w.join("report.json").exists());
 }
 
-/// The GitLab constraints reject a document without a finding's commit
-/// or with a zoned time, so the checks above can fail.
+/// The GitLab constraints reject a document that breaks any one of them,
+/// so the checks above can fail.
 #[test]
 fn gitlab_constraints_reject_invalid_documents() {
     let good = serde_json::json!({
@@ -377,19 +420,54 @@ fn gitlab_constraints_reject_invalid_documents() {
             "scanner": { "id": "k", "name": "k", "version": "1", "vendor": { "name": "k" } },
             "type": "secret_detection", "status": "success",
             "start_time": "2026-01-02T03:04:05", "end_time": "2026-01-02T03:04:06",
+            "messages": [{ "level": "info", "value": "ok" }],
         },
         "vulnerabilities": [{
-            "id": "x", "identifiers": [{ "type": "t", "name": "n", "value": "v" }],
+            "id": "x", "name": "n", "severity": "High",
+            "identifiers": [{ "type": "t", "name": "n", "value": "v", "url": "https://example.org/r" }],
             "location": { "file": "a", "commit": { "sha": "abc" } },
         }],
     });
     assert!(crate::support::gitlab_errors(&good).is_empty());
-    let mut no_commit = good.clone();
-    no_commit["vulnerabilities"][0]["location"] = serde_json::json!({ "file": "a" });
-    assert!(!crate::support::gitlab_errors(&no_commit).is_empty());
-    let mut zoned = good.clone();
-    zoned["scan"]["end_time"] = serde_json::json!("2026-01-02T03:04:06Z");
-    assert!(!crate::support::gitlab_errors(&zoned).is_empty());
+    let broken = [
+        (
+            "/vulnerabilities/0/location",
+            serde_json::json!({ "file": "a" }),
+        ),
+        ("/scan/end_time", serde_json::json!("2026-01-02T03:04:06Z")),
+        ("/scan/type", serde_json::json!("sast")),
+        ("/scan/status", serde_json::json!("done")),
+        ("/scan/analyzer/vendor/name", serde_json::json!("")),
+        (
+            "/scan/messages",
+            serde_json::json!([{ "level": "debug", "value": "x" }]),
+        ),
+        ("/version", serde_json::json!("15.2")),
+        ("/vulnerabilities/0/id", serde_json::json!("")),
+        ("/vulnerabilities/0/identifiers", serde_json::json!([])),
+        (
+            "/vulnerabilities/0/identifiers/0/url",
+            serde_json::json!("https://"),
+        ),
+        ("/vulnerabilities/0/severity", serde_json::json!("Severe")),
+        (
+            "/vulnerabilities/0/name",
+            serde_json::json!("n".repeat(256)),
+        ),
+        (
+            "/vulnerabilities/0/location/commit/sha",
+            serde_json::json!(""),
+        ),
+    ];
+    for (at, value) in broken {
+        let mut doc = good.clone();
+        *doc.pointer_mut(at)
+            .unwrap_or_else(|| panic!("{at} is in the document")) = value;
+        assert!(
+            !crate::support::gitlab_errors(&doc).is_empty(),
+            "a document with {at} changed passed"
+        );
+    }
 }
 
 /// `keyward:allow` on the line suppresses that line only, and is counted.
