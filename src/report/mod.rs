@@ -1,6 +1,7 @@
 //! Reports: findings rendered as human text, JSON, JSON Lines, SARIF or
-//! GitLab's secret-detection report on a writer, and the summary for stderr. Secrets are redacted unless the user
-//! asked for them; nothing here decides what counts as a finding.
+//! GitLab's secret-detection report on a writer, and the summary for
+//! stderr. Secrets are redacted unless the user asked for them; nothing
+//! here decides what counts as a finding.
 
 mod gitlab;
 mod human;
