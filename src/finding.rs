@@ -69,6 +69,9 @@ impl fmt::Display for Fingerprint {
     }
 }
 
+/// The path history reports for a secret in a commit message.
+pub const COMMIT_MESSAGE_PATH: &str = "@commit-message";
+
 /// Where scanned content came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Source {

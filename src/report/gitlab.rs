@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::ReportOptions;
-use crate::finding::{CommitInfo, Finding, Source};
+use crate::finding::{CommitInfo, Finding, Source, COMMIT_MESSAGE_PATH};
 use crate::rules::Confidence;
 use crate::scan::Outcome;
 
@@ -112,7 +112,8 @@ fn vulnerability(
         },
     });
     // A commit message or standard input is no file in the repository.
-    if let Some(file) = file(f, opts) {
+    let file = file(f, opts);
+    if let Some(file) = &file {
         location["file"] = json!(file);
         if f.line > 0 {
             location["start_line"] = json!(f.line);
@@ -122,7 +123,7 @@ fn vulnerability(
     json!({
         "id": id(f),
         "name": cut(&f.rule_name, NAME_MAX),
-        "description": description(f, opts),
+        "description": description(f, file.as_deref(), opts),
         "severity": severity(f),
         "solution": cut(&super::help_text(f), SOLUTION_MAX),
         "identifiers": [identifier],
@@ -135,7 +136,7 @@ fn vulnerability(
 /// checkout; `None` for a commit message or standard input.
 fn file(f: &Finding, opts: &ReportOptions) -> Option<String> {
     match f.source {
-        _ if f.path == MESSAGE_PATH => None,
+        _ if f.path == COMMIT_MESSAGE_PATH => None,
         Source::Stdin => None,
         Source::Tree => Some(
             opts.checkout
@@ -146,20 +147,15 @@ fn file(f: &Finding, opts: &ReportOptions) -> Option<String> {
     }
 }
 
-/// Where history's commit-message findings say they are.
-const MESSAGE_PATH: &str = "@commit-message";
-
-/// What was found and, for a history finding, its story: who introduced
-/// it, whether HEAD still holds it, which commit removed it.
-fn description(f: &Finding, opts: &ReportOptions) -> String {
-    let mut text = format!(
-        "{} ({} credential, {} confidence)",
-        f.rule_name, f.category, f.confidence
-    );
+/// What was found where (`file`, from [`file`]) and, for a history
+/// finding, its story: who introduced it, whether HEAD still holds it,
+/// which commit removed it.
+fn description(f: &Finding, file: Option<&str>, opts: &ReportOptions) -> String {
+    let mut text = super::headline(f);
     if let Some(secret) = super::json::shown_secret(f, opts.show_secrets) {
         text.push_str(&format!(": `{secret}`"));
     }
-    match (&f.commit, file(f, opts)) {
+    match (&f.commit, file) {
         (Some(c), None) => text.push_str(&format!(" in the message of commit {}", c.id)),
         (None, None) => text.push_str(" in standard input"),
         (_, Some(file)) if f.line > 0 => text.push_str(&format!(" in `{file}` line {}", f.line)),

@@ -98,6 +98,14 @@ pub fn write(out: &mut dyn Write, outcome: &Outcome, opts: &ReportOptions) -> io
     }
 }
 
+/// What a finding is: its rule, category and confidence.
+pub(crate) fn headline(f: &Finding) -> String {
+    format!(
+        "{} ({} credential, {} confidence)",
+        f.rule_name, f.category, f.confidence
+    )
+}
+
 /// What to do about a finding: its rule's remedy, or remove and rotate.
 pub(crate) fn help_text(f: &Finding) -> String {
     match &f.remedy {

@@ -35,7 +35,7 @@ pub fn write(out: &mut dyn Write, outcome: &Outcome, opts: &ReportOptions) -> io
             "id": f.rule_id,
             "name": f.rule_name,
             "shortDescription": { "text": f.rule_name },
-            "fullDescription": { "text": format!("{} ({} credential, {} confidence)", f.rule_name, f.category, f.confidence) },
+            "fullDescription": { "text": super::headline(f) },
             "help": { "text": help },
             "defaultConfiguration": { "level": level(f.confidence) },
             "properties": {

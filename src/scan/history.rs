@@ -19,7 +19,7 @@ use crate::cache::{BlobCache, CachedBlob, CachedMatch};
 use crate::content::{is_binary, merge_spans, touches, Content, Skip, SkipReason};
 use crate::detect::{Detector, Match, Volume};
 use crate::envcheck;
-use crate::finding::{CommitInfo, Finding, Lifecycle, Occurrence, Source};
+use crate::finding::{CommitInfo, Finding, Lifecycle, Occurrence, Source, COMMIT_MESSAGE_PATH};
 use crate::rules::{Category, Confidence, Rule};
 use crate::sources::git::{self, Added, BlobSite, Change, Changes, History, RefSelection};
 
@@ -838,7 +838,7 @@ fn message_findings(
 fn message_content(commit: Arc<CommitInfo>, message: &str) -> Content<'_> {
     Content {
         bytes: message.as_bytes(),
-        path: "@commit-message".into(),
+        path: COMMIT_MESSAGE_PATH.into(),
         source: Source::History,
         commit: Some(commit),
         added_lines: None,
@@ -1043,7 +1043,7 @@ fn group_by_fingerprint(
         finding.lifecycle = Some(Lifecycle {
             occurrences: list,
             more_occurrences: more,
-            still_in_head: still_in_head && finding.path != "@commit-message",
+            still_in_head: still_in_head && finding.path != COMMIT_MESSAGE_PATH,
             removed_in,
         });
     }

@@ -204,8 +204,8 @@ pub fn sarif_validator() -> jsonschema::Validator {
 
 /// A validator for what GitLab's secret-detection report format (version
 /// 15.2.4 of its published schema) requires of a document: written here
-/// from the schema's required fields, enums, patterns and bounds, with
-/// nothing keyward does not emit left out of what it checks.
+/// from the schema's required fields, enums, patterns and bounds, for
+/// every field keyward emits.
 pub fn gitlab_validator() -> jsonschema::Validator {
     let text = |min: u64| serde_json::json!({ "type": "string", "minLength": min });
     let url = |scheme: &str| serde_json::json!({ "type": "string", "pattern": format!("^{scheme}://.+") });
