@@ -3,10 +3,11 @@
 //! directory, keyed by a digest of the rules; it holds object ids, rule ids
 //! and byte offsets, never a secret.
 //!
-//! A blob scanned only where it differs from its base (the blob it replaced
-//! at its path) records that base: its entry holds for a later audit only if
-//! the blob has the same base there, whose own scan then covers the rest.
-//! One line per blob: `<id>[@<base id>] <rule>:<start>:<end>…`.
+//! Each entry holds every match a whole scan of the blob finds, however it
+//! was scanned: one line per blob, `<id> <rule>:<start>:<end>:<context
+//! start>:<context end>…`. Lines of the earlier format (an `@<base>` after
+//! the id: matches against a base only) are ignored, so those blobs are
+//! scanned again.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -15,19 +16,19 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use git2::Oid;
 
-/// A cached match: rule id and the secret's byte span in the blob.
+/// A cached match: rule id, the secret's byte span in the blob and the
+/// span it depends on (see [`crate::detect::Match::context`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedMatch {
     pub rule: String,
     pub start: usize,
     pub end: usize,
+    pub context: (usize, usize),
 }
 
-/// What the cache knows of one blob.
+/// What the cache knows of one blob: every match in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedBlob {
-    /// Set when only the lines the blob changed from this base were scanned.
-    pub base: Option<Oid>,
     pub matches: Vec<CachedMatch>,
 }
 
@@ -50,38 +51,33 @@ impl BlobCache {
             for line in text.lines() {
                 let mut fields = line.split(' ');
                 let Some(id) = fields.next() else { continue };
-                let (id, base) = match id.split_once('@') {
-                    Some((id, base)) => match Oid::from_str(base) {
-                        Ok(base) => (id, Some(base)),
-                        Err(_) => continue,
-                    },
-                    None => (id, None),
-                };
                 let Ok(oid) = Oid::from_str(id) else { continue };
                 let matches: Option<Vec<CachedMatch>> = fields
                     .map(|m| {
                         let mut p = m.split(':');
+                        let rule = p.next()?.to_string();
+                        let mut number = || p.next()?.parse().ok();
+                        let (start, end) = (number()?, number()?);
+                        let context = (number()?, number()?);
                         Some(CachedMatch {
-                            rule: p.next()?.to_string(),
-                            start: p.next()?.parse().ok()?,
-                            end: p.next()?.parse().ok()?,
+                            rule,
+                            start,
+                            end,
+                            context,
                         })
                     })
                     .collect();
                 if let Some(matches) = matches {
-                    known.insert(oid, CachedBlob { base, matches });
+                    known.insert(oid, CachedBlob { matches });
                 }
             }
         }
         BlobCache { path, known }
     }
 
-    /// The entry for blob `oid` whose base is `base` in this audit: one
-    /// scanned whole, or one scanned against that same base.
-    pub fn get(&self, oid: &Oid, base: Option<Oid>) -> Option<&CachedBlob> {
-        self.known
-            .get(oid)
-            .filter(|c| c.base.is_none() || c.base == base)
+    /// The entry for blob `oid`.
+    pub fn get(&self, oid: &Oid) -> Option<&CachedBlob> {
+        self.known.get(oid)
     }
 
     /// Appends newly scanned blobs.
@@ -95,12 +91,9 @@ impl BlobCache {
         let mut out = String::new();
         for (oid, blob) in scanned {
             out.push_str(&oid.to_string());
-            if let Some(base) = blob.base {
-                out.push('@');
-                out.push_str(&base.to_string());
-            }
             for m in &blob.matches {
-                out.push_str(&format!(" {}:{}:{}", m.rule, m.start, m.end));
+                let (from, to) = m.context;
+                out.push_str(&format!(" {}:{}:{}:{from}:{to}", m.rule, m.start, m.end));
             }
             out.push('\n');
         }
@@ -118,37 +111,38 @@ impl BlobCache {
 mod tests {
     use super::*;
 
-    /// What is appended is what the next load returns; an entry scanned
-    /// against a base holds only for that base, a whole scan for any.
+    /// What is appended is what the next load returns; a line of the
+    /// earlier format (matches against a base) is not an entry.
     #[test]
     fn round_trips() {
         let dir = tempfile::tempdir().unwrap();
         let id = |c: &str| Oid::from_str(&c.repeat(40)).unwrap();
-        let (a, b, c, d) = (id("1"), id("2"), id("3"), id("4"));
+        let (a, b, c) = (id("1"), id("2"), id("3"));
         let m = CachedMatch {
             rule: "aws-access-key-id".into(),
             start: 3,
             end: 23,
+            context: (0, 24),
         };
-        let whole = CachedBlob {
-            base: None,
-            matches: vec![],
+        let clean = CachedBlob { matches: vec![] };
+        let holding = CachedBlob {
+            matches: vec![m.clone(), m.clone()],
         };
-        let against_c = CachedBlob {
-            base: Some(c),
-            matches: vec![m.clone()],
-        };
-        BlobCache::load(dir.path(), "abcdef0123456789ff")
-            .append(&[(a, whole.clone()), (b, against_c.clone())])
-            .unwrap();
         let cache = BlobCache::load(dir.path(), "abcdef0123456789ff");
-        assert_eq!(cache.get(&a, None), Some(&whole));
-        assert_eq!(cache.get(&a, Some(d)), Some(&whole));
-        assert_eq!(cache.get(&b, Some(c)), Some(&against_c));
-        assert_eq!(cache.get(&b, Some(d)), None);
-        assert_eq!(cache.get(&b, None), None);
+        cache
+            .append(&[(a, clean.clone()), (b, holding.clone())])
+            .unwrap();
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&cache.path)
+            .unwrap();
+        writeln!(file, "{c}@{a} aws-access-key-id:3:23").unwrap();
+        let cache = BlobCache::load(dir.path(), "abcdef0123456789ff");
+        assert_eq!(cache.get(&a), Some(&clean));
+        assert_eq!(cache.get(&b), Some(&holding));
+        assert_eq!(cache.get(&c), None);
         assert!(BlobCache::load(dir.path(), "other-rules-digest")
-            .get(&a, None)
+            .get(&a)
             .is_none());
     }
 }

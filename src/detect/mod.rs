@@ -103,6 +103,12 @@ impl<'r> Detector<'r> {
         self.detect_focused(haystack, Some(&reach))
     }
 
+    /// Drops the matches that yield to an overlapping stronger one, as a
+    /// scan does before it returns (for matches gathered from several).
+    pub fn resolve_overlaps(&self, found: Vec<Match>) -> Vec<Match> {
+        resolve_overlaps(self.rules, found)
+    }
+
     fn detect_focused(&self, haystack: &[u8], reach: Option<&Reach>) -> Vec<Match> {
         let mut found = self.candidates(haystack, reach);
         let values = match reach {

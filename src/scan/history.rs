@@ -1,36 +1,38 @@
-//! Orchestration of git scans: the full-history audit (unique blobs scanned
-//! once in parallel, one repository handle per worker, findings grouped by
-//! fingerprint with their lifecycle), and the added-lines scans of ranges and
-//! of the index.
+//! Orchestration of git scans: the full-history audit and the added-lines
+//! scans of ranges and of the index.
+//!
+//! The audit runs two passes at once: the history walk (libgit2) lists each
+//! unique blob with the first commit and path that brought it, and the pack
+//! pass (gitoxide) decodes every blob of the packs once, in pack order, and
+//! scans it, a delta only where it changed its base. Then each blob the
+//! walk found takes its findings from the pack pass (or, loose or in a pack
+//! that could not be read, is read and scanned on its own), and the
+//! findings are grouped by fingerprint with their lifecycle.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use git2::{Oid, Repository};
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use super::{findings_from, findings_in, thread_count, Outcome, ScanOptions, Setup, Stats};
 use crate::cache::{BlobCache, CachedBlob, CachedMatch};
-use crate::content::{is_binary, merge_spans, touches, Content, Skip, SkipReason};
+use crate::content::{is_binary, touches, Content, Skip, SkipReason};
 use crate::detect::{Detector, Match, Volume};
 use crate::envcheck;
 use crate::finding::{CommitInfo, Finding, Lifecycle, Occurrence, Source, COMMIT_MESSAGE_PATH};
 use crate::rules::{Category, Confidence, Rule};
 use crate::sources::git::{self, Added, BlobSite, Change, Changes, History, RefSelection};
+use crate::sources::pack::{self, PackedBlob};
 
 /// How many other places a history finding lists before it only counts.
 const OCCURRENCE_CAP: usize = 20;
-
-/// Blobs at least this large are scanned only where they changed from their
-/// base. Reading the base of a smaller one costs about what scanning it
-/// whole does (a 10k-commit history of 2 KiB files took 1.21 s that way,
-/// 1.05 s with this limit and 1.12 s scanning every blob whole).
-const DELTA_MIN: usize = 4 << 10;
 
 /// What a git scan covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,66 +144,7 @@ fn per_second(bytes: u64, elapsed: std::time::Duration) -> u64 {
     }
 }
 
-/// What the history walk hands the workers.
-enum Work {
-    Blob(usize, BlobSite, Arc<CommitInfo>),
-    /// A commit message, with its commit's index.
-    Message(usize, Arc<CommitInfo>, String),
-}
-
-/// Work items per batch handed to the workers, and batches queued at most.
-const BATCH: usize = 64;
-const QUEUED_BATCHES: usize = 128;
-
-/// Gathers the walk's work into batches for the workers.
-struct Batcher {
-    tx: std::sync::mpsc::SyncSender<Vec<Work>>,
-    /// Only the walk's thread pushes: the lock is never contended.
-    items: std::sync::Mutex<Vec<Work>>,
-}
-
-impl Batcher {
-    fn new(tx: std::sync::mpsc::SyncSender<Vec<Work>>) -> Batcher {
-        Batcher {
-            tx,
-            items: std::sync::Mutex::new(Vec::with_capacity(BATCH)),
-        }
-    }
-
-    fn push(&self, work: Work, bar: &ProgressBar) {
-        let mut items = self
-            .items
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        items.push(work);
-        if items.len() == BATCH {
-            let full = std::mem::replace(&mut *items, Vec::with_capacity(BATCH));
-            drop(items);
-            self.send(full, bar);
-        }
-    }
-
-    fn flush(&self, bar: &ProgressBar) {
-        let rest = std::mem::take(
-            &mut *self
-                .items
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
-        if !rest.is_empty() {
-            self.send(rest, bar);
-        }
-    }
-
-    fn send(&self, batch: Vec<Work>, bar: &ProgressBar) {
-        let blobs = batch.iter().filter(|w| matches!(w, Work::Blob(..))).count();
-        bar.inc_length(blobs as u64);
-        // A closed channel means the workers stopped; the walk ends anyway.
-        let _ = self.tx.send(batch);
-    }
-}
-
-/// What scanning one blob (or commit message) produced.
+/// What scanning one blob produced.
 enum BlobResult {
     Scanned {
         site: usize,
@@ -210,42 +153,23 @@ enum BlobResult {
         findings: Vec<Finding>,
         allowed: u64,
         cached: bool,
-        /// Only the lines changed from the site's base were scanned: the
-        /// rest holds what the base held.
-        delta: bool,
     },
     Skipped {
         site: usize,
         skip: Skip,
     },
     Excluded,
-    /// A commit message's findings.
-    Message {
-        commit: usize,
-        findings: Vec<Finding>,
-        allowed: u64,
-    },
 }
 
-/// What the workers counted, and which blobs they scanned against a base.
+/// What the workers counted.
 #[derive(Default)]
 struct Tally {
     files: AtomicU64,
-    /// Shared with the progress bar, which shows the rate.
-    bytes: Arc<AtomicU64>,
+    bytes: AtomicU64,
     allowed: AtomicU64,
     cached: AtomicU64,
     excluded: AtomicU64,
-    /// Per blob (by index), [`DELTA`], [`CACHED`] and [`SKIPPED`] marks.
-    marks: std::sync::Mutex<Vec<u8>>,
 }
-
-/// Scanned only where it changed from its base.
-const DELTA: u8 = 1;
-/// Read back from the cache.
-const CACHED: u8 = 2;
-/// Not scanned: binary, too large, unreadable.
-const SKIPPED: u8 = 4;
 
 impl Tally {
     /// Counts one blob's result, and returns the part still needed.
@@ -258,7 +182,6 @@ impl Tally {
                 findings,
                 allowed,
                 cached,
-                delta,
             } => {
                 self.files.fetch_add(1, Ordering::Relaxed);
                 self.bytes.fetch_add(bytes, Ordering::Relaxed);
@@ -266,10 +189,6 @@ impl Tally {
                 if cached {
                     self.cached.fetch_add(1, Ordering::Relaxed);
                 }
-                self.mark(
-                    site,
-                    if delta { DELTA } else { 0 } | if cached { CACHED } else { 0 },
-                );
                 let entry = caching && !cached;
                 (entry || !findings.is_empty()).then(|| BlobResult::Scanned {
                     site,
@@ -278,44 +197,14 @@ impl Tally {
                     findings,
                     allowed,
                     cached,
-                    delta,
                 })
             }
             BlobResult::Excluded => {
                 self.excluded.fetch_add(1, Ordering::Relaxed);
                 None
             }
-            BlobResult::Skipped { site, skip } => {
-                self.mark(site, SKIPPED);
-                Some(BlobResult::Skipped { site, skip })
-            }
-            BlobResult::Message {
-                commit,
-                findings,
-                allowed,
-            } => {
-                self.allowed.fetch_add(allowed, Ordering::Relaxed);
-                (!findings.is_empty()).then_some(BlobResult::Message {
-                    commit,
-                    findings,
-                    allowed,
-                })
-            }
+            BlobResult::Skipped { site, skip } => Some(BlobResult::Skipped { site, skip }),
         }
-    }
-
-    fn mark(&self, site: usize, mark: u8) {
-        if mark == 0 {
-            return;
-        }
-        let mut marks = self
-            .marks
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if marks.len() <= site {
-            marks.resize(site + 1, 0);
-        }
-        marks[site] |= mark;
     }
 }
 
@@ -354,88 +243,88 @@ fn audit(
     let cache = (!opts.no_cache).then(|| BlobCache::load(repo.path(), &setup.rules.digest()));
     let tally = Tally::default();
     let commits_seen = Arc::new(AtomicU64::new(0));
-    let bar = progress_bar(opts.progress, tally.bytes.clone(), commits_seen.clone());
+    let scanned_bytes = Arc::new(AtomicU64::new(0));
+    let bar = progress_bar(opts.progress, scanned_bytes.clone(), commits_seen.clone());
     let git_dir = repo.path().to_path_buf();
+    let threads = thread_count(opts.threads);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(thread_count(opts.threads))
+        .num_threads(threads)
         .build()
         .context("starting worker threads")?;
-    // The walk runs on its own thread and hands the new blobs to the workers
-    // in batches, so reading and detecting overlap with enumerating. One
-    // send per blob woke a sleeping worker each time: batches cut
-    // trufflehog's futex calls from 35k to 27k (most of the rest are
-    // libgit2's pack locks).
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Work>>(QUEUED_BATCHES);
-    let (walked, results) = std::thread::scope(|scope| {
+    // The history walk (which also scans each commit message as it goes)
+    // runs on its own thread, beside the pack pass: every blob of the packs
+    // decoded once, in pack order, and scanned, on its threads. Only those
+    // threads search blobs meanwhile, so the rule regexes build their
+    // search caches for them alone.
+    let pass = PackPass {
+        detector: &detector,
+        setup: &setup,
+        cache: cache.as_ref(),
+        bar: &bar,
+        bytes: &scanned_bytes,
+    };
+    let in_messages: Mutex<Vec<(usize, Vec<Finding>)>> = Mutex::default();
+    let (walked, packed) = std::thread::scope(|scope| {
         let walker = scope.spawn(|| {
-            let batch = Batcher::new(tx);
             let own = Repository::open(&git_dir).context("opening the repository")?;
             let tick = || {
                 commits_seen.fetch_add(1, Ordering::Relaxed);
             };
-            let on_blob = |i: usize, site: &BlobSite, commit: &Arc<CommitInfo>| {
-                batch.push(Work::Blob(i, site.clone(), commit.clone()), &bar);
-            };
             let on_message = |i: usize, commit: &Arc<CommitInfo>, message: String| {
-                batch.push(Work::Message(i, commit.clone(), message), &bar);
+                let content = message_content(commit.clone(), &message);
+                let (findings, allowed) = findings_in(&detector, &content);
+                tally.allowed.fetch_add(allowed, Ordering::Relaxed);
+                if !findings.is_empty() {
+                    lock(&in_messages).push((i, findings));
+                }
             };
-            let walked = git::enumerate(
-                &own,
-                selection,
-                &tick,
-                &on_blob,
-                &on_message,
-                &is_real_env_path,
-            );
-            batch.flush(&bar);
-            walked
+            git::enumerate(&own, selection, &tick, &on_message, &is_real_env_path)
         });
-        // Only what is still needed is kept of each blob's result (its
-        // findings, a skip, a cache entry); the rest is counted as it comes.
-        let results: Vec<BlobResult> = pool.install(|| {
-            rx.into_iter()
-                .par_bridge()
-                .flat_map_iter(|batch| batch)
-                .map_init(
-                    || Repository::open(&git_dir).ok(),
-                    |worker, work| {
-                        let result = match work {
-                            Work::Blob(i, site, commit) => {
-                                let result = scan_blob(
-                                    worker.as_ref(),
-                                    &detector,
-                                    &setup,
-                                    cache.as_ref(),
-                                    i,
-                                    &site,
-                                    commit,
-                                );
-                                bar.inc(1);
-                                result
-                            }
-                            Work::Message(i, commit, message) => {
-                                let content = message_content(commit, &message);
-                                let (findings, allowed) = findings_in(&detector, &content);
-                                BlobResult::Message {
-                                    commit: i,
-                                    findings,
-                                    allowed,
-                                }
-                            }
-                        };
-                        tally.count(result, cache.is_some())
-                    },
-                )
-                .flatten()
-                .collect()
-        });
-        (walker.join(), results)
+        let objects = repo.commondir().join("objects");
+        let pass = &pass;
+        let packed = scope.spawn(move || pass.run(&objects, threads));
+        (walker.join(), packed.join())
     });
-    bar.finish_and_clear();
     let history = walked.map_err(|_| anyhow::anyhow!("the history walk panicked"))??;
+    let (packed, unread) = packed.map_err(|_| anyhow::anyhow!("the pack pass panicked"))?;
+    stats.warnings.extend(unread);
     if timings {
         eprintln!(
-            "timing: walk and blobs done {:.2} s",
+            "timing: walk and pack pass done {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    // Each blob the walk found settles on a worker: its findings where the
+    // pack pass found matches (the blob is read again for their lines), or
+    // a scan of its own where the pass did not see it (a loose object, or
+    // one in a pack that could not be read).
+    let results: Vec<BlobResult> = pool.install(|| {
+        history
+            .blobs
+            .par_iter()
+            .enumerate()
+            .map_init(
+                || Repository::open(&git_dir).ok(),
+                |worker, (i, site)| {
+                    let result = settle(
+                        worker.as_ref(),
+                        &pass,
+                        &history,
+                        i,
+                        site,
+                        packed.get(&site.oid),
+                    );
+                    tally.count(result, cache.is_some())
+                },
+            )
+            .flatten()
+            .collect()
+    });
+    drop(packed);
+    bar.finish_and_clear();
+    if timings {
+        eprintln!(
+            "timing: blobs settled {:.2} s",
             started.elapsed().as_secs_f64()
         );
     }
@@ -462,18 +351,14 @@ fn audit(
 
     let mut seen = Sightings::default();
     let mut new_cache: Vec<(Oid, CachedBlob)> = Vec::new();
-    let mut in_messages: Vec<(usize, Vec<Finding>)> = Vec::new();
+    let mut in_messages = in_messages
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     stats.files += tally.files.into_inner();
-    stats.bytes += tally.bytes.load(Ordering::Relaxed);
+    stats.bytes += tally.bytes.into_inner();
     stats.suppressed_inline += tally.allowed.into_inner();
     stats.cached += tally.cached.into_inner();
     stats.excluded += tally.excluded.into_inner();
-    // Per blob (by index): how it was scanned, and the findings it holds.
-    let mut marks = tally
-        .marks
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    marks.resize(history.blobs.len(), 0);
     for result in results {
         match result {
             BlobResult::Scanned {
@@ -481,13 +366,11 @@ fn audit(
                 matches,
                 findings,
                 cached,
-                delta: against_base,
                 ..
             } => {
                 let s = &history.blobs[site];
                 if !cached && cache.is_some() {
-                    let base = if against_base { s.base } else { None };
-                    new_cache.push((s.oid, cache_entry(detector.rules(), base, &matches)));
+                    new_cache.push((s.oid, cache_entry(detector.rules(), &matches)));
                 }
                 for f in findings {
                     seen.add(site, s, f);
@@ -495,56 +378,10 @@ fn audit(
             }
             BlobResult::Skipped { skip, .. } => stats.skips.push(skip),
             BlobResult::Excluded => {}
-            BlobResult::Message {
-                commit, findings, ..
-            } => in_messages.push((commit, findings)),
         }
     }
     // In history order, whichever worker finished first.
     in_messages.sort_by_key(|(commit, _)| *commit);
-    // A blob read back from the cache as scanned against its base is
-    // covered only if that base was scanned in this audit too (a lower size
-    // limit may skip it now): otherwise it is scanned whole.
-    for (i, site) in history.blobs.iter().enumerate() {
-        let base = site
-            .base
-            .and_then(|b| history.blob_index.get(&b))
-            .map(|&b| b as usize);
-        if marks[i] & (DELTA | CACHED) != DELTA | CACHED
-            || base.is_none_or(|b| marks[b] & SKIPPED == 0)
-        {
-            continue;
-        }
-        marks[i] &= !DELTA;
-        let Ok(blob) = git::read_blob(repo, site.oid, setup.max_file_size) else {
-            continue;
-        };
-        let data = blob.content();
-        let matches = detector.detect(data);
-        let content = blob_content(&history, site, data);
-        let (findings, allowed) = findings_from(detector.rules(), &content, &matches);
-        stats.cached -= 1;
-        stats.bytes += data.len() as u64;
-        stats.suppressed_inline += allowed;
-        if cache.is_some() {
-            new_cache.push((site.oid, cache_entry(detector.rules(), None, &matches)));
-        }
-        seen.add_new(i, site, findings);
-    }
-    // On the worker threads, whose regex caches are already built (on this
-    // thread they were a third set: 30 MB more at peak on trufflehog).
-    let failed = pool.install(|| inherit(&git_dir, &detector, &history, &marks, &mut seen));
-    if failed > 0 {
-        stats.warnings.push(format!(
-            "could not reopen the repository: findings were not carried to the later versions of {failed} file(s) or line(s) of versions"
-        ));
-    }
-    if timings {
-        eprintln!(
-            "timing: inherited findings done {:.2} s",
-            started.elapsed().as_secs_f64()
-        );
-    }
     let Sightings {
         mut located,
         blob_of,
@@ -599,151 +436,6 @@ fn audit(
     Ok(setup.finish(findings, stats, started))
 }
 
-/// Carries findings from a base blob to the blobs scanned against it. Such
-/// a blob was searched only where it changed, so a secret on the lines it
-/// kept was found in its base, not in it; it still holds that secret, which
-/// matters for where the secret appeared and whether it is still at HEAD.
-/// A blob that holds one of its base's secrets is read again, and the lines
-/// where the secret's bytes stand are scanned as a whole scan would scan
-/// them: only what that scan finds there is carried (a secret whose key
-/// name, section or document changed is not). Each line of versions (a
-/// blob, the blobs scanned against it, and so on) is carried down in
-/// history order on one worker; lines of versions run in parallel. Returns
-/// how many lines of versions could not be carried (the repository could
-/// not be reopened).
-fn inherit(
-    git_dir: &Path,
-    detector: &Detector<'_>,
-    history: &History,
-    marks: &[u8],
-    seen: &mut Sightings,
-) -> usize {
-    // The blobs scanned against a base, grouped by the first blob of their
-    // line of versions; a base always comes before the blobs that use it.
-    let mut line_of: HashMap<usize, usize> = HashMap::new();
-    let mut lines: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
-    for (i, site) in history.blobs.iter().enumerate() {
-        if marks[i] & DELTA == 0 {
-            continue;
-        }
-        let Some(base) = site
-            .base
-            .and_then(|b| history.blob_index.get(&b))
-            .map(|&b| b as usize)
-        else {
-            continue;
-        };
-        let first = line_of.get(&base).copied().unwrap_or(base);
-        line_of.insert(i, first);
-        lines.entry(first).or_default().push((i, base));
-    }
-    let lines: Vec<Vec<(usize, usize)>> = lines.into_values().collect();
-    let shared = &*seen;
-    let carried: Vec<Option<Carried>> = lines
-        .par_iter()
-        .map_init(
-            || Repository::open(git_dir).ok(),
-            |repo, versions| {
-                let repo = repo.as_ref()?;
-                Some(carry_down(repo, detector, history, shared, versions))
-            },
-        )
-        .collect();
-    let failed = carried.iter().filter(|c| c.is_none()).count();
-    let mut carried: Vec<(usize, Vec<Finding>)> = carried.into_iter().flatten().flatten().collect();
-    carried.sort_by_key(|(i, _)| *i);
-    for (i, found) in carried {
-        seen.add_new(i, &history.blobs[i], found);
-    }
-    failed
-}
-
-/// Per blob index, the findings it holds that its own scan did not give it.
-type Carried = Vec<(usize, Vec<Finding>)>;
-
-/// Carries findings down one line of versions, `(blob, base)` in history
-/// order.
-fn carry_down(
-    repo: &Repository,
-    detector: &Detector<'_>,
-    history: &History,
-    seen: &Sightings,
-    versions: &[(usize, usize)],
-) -> Carried {
-    let own = |i: usize| {
-        seen.holds
-            .get(&i)
-            .into_iter()
-            .flatten()
-            .map(|&f| &seen.located[f].1)
-    };
-    let mut carried: HashMap<usize, Vec<Finding>> = HashMap::new();
-    let mut out = Vec::new();
-    for &(i, base) in versions {
-        let mut fingerprints: HashSet<String> = HashSet::new();
-        let mut secrets: Vec<Vec<u8>> = Vec::new();
-        let mut take = |finding: &Finding| {
-            if let Some(secret) = finding.secret.as_ref().filter(|s| !s.expose().is_empty()) {
-                if fingerprints.insert(finding.fingerprint.to_string()) {
-                    secrets.push(secret.expose().to_vec());
-                }
-            }
-        };
-        own(base).for_each(&mut take);
-        carried.get(&base).into_iter().flatten().for_each(&mut take);
-        if secrets.is_empty() {
-            continue;
-        }
-        let site = &history.blobs[i];
-        // It was read once already; if it cannot be read now, its own
-        // findings stand and nothing is carried.
-        let Ok(blob) = repo.find_blob(site.oid) else {
-            continue;
-        };
-        let data = blob.content();
-        // A handful of patterns searched once: an NFA builds in a fraction
-        // of the time the default DFA takes, which was most of this step.
-        let Ok(finder) = aho_corasick::AhoCorasick::builder()
-            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-            .build(&secrets)
-        else {
-            continue;
-        };
-        // The whole lines each of the secrets stands on.
-        let spans = merge_spans(
-            finder
-                .find_overlapping_iter(data)
-                .map(|m| {
-                    let start = memchr::memrchr(b'\n', &data[..m.start()]).map_or(0, |p| p + 1);
-                    let end = memchr::memchr(b'\n', &data[m.end()..])
-                        .map_or(data.len(), |p| m.end() + p + 1);
-                    (start, end)
-                })
-                .collect(),
-        );
-        let mut matches = detector.detect_near(data, &spans);
-        matches.retain(|m| touches(&spans, (m.start, m.end)));
-        let content = blob_content(history, site, data);
-        let (found, _) = findings_from(detector.rules(), &content, &matches);
-        // Everything a whole scan finds on those lines, not only the base's
-        // own secrets: a match the base's stronger match hid (a password
-        // under a `[pypi]` header) shows once that match is gone. What the
-        // blob's own scan found is not carried again.
-        let mut had: HashSet<(String, usize)> = own(i)
-            .map(|f| (f.fingerprint.to_string(), f.line))
-            .collect();
-        let new: Vec<Finding> = found
-            .into_iter()
-            .filter(|f| had.insert((f.fingerprint.to_string(), f.line)))
-            .collect();
-        if !new.is_empty() {
-            carried.insert(i, new.clone());
-            out.push((i, new));
-        }
-    }
-    out
-}
-
 /// Where each finding was seen: the findings of every blob (with the
 /// commit that introduced the blob), each one's blob, and each blob's
 /// findings.
@@ -764,30 +456,6 @@ impl Sightings {
             .push(self.located.len());
         self.located.push((site.commit, finding));
     }
-
-    /// Adds the findings the blob does not hold yet at the same line.
-    fn add_new(
-        &mut self,
-        index: usize,
-        site: &BlobSite,
-        findings: impl IntoIterator<Item = Finding>,
-    ) {
-        let mut had: HashSet<(String, usize)> = self
-            .holds
-            .get(&index)
-            .into_iter()
-            .flatten()
-            .map(|&f| {
-                let f = &self.located[f].1;
-                (f.fingerprint.to_string(), f.line)
-            })
-            .collect();
-        for finding in findings {
-            if had.insert((finding.fingerprint.to_string(), finding.line)) {
-                self.add(index, site, finding);
-            }
-        }
-    }
 }
 
 /// The content of a blob at its first sighting.
@@ -801,16 +469,16 @@ fn blob_content<'a>(history: &History, site: &BlobSite, data: &'a [u8]) -> Conte
     }
 }
 
-/// A cache entry for matches made against `base` (or in the whole blob).
-fn cache_entry(rules: &[Rule], base: Option<Oid>, matches: &[Match]) -> CachedBlob {
+/// A cache entry for a blob's matches.
+fn cache_entry(rules: &[Rule], matches: &[Match]) -> CachedBlob {
     CachedBlob {
-        base,
         matches: matches
             .iter()
             .map(|m| CachedMatch {
                 rule: rules[m.rule].id.clone(),
                 start: m.start,
                 end: m.end,
+                context: m.context,
             })
             .collect(),
     }
@@ -845,31 +513,21 @@ fn message_content(commit: Arc<CommitInfo>, message: &str) -> Content<'_> {
     }
 }
 
+/// Scans one blob the pack pass did not see, whole.
 fn scan_blob(
     repo: Option<&Repository>,
-    detector: &Detector<'_>,
-    setup: &Setup,
-    cache: Option<&BlobCache>,
+    pass: &PackPass<'_, '_>,
+    history: &History,
     index: usize,
     site: &BlobSite,
-    commit: Arc<CommitInfo>,
 ) -> BlobResult {
-    if setup.exclusions.is_excluded(&site.path) {
-        return BlobResult::Excluded;
-    }
-    let skip = |reason| BlobResult::Skipped {
-        site: index,
-        skip: Skip {
-            path: format!("{} (blob {})", site.path, &site.oid.to_string()[..12]),
-            reason,
-        },
-    };
+    let skip = |reason| skipped(index, site, reason);
     let Some(repo) = repo else {
         return skip(SkipReason::Unreadable(
             "cannot open the repository in a worker".into(),
         ));
     };
-    let cached = cache.and_then(|c| c.get(&site.oid, site.base));
+    let cached = pass.cache.and_then(|c| c.get(&site.oid));
     if cached.is_some_and(|c| c.matches.is_empty()) {
         return BlobResult::Scanned {
             site: index,
@@ -878,10 +536,9 @@ fn scan_blob(
             findings: Vec::new(),
             allowed: 0,
             cached: true,
-            delta: cached.is_some_and(|c| c.base.is_some()),
         };
     }
-    let blob = match git::read_blob(repo, site.oid, setup.max_file_size) {
+    let blob = match git::read_blob(repo, site.oid, pass.setup.max_file_size) {
         Ok(b) => b,
         Err(reason) => return skip(reason),
     };
@@ -889,51 +546,15 @@ fn scan_blob(
     if is_binary(data) {
         return skip(SkipReason::Binary);
     }
-    let (matches, delta) = match cached {
-        Some(entry) => (
-            entry
-                .matches
-                .iter()
-                .filter_map(|e| {
-                    let rule = detector.rules().iter().position(|r| r.id == e.rule)?;
-                    (e.end <= data.len()).then_some(Match {
-                        rule,
-                        start: e.start,
-                        end: e.end,
-                        context: (e.start, e.end),
-                    })
-                })
-                .collect(),
-            entry.base.is_some(),
-        ),
-        // The base is dropped once compared: a worker holds one blob while
-        // it detects.
-        None => match site
-            .base
-            .filter(|_| data.len() >= DELTA_MIN)
-            .and_then(|b| scanned_text(repo, b, setup.max_file_size))
-            .map(|base| git::changed_spans(base.content(), data))
-        {
-            // The base was scanned (whole, or against its own base): what
-            // this blob kept of it is covered, so only the changed lines
-            // are searched, and a match counts if what it depends on (its
-            // whole match, a Secret's document) touches one of them.
-            Some(spans) => {
-                let mut matches = detector.detect_near(data, &spans);
-                matches.retain(|m| touches(&spans, m.context));
-                (matches, true)
-            }
-            None => (detector.detect(data), false),
-        },
+    if cached.is_none() {
+        pass.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+    }
+    let rules = pass.detector.rules();
+    let matches = match cached {
+        Some(entry) => cached_matches(rules, entry, data.len()),
+        None => pass.detector.detect(data),
     };
-    let content = Content {
-        bytes: data,
-        path: site.path.clone(),
-        source: Source::History,
-        commit: Some(commit),
-        added_lines: None,
-    };
-    let (findings, allowed) = findings_from(detector.rules(), &content, &matches);
+    let (findings, allowed) = findings_from(rules, &blob_content(history, site, data), &matches);
     BlobResult::Scanned {
         site: index,
         bytes: if cached.is_some() {
@@ -945,16 +566,327 @@ fn scan_blob(
         findings,
         allowed,
         cached: cached.is_some(),
-        delta,
     }
 }
 
-/// The base blob of a change, when its text was scanned: readable, within
-/// the size limit and not binary (a skipped base covers nothing).
-fn scanned_text(repo: &Repository, base: Oid, limit: u64) -> Option<git2::Blob<'_>> {
-    git::read_blob(repo, base, limit)
-        .ok()
-        .filter(|b| !is_binary(b.content()))
+/// A blob not scanned, listed with its path and id.
+fn skipped(index: usize, site: &BlobSite, reason: SkipReason) -> BlobResult {
+    BlobResult::Skipped {
+        site: index,
+        skip: Skip {
+            path: format!("{} (blob {})", site.path, &site.oid.to_string()[..12]),
+            reason,
+        },
+    }
+}
+
+/// The findings of blob `site` (index `index`), from what the pack pass
+/// learned of it (`packed`), or from a scan of its own.
+fn settle(
+    repo: Option<&Repository>,
+    pass: &PackPass<'_, '_>,
+    history: &History,
+    index: usize,
+    site: &BlobSite,
+    packed: Option<&Packed>,
+) -> BlobResult {
+    if pass.setup.exclusions.is_excluded(&site.path) {
+        return BlobResult::Excluded;
+    }
+    let (bytes, cached, holding) = match packed {
+        None => {
+            pass.bar.inc_length(1);
+            let result = scan_blob(repo, pass, history, index, site);
+            pass.bar.inc(1);
+            return result;
+        }
+        Some(Packed::Skipped(reason)) => return skipped(index, site, (**reason).clone()),
+        Some(Packed::Clean { bytes, cached }) => (*bytes, *cached, None),
+        Some(Packed::Holds(h)) => (h.bytes, h.cached, Some(h)),
+    };
+    let commit = &history.commits[site.commit];
+    let findings = holding
+        .iter()
+        .flat_map(|h| &h.findings)
+        .map(|f| {
+            let mut f = f.clone();
+            f.path.clone_from(&site.path);
+            f.commit = Some(commit.clone());
+            f
+        })
+        .collect();
+    BlobResult::Scanned {
+        site: index,
+        bytes: if cached { 0 } else { bytes },
+        matches: holding.map(|h| h.matches.to_vec()).unwrap_or_default(),
+        findings,
+        allowed: holding.map_or(0, |h| h.allowed),
+        cached,
+    }
+}
+
+/// What the pack pass learned of one blob (kept small: most are clean).
+enum Packed {
+    /// Scanned, or read back from the cache (`cached`), and clean.
+    Clean {
+        bytes: u64,
+        cached: bool,
+    },
+    Holds(Box<Holding>),
+    Skipped(Box<SkipReason>),
+}
+
+/// A blob with matches: its size, where it was read from, every match a
+/// whole scan finds in it, and their findings (with no path or commit yet:
+/// the walk says where the blob was first seen) and inline allows.
+struct Holding {
+    bytes: u64,
+    cached: bool,
+    matches: Arc<Vec<Match>>,
+    findings: Vec<Finding>,
+    allowed: u64,
+}
+
+impl Packed {
+    /// What the blob lends the deltas made from it (see [`Lent`]); `None`
+    /// when it is clean.
+    fn lends(&self) -> Option<Option<Arc<Vec<Match>>>> {
+        match self {
+            Packed::Clean { .. } => None,
+            Packed::Holds(h) => Some(Some(h.matches.clone())),
+            Packed::Skipped(_) => Some(None),
+        }
+    }
+}
+
+/// What a blob lends the deltas made from it, by its offset in its pack:
+/// `None` when it was not scanned (binary, too large), else its matches.
+/// A blob scanned and clean is not listed.
+type Lent = Mutex<FxHashMap<u64, Option<Arc<Vec<Match>>>>>;
+
+/// The pack pass: every blob in the repository's packs decoded once, in
+/// pack order, and scanned. A blob stored as a delta is searched only
+/// where the delta inserted bytes or joined two copies, and inherits the
+/// matches of its base that it copied whole with all they depend on.
+struct PackPass<'a, 'd> {
+    detector: &'a Detector<'d>,
+    setup: &'a Setup,
+    cache: Option<&'a BlobCache>,
+    bar: &'a ProgressBar,
+    /// Bytes scanned, for the progress bar's rate.
+    bytes: &'a AtomicU64,
+}
+
+impl PackPass<'_, '_> {
+    /// Runs over the packs under `objects` on `threads` threads: what it
+    /// learned per blob, and a warning per pack it could not read to the
+    /// end (the blobs it did not reach are read one by one afterwards).
+    fn run(&self, objects: &Path, threads: usize) -> (FxHashMap<Oid, Packed>, Vec<String>) {
+        let learned: Mutex<FxHashMap<Oid, Packed>> = Mutex::default();
+        let mut warnings = Vec::new();
+        for idx in pack::indexes(objects) {
+            let lent = Lent::default();
+            let reserve = |blobs: usize| {
+                self.bar.inc_length(blobs as u64);
+                lock(&learned).reserve(blobs);
+            };
+            let visit = |blob: PackedBlob<'_>| {
+                // A blob in two packs is scanned once.
+                let known = lock(&learned).get(&blob.oid).map(Packed::lends);
+                let (packed, lends) = match known {
+                    Some(lends) => (None, lends),
+                    None => {
+                        let packed = self.scan(&blob, &lent);
+                        let lends = packed.lends();
+                        (Some(packed), lends)
+                    }
+                };
+                if let Some(lends) = lends {
+                    lock(&lent).insert(blob.offset, lends);
+                }
+                if let Some(packed) = packed {
+                    self.bar.inc(1);
+                    lock(&learned).insert(blob.oid, packed);
+                }
+            };
+            if let Err(e) = pack::traverse(&idx, threads, &reserve, &visit) {
+                warnings.push(format!(
+                    "{e:#}; the blobs in it not scanned yet were read one by one"
+                ));
+            }
+        }
+        (
+            learned
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            warnings,
+        )
+    }
+
+    /// Scans one decoded blob; a delta's base was scanned before it.
+    fn scan(&self, blob: &PackedBlob<'_>, lent: &Lent) -> Packed {
+        let data = blob.data;
+        let size = data.len() as u64;
+        let limit = self.setup.max_file_size;
+        if size > limit {
+            return Packed::Skipped(Box::new(SkipReason::TooLarge { size, limit }));
+        }
+        if is_binary(data) {
+            return Packed::Skipped(Box::new(SkipReason::Binary));
+        }
+        let rules = self.detector.rules();
+        let cached = self.cache.and_then(|c| c.get(&blob.oid));
+        let matches = match cached {
+            Some(entry) => cached_matches(rules, entry, data.len()),
+            None => {
+                self.bytes.fetch_add(size, Ordering::Relaxed);
+                self.matches(blob, lent)
+            }
+        };
+        let cached = cached.is_some();
+        if matches.is_empty() {
+            return Packed::Clean {
+                bytes: size,
+                cached,
+            };
+        }
+        // Placed now, while the bytes are at hand; the path comes later.
+        let content = Content {
+            bytes: data,
+            path: String::new(),
+            source: Source::History,
+            commit: None,
+            added_lines: None,
+        };
+        let (findings, allowed) = findings_from(rules, &content, &matches);
+        Packed::Holds(Box::new(Holding {
+            bytes: size,
+            cached,
+            matches: Arc::new(matches),
+            findings,
+            allowed,
+        }))
+    }
+
+    /// The matches of a blob not in the cache.
+    fn matches(&self, blob: &PackedBlob<'_>, lent: &Lent) -> Vec<Match> {
+        let data = blob.data;
+        // The base's matches: none listed means it was scanned and clean.
+        let base = blob
+            .delta
+            .as_ref()
+            .and_then(|d| match lock(lent).get(&d.base) {
+                None => Some((d, None)),
+                Some(Some(held)) => Some((d, Some(held.clone()))),
+                Some(None) => None,
+            });
+        match base {
+            Some((delta, held)) => delta_matches(
+                self.detector,
+                data,
+                &delta.copied,
+                held.as_deref().map_or(&[], Vec::as_slice),
+            ),
+            None => self.detector.detect(data),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Every match a whole scan of `data` finds, for a blob a delta made from
+/// a base whose matches are `base`. What the delta copied holds what the
+/// base held there: a base match is carried over where its context (all
+/// it depends on) was copied in one piece. The rest is searched: the lines
+/// the delta inserted bytes into, where one copy meets the next (a match
+/// across them is new), and where part of a base match was copied without
+/// the rest of its context (a match it hid in the base may show).
+fn delta_matches(
+    detector: &Detector<'_>,
+    data: &[u8],
+    copied: &[pack::Copied],
+    base: &[Match],
+) -> Vec<Match> {
+    let mut marks = Vec::with_capacity(copied.len() * 2 + 1);
+    let mut at = 0;
+    for c in copied {
+        if c.to > at {
+            marks.push((at, c.to));
+        }
+        marks.push((c.to, c.to + 1));
+        at = c.to + c.len;
+    }
+    if at < data.len() {
+        marks.push((at, data.len()));
+    }
+    let mut carried = Vec::new();
+    for m in base {
+        let end = m.end.max(m.start + 1);
+        let (from, to) = (m.context.0.min(m.start), m.context.1.max(end));
+        for c in copied {
+            let (source, source_end) = (c.from, c.from + c.len);
+            if source <= from && to <= source_end {
+                let moved = |x: usize| x - source + c.to;
+                carried.push(Match {
+                    rule: m.rule,
+                    start: moved(m.start),
+                    end: moved(m.end),
+                    context: (moved(m.context.0), moved(m.context.1)),
+                });
+            } else if source < end && m.start < source_end {
+                let part = (m.start.max(source), end.min(source_end));
+                marks.push((part.0 - source + c.to, part.1 - source + c.to));
+            }
+        }
+    }
+    let spans = whole_lines(data, marks);
+    let mut found = detector.detect_near(data, &spans);
+    found.retain(|m| touches(&spans, m.context));
+    if carried.is_empty() {
+        return found;
+    }
+    found.extend(carried);
+    detector.resolve_overlaps(found)
+}
+
+/// The whole lines that `marks` (byte spans, not empty) touch, sorted and
+/// merged.
+fn whole_lines(data: &[u8], mut marks: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    marks.sort_unstable();
+    let mut lines: Vec<(usize, usize)> = Vec::new();
+    for (start, end) in marks {
+        if lines.last().is_some_and(|&(_, e)| end <= e) {
+            continue;
+        }
+        let start = memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1);
+        let last = end - 1;
+        let end = memchr::memchr(b'\n', &data[last..]).map_or(data.len(), |i| last + i + 1);
+        match lines.last_mut() {
+            Some(l) if start <= l.1 => l.1 = l.1.max(end),
+            _ => lines.push((start, end)),
+        }
+    }
+    lines
+}
+
+/// A cache entry's matches, as matches of `rules` in a blob of `len` bytes
+/// (an entry that does not fit is dropped).
+fn cached_matches(rules: &[Rule], entry: &CachedBlob, len: usize) -> Vec<Match> {
+    entry
+        .matches
+        .iter()
+        .filter_map(|e| {
+            let rule = rules.iter().position(|r| r.id == e.rule)?;
+            (e.end <= len && e.context.1 <= len).then_some(Match {
+                rule,
+                start: e.start,
+                end: e.end,
+                context: e.context,
+            })
+        })
+        .collect()
 }
 
 /// One finding per fingerprint: the earliest sighting in history order,
@@ -1091,7 +1023,6 @@ pub fn env_in_history(repo: &Repository, min: Confidence) -> Result<(Vec<Finding
         repo,
         &RefSelection::All,
         &|| {},
-        &|_, _, _| {},
         &|_, _, _| {},
         &is_real_env_path,
     )?;
@@ -1429,4 +1360,115 @@ fn scan_change(
         findings,
         allowed,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{parse_rule_file, RuleSet};
+
+    const TOKEN_RULE: &str = "rules:\n  - id: demo-token\n    name: Demo\n    category: vcs\n    confidence: high\n    keywords: [dmo_]\n    pattern: '\\b(?P<secret>dmo_[A-Za-z0-9]{12})\\b'\n    min_entropy: 2.5\n";
+
+    fn demo() -> RuleSet {
+        RuleSet::from_rules(parse_rule_file("t.yaml", TOKEN_RULE).unwrap()).unwrap()
+    }
+
+    /// `n` characters from `alphabet`, the same for the same seed.
+    fn random(alphabet: &[u8], n: usize, mut seed: u64) -> String {
+        (0..n)
+            .map(|_| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                alphabet[(seed >> 33) as usize % alphabet.len()] as char
+            })
+            .collect()
+    }
+
+    fn copy(to: usize, from: usize, len: usize) -> pack::Copied {
+        pack::Copied { to, from, len }
+    }
+
+    /// Each case's delta result against what a whole scan of it finds.
+    fn same_as_whole(detector: &Detector<'_>, base: &str, copied: &[pack::Copied], data: &str) {
+        let held = detector.detect(base.as_bytes());
+        let by_delta = delta_matches(detector, data.as_bytes(), copied, &held);
+        let whole = detector.detect(data.as_bytes());
+        let span = |m: &Vec<Match>| -> Vec<(usize, usize, usize)> {
+            m.iter().map(|m| (m.rule, m.start, m.end)).collect()
+        };
+        assert_eq!(span(&by_delta), span(&whole), "{data:?}");
+    }
+
+    /// A base's match whose context the delta copied whole is carried to
+    /// its new place, though nothing near it was searched.
+    #[test]
+    fn copied_matches_are_carried() {
+        let rules = demo();
+        let detector = Detector::new(&rules);
+        let token = format!("dmo_{}", random(b"abcdefghXYZ0123456789", 12, 1));
+        let base = format!("x\n{token}\ny\n");
+        let data = format!("new\n{base}");
+        let copied = [copy(4, 0, base.len())];
+        let held = detector.detect(base.as_bytes());
+        assert_eq!(held.len(), 1);
+        let found = delta_matches(&detector, data.as_bytes(), &copied, &held);
+        assert_eq!(found.len(), 1);
+        assert_eq!(&data[found[0].start..found[0].end], token);
+        // Without the base's match it is not found: nothing near it was
+        // searched.
+        assert!(delta_matches(&detector, data.as_bytes(), &copied, &[]).is_empty());
+        same_as_whole(&detector, &base, &copied, &data);
+    }
+
+    /// A token made by joining two copies from different places in the
+    /// base, with nothing inserted, is found where the copies meet.
+    #[test]
+    fn a_match_across_two_copies_is_searched() {
+        let rules = demo();
+        let detector = Detector::new(&rules);
+        let tail = random(b"abcdefghXYZ0123456789", 8, 2);
+        let base = format!("A: dmo_Qw3r\nB: {tail}\n");
+        assert!(detector.detect(base.as_bytes()).is_empty());
+        let data = format!("dmo_Qw3r{tail}\n");
+        let copied = [copy(0, 3, 8), copy(8, 15, tail.len() + 1)];
+        let found = delta_matches(&detector, data.as_bytes(), &copied, &[]);
+        assert_eq!(found.len(), 1, "{data:?}");
+        same_as_whole(&detector, &base, &copied, &data);
+    }
+
+    /// A match its base's stronger match hid (a password under a `[pypi]`
+    /// header is the pypirc rule's) shows once a delta replaced the header,
+    /// though its own line was copied.
+    #[test]
+    fn a_hidden_match_shows_when_the_stronger_one_is_cut() {
+        let rules = RuleSet::embedded().unwrap();
+        let detector = Detector::new(&rules);
+        let password = random(b"abcdefghijkLMNOPQRS0123456789#!", 20, 3);
+        let body = format!("username = __token__\npassword = {password}\n");
+        let base = format!("[pypi]\n{body}");
+        let held = detector.detect(base.as_bytes());
+        let id = |m: &Match| rules.rules()[m.rule].id.as_str();
+        assert_eq!(held.iter().map(id).collect::<Vec<_>>(), ["pypirc-password"]);
+        let data = format!("[other]\n{body}");
+        let copied = [copy(8, 7, body.len())];
+        let found = delta_matches(&detector, data.as_bytes(), &copied, &held);
+        assert_eq!(
+            found.iter().map(id).collect::<Vec<_>>(),
+            ["generic-password"]
+        );
+        same_as_whole(&detector, &base, &copied, &data);
+    }
+
+    /// Marks become the whole lines they touch, merged.
+    #[test]
+    fn marks_become_whole_lines() {
+        let data = b"ab\ncd\nef\ngh";
+        assert_eq!(whole_lines(data, vec![(4, 5), (0, 1)]), vec![(0, 6)]);
+        assert_eq!(whole_lines(data, vec![(9, 11)]), vec![(9, 11)]);
+        assert_eq!(
+            whole_lines(data, vec![(2, 3), (6, 7)]),
+            vec![(0, 3), (6, 9)]
+        );
+    }
 }

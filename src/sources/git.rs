@@ -15,7 +15,6 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use git2::{Commit, Delta, DiffFindOptions, DiffOptions, ObjectType, Oid, Repository, Sort};
-use std::hash::BuildHasher;
 
 use rustc_hash::FxHashSet;
 
@@ -39,10 +38,6 @@ pub struct BlobSite {
     pub path: String,
     /// Index into [`History::commits`].
     pub commit: usize,
-    /// The blob this one replaced at the same path in the first parent,
-    /// when that blob was itself first listed at this path: a scan of this
-    /// blob need only look at the lines it changed (see [`changed_spans`]).
-    pub base: Option<Oid>,
 }
 
 /// Everything a history audit scans, in history order (oldest first).
@@ -227,10 +222,6 @@ fn walk_commits(
     Ok(out)
 }
 
-/// Called for each unique blob as soon as it is found, with its index in
-/// [`History::blobs`], so scanning can start while the walk goes on.
-pub type OnBlob<'f> = &'f (dyn Fn(usize, &BlobSite, &Arc<CommitInfo>) + Sync);
-
 /// Called with each non-empty commit message as its commit is walked, with
 /// the commit's index in [`History::commits`]; messages are not kept.
 pub type OnMessage<'f> = &'f (dyn Fn(usize, &Arc<CommitInfo>, String) + Sync);
@@ -239,7 +230,6 @@ struct Enumerator<'r, 'f> {
     trees: TreeReader<'r>,
     seen_trees: HashSet<Oid>,
     history: History,
-    on_blob: OnBlob<'f>,
     track: &'f (dyn Fn(&str) -> bool + Sync),
     mask: u64,
     /// HEAD's first-parent line, and whether the commit being walked is on it.
@@ -344,7 +334,7 @@ impl Enumerator<'_, '_> {
                     }
                     // In a tree walked before (a directory renamed whole on
                     // HEAD's line) this lists the file's new path.
-                    self.blob(oid, path, before.as_ref(), commit, fresh);
+                    self.blob(oid, path, commit, fresh);
                 }
                 EntryKind::Commit => {
                     if fresh {
@@ -383,35 +373,13 @@ impl Enumerator<'_, '_> {
     /// path it appears at. In a tree walked before (`fresh` false) only a
     /// path not noted yet is: a merge on HEAD's line brings in files its
     /// branch already introduced there.
-    fn blob(
-        &mut self,
-        oid: Oid,
-        path: String,
-        before: Option<&RawEntry<'_>>,
-        commit: usize,
-        fresh: bool,
-    ) {
+    fn blob(&mut self, oid: Oid, path: String, commit: usize, fresh: bool) {
         match self.history.blob_index.get(&oid) {
             None => {
                 let index = self.history.blobs.len();
                 self.history.blob_index.insert(oid, index as u32);
                 self.note(&path);
-                let base = before
-                    .filter(|b| b.kind() == EntryKind::Blob)
-                    .and_then(|b| Oid::from_bytes(b.id).ok())
-                    .filter(|b| {
-                        self.history
-                            .blob_index
-                            .get(b)
-                            .is_some_and(|&i| self.history.blobs[i as usize].path == path)
-                    });
-                let site = BlobSite {
-                    oid,
-                    path,
-                    commit,
-                    base,
-                };
-                (self.on_blob)(index, &site, &self.history.commits[commit]);
+                let site = BlobSite { oid, path, commit };
                 self.history.blobs.push(site);
             }
             Some(&first) => {
@@ -426,12 +394,9 @@ impl Enumerator<'_, '_> {
                         .entry(oid)
                         .or_default()
                         .push(self.history.other_sites.len() as u32);
-                    self.history.other_sites.push(BlobSite {
-                        oid,
-                        path,
-                        commit,
-                        base: None,
-                    });
+                    self.history
+                        .other_sites
+                        .push(BlobSite { oid, path, commit });
                 }
             }
         }
@@ -854,7 +819,6 @@ pub fn enumerate(
     repo: &Repository,
     selection: &RefSelection,
     tick: &dyn Fn(),
-    on_blob: OnBlob<'_>,
     on_message: OnMessage<'_>,
     track: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<History> {
@@ -876,7 +840,6 @@ pub fn enumerate(
         trees: TreeReader::new(repo)?,
         seen_trees: HashSet::new(),
         history,
-        on_blob,
         track,
         mask: 0,
         chain,
@@ -1323,97 +1286,6 @@ fn new_lines(old: &[u8], new: &[u8]) -> Vec<LineRange> {
     added
 }
 
-/// The lines of `new` that a scan of `old` did not already cover, as byte
-/// spans of whole lines in `new` (from a line's start to past its newline), for
-/// the history audit, where `old` is the blob `new` replaced at the same
-/// path and was scanned whole (or in turn against its own predecessor). A
-/// line is covered when it stands in `old` with the same line before it and
-/// the same line after it, so every two-line window of `new` (a single-line
-/// rule's reach: a key, its value on the next line) either is changed or
-/// was in `old` as it is. The common start and end of the two texts are
-/// found by comparing bytes, so an edit in a long file costs what the
-/// edited lines cost.
-pub fn changed_spans(old: &[u8], new: &[u8]) -> Vec<(usize, usize)> {
-    // Lines before `head` are the same in both texts, at the same offsets;
-    // so are the lines from `tail` on, at the same distance from the end.
-    let prefix = common_prefix(old, new);
-    let head = memchr::memrchr(b'\n', &new[..prefix]).map_or(0, |i| i + 1);
-    let room = old.len().min(new.len()) - head;
-    let shared = common_suffix(&old[old.len() - room..], &new[new.len() - room..]);
-    let shared_end = new.len() - shared;
-    let tail = memchr::memchr(b'\n', &new[shared_end..]).map_or(new.len(), |i| shared_end + i + 1);
-    // Compare from the line before the edit to the line after it, so the
-    // lines next to a deletion or an insertion count as changed: their
-    // neighbours changed.
-    let from = match head {
-        0 => 0,
-        _ => memchr::memrchr(b'\n', &new[..head - 1]).map_or(0, |i| i + 1),
-    };
-    let to = memchr::memchr(b'\n', &new[tail..]).map_or(new.len(), |i| tail + i + 1);
-    let old_to = old.len() - (new.len() - to);
-    // Each line is hashed once; a pair of lines is the pair of their
-    // 64-bit hashes. `EDGE` stands for what lies beyond the compared lines,
-    // the same in both texts.
-    const EDGE: u64 = 0;
-    let hash = |line: &[u8]| rustc_hash::FxBuildHasher.hash_one(line) | 1;
-    // Sized for lines of 32 bytes on average, so the set seldom grows.
-    let mut pairs: FxHashSet<(u64, u64)> =
-        FxHashSet::with_capacity_and_hasher((old_to - from) / 32 + 8, Default::default());
-    let mut before = EDGE;
-    for line in raw_lines(&old[from..old_to]) {
-        let h = hash(line);
-        pairs.insert((before, h));
-        before = h;
-    }
-    pairs.insert((before, EDGE));
-    let mut spans: Vec<(usize, usize)> = Vec::new();
-    // Each new line with the hashes of the lines around it, in one pass.
-    let mut new_lines = raw_lines(&new[from..to]).map(|l| (l, hash(l)));
-    let mut previous = EDGE;
-    let mut current = new_lines.next();
-    while let Some((line, h)) = current {
-        let following = new_lines.next();
-        let next = following.map_or(EDGE, |(_, n)| n);
-        let kept = pairs.contains(&(previous, h)) && pairs.contains(&(h, next));
-        previous = h;
-        current = following;
-        if kept {
-            continue;
-        }
-        // The line's offset in `new`, and its end after its newline.
-        let start = line.as_ptr() as usize - new.as_ptr() as usize;
-        let end = (start + line.len() + 1).min(new.len());
-        match spans.last_mut() {
-            Some(last) if last.1 == start => last.1 = end,
-            _ => spans.push((start, end)),
-        }
-    }
-    spans
-}
-
-const WORD: usize = 32;
-
-fn common_prefix(a: &[u8], b: &[u8]) -> usize {
-    let n = a.len().min(b.len());
-    let words = a[..n].chunks_exact(WORD).zip(b[..n].chunks_exact(WORD));
-    let mut i = words.take_while(|(x, y)| x == y).count() * WORD;
-    while i < n && a[i] == b[i] {
-        i += 1;
-    }
-    i
-}
-
-fn common_suffix(a: &[u8], b: &[u8]) -> usize {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[a.len() - n..], &b[b.len() - n..]);
-    let words = a.rchunks_exact(WORD).zip(b.rchunks_exact(WORD));
-    let mut i = words.take_while(|(x, y)| x == y).count() * WORD;
-    while i < n && a[n - i - 1] == b[n - i - 1] {
-        i += 1;
-    }
-    i
-}
-
 /// The lines of a text, without their endings (`\n` or `\r\n`).
 fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
     raw_lines(text).map(|l| l.strip_suffix(b"\r").unwrap_or(l))
@@ -1765,114 +1637,5 @@ mod tests {
         assert_eq!(lines(b"").count(), 0);
         assert_eq!(lines(b"\n").count(), 1);
         assert_eq!(lines(b"a\nb").count(), 2);
-    }
-
-    fn changed_span_lines(old: &[u8], new: &[u8]) -> Vec<LineRange> {
-        let index = crate::content::LineIndex::new(new);
-        changed_spans(old, new)
-            .into_iter()
-            .map(|(s, e)| LineRange {
-                first: index.line_of(s),
-                last: index.line_of(e.max(s + 1) - 1),
-            })
-            .collect()
-    }
-
-    /// The history audit's changed lines: nothing for an unchanged text; an
-    /// edit marks its lines and their neighbours; a deletion marks the two
-    /// lines it joins; a moved line is new where its neighbours changed.
-    #[test]
-    fn changed_lines_are_the_edit_and_its_neighbours() {
-        let long: String = (0..1000).map(|i| format!("line {i}\n")).collect();
-        let edited = long.replace("line 500\n", "line 500 changed\n");
-        assert_eq!(
-            changed_span_lines(long.as_bytes(), long.as_bytes()),
-            ranges(&[])
-        );
-        assert_eq!(
-            changed_span_lines(long.as_bytes(), edited.as_bytes()),
-            ranges(&[(500, 502)])
-        );
-        let deleted = long.replace("line 500\n", "");
-        assert_eq!(
-            changed_span_lines(long.as_bytes(), deleted.as_bytes()),
-            ranges(&[(500, 501)])
-        );
-        assert_eq!(changed_span_lines(b"", b"a\nb\n"), ranges(&[(1, 2)]));
-        assert_eq!(changed_span_lines(b"a\nb\n", b""), ranges(&[]));
-        assert_eq!(
-            changed_span_lines(b"a\nb\n", b"a\nb\nc\n"),
-            ranges(&[(2, 3)])
-        );
-        assert_eq!(
-            changed_span_lines(b"a\nb\n", b"z\na\nb\n"),
-            ranges(&[(1, 2)])
-        );
-        assert_eq!(changed_span_lines(b"a\nb", b"a\nbc"), ranges(&[(1, 2)]));
-        // New line endings are new lines.
-        assert_eq!(
-            changed_span_lines(b"a\nb\nc\n", b"a\r\nb\r\nc\r\n"),
-            ranges(&[(1, 3)])
-        );
-        // "b" moved next to "x": both lines are new; "a" and "c" kept theirs.
-        assert_eq!(
-            changed_span_lines(b"a\nb\nc\nx\n", b"a\nc\nx\nb\n"),
-            ranges(&[(1, 4)])
-        );
-    }
-
-    /// Against the definition, on many random edits: every line of the new
-    /// text that does not stand in the old one between the same neighbours
-    /// (the start and end of the text count as neighbours) is changed.
-    #[test]
-    fn changed_lines_cover_every_new_pair() {
-        let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
-        let mut next = move |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
-        let words = ["a", "b", "c", "key:", "  v", "", "d"];
-        for _ in 0..3000 {
-            let old: Vec<&str> = (0..next(12)).map(|_| words[next(7) as usize]).collect();
-            let mut new = old.clone();
-            for _ in 0..=next(3) {
-                match next(3) {
-                    0 if !new.is_empty() => {
-                        new.remove(next(new.len() as u64) as usize);
-                    }
-                    1 => new.insert(next(new.len() as u64 + 1) as usize, words[next(7) as usize]),
-                    _ if !new.is_empty() => {
-                        let i = next(new.len() as u64) as usize;
-                        new[i] = words[next(7) as usize];
-                    }
-                    _ => {}
-                }
-            }
-            let text = |v: &[&str]| v.iter().map(|l| format!("{l}\n")).collect::<String>();
-            let (o, n) = (text(&old), text(&new));
-            let got = changed_span_lines(o.as_bytes(), n.as_bytes());
-            let marked = |line: usize| got.iter().any(|r| r.first <= line && line <= r.last);
-            let with_ends = |v: &[&str]| {
-                let mut w = vec![None];
-                w.extend(v.iter().map(|l| Some(l.to_string())));
-                w.push(None);
-                w
-            };
-            let (wo, wn) = (with_ends(&old), with_ends(&new));
-            let old_pairs: HashSet<_> = wo
-                .windows(2)
-                .map(|p| (p[0].clone(), p[1].clone()))
-                .collect();
-            for i in 1..wn.len() - 1 {
-                let kept = old_pairs.contains(&(wn[i - 1].clone(), wn[i].clone()))
-                    && old_pairs.contains(&(wn[i].clone(), wn[i + 1].clone()));
-                assert!(
-                    kept || marked(i),
-                    "{old:?} -> {new:?}: line {i} not marked in {got:?}"
-                );
-            }
-        }
     }
 }

@@ -2,4 +2,5 @@
 //! here; git history, ranges and the index in `git`.
 
 pub mod git;
+pub mod pack;
 pub mod tree;

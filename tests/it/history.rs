@@ -547,6 +547,24 @@ fn long_file(lines: usize, inserts: &[(usize, &str)]) -> String {
     out
 }
 
+/// The audit of the repository's objects as they are (loose, as commits
+/// leave them), then once they are packed with deltas: the reports are the
+/// same, whether each blob was read and scanned whole or decoded in pack
+/// order and searched where its delta changed it. Returns the second.
+fn audit_loose_and_packed(w: &Work) -> crate::support::Run {
+    let loose = w.keyward(&["git", "--no-cache", "--format", "json"]);
+    let (_, deltas) = w.pack();
+    assert!(deltas > 0, "git stored no blob as a delta");
+    let packed = w.keyward(&["git", "--no-cache", "--format", "json"]);
+    assert_eq!(loose.code, packed.code, "{}", packed.stderr);
+    assert_eq!(
+        loose.findings(),
+        packed.findings(),
+        "loose and packed audits differ ({deltas} blobs stored as deltas)"
+    );
+    packed
+}
+
 /// Edits far from a secret in a long file (versions scanned only where they
 /// changed) still hold it: the secret's sightings list every version, and
 /// its removal is dated to the commit that took its line out, not to the
@@ -567,7 +585,7 @@ fn edits_elsewhere_in_a_file_keep_its_secret() {
         &long_file(300, &[(10, &line), (200, "x = 2"), (250, "y = 3")]),
         "edit again",
     );
-    let run = w.keyward(&["git", "--format", "json"]);
+    let run = audit_loose_and_packed(&w);
     let f = one(&run);
     assert_eq!(f["commit"]["id"], added.as_str());
     assert_eq!(f["line"], 10);
@@ -590,7 +608,7 @@ fn edits_elsewhere_in_a_file_keep_its_secret() {
         &long_file(300, &[(200, "x = 4"), (250, "y = 3")]),
         "later edit",
     );
-    let f = one(&w.keyward(&["git", "--format", "json"]));
+    let f = one(&audit_loose_and_packed(&w));
     assert_eq!(f["still_in_head"], false, "{f}");
     assert_eq!(f["removed_in"]["id"], removed.as_str());
 }
@@ -616,7 +634,7 @@ fn a_changed_neighbour_line_is_searched() {
         &long_file(300, &[(150, &after)]),
         "rename the key",
     );
-    let f = one(&w.keyward(&["git", "--format", "json"]));
+    let f = one(&audit_loose_and_packed(&w));
     assert_eq!(f["rule_id"], "aws-secret-access-key");
     assert_eq!(f["commit"]["id"], renamed.as_str());
     assert_eq!(f["line"], 151);
@@ -631,16 +649,17 @@ fn a_version_after_a_binary_one_is_scanned_whole() {
     let text = long_file(300, &[(100, &format!("TOKEN = \"{token}\""))]);
     w.commit("data/blob.txt", &format!("\0\n{text}"), "binary");
     let text_commit = w.commit("data/blob.txt", &format!("header\n{text}"), "text");
-    let f = one(&w.keyward(&["git", "--format", "json"]));
+    let f = one(&audit_loose_and_packed(&w));
     assert_eq!(f["commit"]["id"], text_commit.as_str());
     assert_eq!(f["line"], 101);
 }
 
-/// The cache records a version scanned against its previous one with that
-/// base, and a second audit reads every version back from it with the same
-/// findings and lifecycle.
+/// The cache records every match each version holds, however it was
+/// scanned (here, packed, one version is a delta of the other and takes the
+/// token from it), and a second audit reads every version back from it
+/// with the same findings and lifecycle.
 #[test]
-fn cache_keeps_versions_scanned_where_they_changed() {
+fn cache_keeps_every_match_of_each_version() {
     let mut w = Work::repo();
     let token = fake::github("ghp_", 44);
     let line = format!("TOKEN = \"{token}\"");
@@ -650,18 +669,28 @@ fn cache_keeps_versions_scanned_where_they_changed() {
         &long_file(300, &[(10, &line), (200, "x = 1")]),
         "edit",
     );
+    let (_, deltas) = w.pack();
+    assert_eq!(deltas, 1);
     let first = w.keyward(&["git", "--format", "json"]);
     let cache_dir = w.join(".git/keyward");
     let entries: String = std::fs::read_dir(&cache_dir)
         .unwrap()
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
         .collect();
-    let edited = w.git(&["rev-parse", "HEAD:src/app.py"]);
-    let original = w.git(&["rev-parse", "HEAD~1:src/app.py"]);
-    assert!(
-        entries.contains(&format!("{edited}@{original}")),
-        "{entries}"
-    );
+    for version in ["HEAD:src/app.py", "HEAD~1:src/app.py"] {
+        let id = w.git(&["rev-parse", version]);
+        let entry = entries
+            .lines()
+            .find(|l| l.starts_with(&id))
+            .unwrap_or_else(|| panic!("no entry for {version}: {entries}"));
+        let fields: Vec<&str> = entry.split(' ').collect();
+        assert_eq!(fields.len(), 2, "{entry}");
+        let parts: Vec<&str> = fields[1].split(':').collect();
+        assert_eq!(parts.len(), 5, "{entry}");
+        let (start, end): (usize, usize) = (parts[1].parse().unwrap(), parts[2].parse().unwrap());
+        let text = w.git(&["cat-file", "blob", version]);
+        assert_eq!(&text[start..end], token, "{entry}");
+    }
     let second = w.keyward(&["git", "--format", "json"]);
     assert!(
         second.stderr.contains("2 blobs (0 B, 2 from cache)"),
@@ -670,6 +699,66 @@ fn cache_keeps_versions_scanned_where_they_changed() {
     );
     assert_eq!(first.findings(), second.findings());
     assert_eq!(one(&second)["still_in_head"], true);
+}
+
+/// A pack that cannot be read to its end (a blob's compressed bytes
+/// damaged) is said so; the blobs the pack pass did not reach are read one
+/// by one, the damaged one is counted as unreadable, and the secrets in the
+/// others are all reported.
+#[test]
+fn a_damaged_pack_is_said_and_its_other_blobs_still_scanned() {
+    let mut w = Work::repo();
+    let tokens: Vec<String> = (0..3).map(|i| fake::github("ghp_", 60 + i)).collect();
+    for (i, token) in tokens.iter().enumerate() {
+        let line = format!("TOKEN = \"{token}\"");
+        w.commit(
+            &format!("src/app{i}.py"),
+            &long_file(100, &[(5, &line)]),
+            "add",
+        );
+    }
+    // Incompressible text, so its bytes in the pack are its own.
+    let noise = fake::base64_bytes(30_000, 61);
+    let noise_commit = w.commit("data/noise.txt", &noise, "noise");
+    let (idx, _) = w.pack();
+    let id = w.git(&["rev-parse", &format!("{noise_commit}:data/noise.txt")]);
+    let listing = w.git(&["verify-pack", "-v", idx.to_str().unwrap()]);
+    let offset: usize = listing
+        .lines()
+        .find(|l| l.starts_with(&id))
+        .and_then(|l| l.split_whitespace().nth(4))
+        .and_then(|o| o.parse().ok())
+        .expect("the noise blob's offset");
+    let pack = idx.with_extension("pack");
+    let mut bytes = std::fs::read(&pack).unwrap();
+    for b in &mut bytes[offset + 1000..offset + 1100] {
+        *b = !*b;
+    }
+    // Packs are written read-only.
+    let mut perms = std::fs::metadata(&pack).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&pack, perms).unwrap();
+    std::fs::write(&pack, bytes).unwrap();
+
+    let run = w.keyward(&["git", "--no-cache", "--format", "json", "-v"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot read the pack to its end"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("data/noise.txt") && run.stderr.contains("unreadable"),
+        "{}",
+        run.stderr
+    );
+    let found: Vec<String> = run
+        .findings()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(found, vec!["src/app0.py", "src/app1.py", "src/app2.py"]);
 }
 
 /// The version before and after a commit, scanned against each other, as
@@ -695,7 +784,7 @@ fn a_multiline_match_counts_when_its_context_changed() {
         &long_file(200, &[(1, &section(""))]),
         "one section",
     );
-    let pypirc = one_of(&w.keyward(&["git", "--format", "json"]), "pypirc-password");
+    let pypirc = one_of(&audit_loose_and_packed(&w), "pypirc-password");
     assert_eq!(pypirc["commit"]["id"], joined.as_str());
     assert_eq!(pypirc["still_in_head"], true);
 }
@@ -716,7 +805,7 @@ fn a_kind_change_makes_secret_data() {
     };
     w.commit("k8s/app.yaml", &manifest("ConfigMap"), "a config map");
     let secret = w.commit("k8s/app.yaml", &manifest("Secret"), "a secret");
-    let f = one(&w.keyward(&["git", "--format", "json"]));
+    let f = one(&audit_loose_and_packed(&w));
     assert_eq!(f["rule_id"], "aws-access-key-id");
     assert_eq!(f["commit"]["id"], secret.as_str());
 }
@@ -766,16 +855,17 @@ fn a_kept_line_is_carried_only_if_it_still_matches() {
         &long_file(200, &[(1, "x"), (150, &bare)]),
         "drop the key",
     );
-    let f = one(&w.keyward(&["git", "--format", "json"]));
+    let f = one(&audit_loose_and_packed(&w));
     assert_eq!(f["still_in_head"], false, "{f}");
     assert_eq!(f["removed_in"]["id"], removed.as_str());
 }
 
-/// A cached version scanned against a base holds only while that base is
-/// scanned: with a size limit that now skips the base, the version is
-/// scanned whole again and its secret is still reported.
+/// A cached version holds its own matches, whatever becomes of the version
+/// it was scanned against: with a size limit that now skips that one, the
+/// cached version's secret is still reported, as an audit without the
+/// cache reports it.
 #[test]
-fn cached_versions_are_rescanned_when_their_base_is_skipped() {
+fn cached_versions_keep_their_secrets_when_their_base_is_skipped() {
     let mut w = Work::repo();
     let token = fake::github("ghp_", 55);
     let line = format!("TOKEN = \"{token}\"");
@@ -784,6 +874,7 @@ fn cached_versions_are_rescanned_when_their_base_is_skipped() {
     assert!(long.len() > 6 * 1024 && short.len() < 6 * 1024 && short.len() > 4096);
     w.commit("src/app.py", &long, "long");
     let shortened = w.commit("src/app.py", &short, "short");
+    w.pack();
     let first = w.keyward(&["git", "--format", "json"]);
     assert_eq!(first.findings().len(), 1, "{}", first.stdout);
     let limited = w.keyward(&["git", "--max-file-size", "6K", "--format", "json"]);
@@ -818,7 +909,7 @@ fn a_match_hidden_by_a_stronger_one_shows_when_it_goes() {
         &long_file(200, &[(80, &section("[other]"))]),
         "other",
     );
-    let generic = one_of(&w.keyward(&["git", "--format", "json"]), "generic-password");
+    let generic = one_of(&audit_loose_and_packed(&w), "generic-password");
     assert_eq!(generic["commit"]["id"], renamed.as_str());
     assert_eq!(generic["still_in_head"], true);
 }
@@ -840,7 +931,7 @@ fn a_long_keyword_line_keeps_its_multiline_secret() {
         &long_file(100, &[(1, &head), (90, "# edited")]),
         "edit below",
     );
-    let f = one(&w.keyward(&["git", "--format", "json"]));
+    let f = one(&audit_loose_and_packed(&w));
     assert_eq!(f["rule_id"], "terraformrc-token");
     assert_eq!(f["still_in_head"], true, "{f}");
 }

@@ -167,6 +167,26 @@ impl Work {
         self.git(&["rev-parse", "HEAD"])
     }
 
+    /// Packs every object with deltas, as `git gc` leaves a repository
+    /// (loose objects removed), and returns the pack's index and how many
+    /// of its blobs are stored as deltas.
+    pub fn pack(&self) -> (PathBuf, usize) {
+        self.git(&["repack", "-adfq", "--window=250", "--depth=50"]);
+        let dir = self.join(".git/objects/pack");
+        let idx = std::fs::read_dir(&dir)
+            .expect("pack directory")
+            .map(|e| e.expect("pack entry").path())
+            .find(|p| p.extension().is_some_and(|x| x == "idx"))
+            .expect("a pack index");
+        let listing = self.git(&["verify-pack", "-v", idx.to_str().expect("utf-8 path")]);
+        let deltas = listing
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .filter(|f| f.len() >= 7 && f[1] == "blob")
+            .count();
+        (idx, deltas)
+    }
+
     /// Runs keyward with `args` in the work space.
     pub fn keyward(&self, args: &[&str]) -> Run {
         self.keyward_stdin(args, "")
