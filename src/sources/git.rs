@@ -20,6 +20,7 @@ use rustc_hash::FxHashSet;
 
 use crate::content::{LineRange, Skip, SkipReason};
 use crate::finding::CommitInfo;
+use crate::sources::pack::Packs;
 
 /// Which commits a history audit walks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -550,86 +551,56 @@ fn parse_entry(data: &[u8]) -> Result<(RawEntry<'_>, &[u8]), Malformed> {
     Ok((RawEntry { mode, name, id }, rest))
 }
 
-/// Reads raw trees. (Keeping recently read trees for the next commit's
-/// diff, within an 8 MiB budget, saved no time once trees were read raw:
-/// trufflehog's audit took 2.55 to 2.75 s with it and 2.5 s without, the
-/// 100k-commit synthetic history 30.5 s and 30.2 s; and it cost memory:
-/// trufflehog's peak was 18 MB lower and the 10k-commit history's 43 MB
-/// lower without it.)
+/// Reads raw trees: from the repository's packs through gitoxide, with the
+/// pack mappings the pack pass uses, else (a loose tree, one in a pack that
+/// did not open) through libgit2. (Keeping recently read trees for the
+/// next commit's diff, within an 8 MiB budget, saved no time once trees
+/// were read raw: trufflehog's audit took 2.55 to 2.75 s with it and 2.5 s
+/// without, the 100k-commit synthetic history 30.5 s and 30.2 s; and it
+/// cost memory: trufflehog's peak was 18 MB lower and the 10k-commit
+/// history's 43 MB lower without it.)
 ///
-/// Trees are read with libgit2 until they turn out to be large on average
-/// (directories of thousands of entries), then with gitoxide's object
-/// database. libgit2 copies a whole delta base out of its cache at each
-/// step of a chain, which made large trees quadratic: reading every tree
-/// of a 50k-commit history with 2,500-entry directories took libgit2
-/// 11.4 s and gitoxide 2.1 s, while on trufflehog's small trees libgit2
-/// took 0.36 s and gitoxide 0.81 s.
+/// libgit2 read every tree until this design: it copies a whole delta base
+/// out of its cache at each step of a chain, which made large trees
+/// quadratic (every tree of a 50k-commit history with 2,500-entry
+/// directories: libgit2 11.4 s, gitoxide 2.1 s). On trufflehog's and
+/// cargo's small trees the two read as fast (trufflehog's walk 1.64 and
+/// 1.70 s, cargo's 2.80 and 2.39 s), and libgit2's own mapping of the packs
+/// counted them twice in resident memory.
 struct TreeReader<'r> {
-    repo: &'r Repository,
     odb: git2::Odb<'r>,
-    large: Large,
+    packs: &'r Packs,
+    cache: BaseCache,
+    inflate: gix_zlib::Inflate,
+    buf: Vec<u8>,
 }
 
-/// Whether trees have turned out large, and the reader for them.
-enum Large {
-    /// Still sampling: trees read and their bytes in the current window
-    /// (a history's directories can grow large long after its start).
-    Sampling { reads: u32, bytes: usize },
-    Yes {
-        odb: Box<gix_odb::Handle>,
-        buf: Vec<u8>,
-    },
-    /// gitoxide could not open the object database.
-    No,
-}
-
-/// Trees read with libgit2 per window of the average size.
-const SAMPLE_READS: u32 = 1024;
-/// Average tree size (over a window) above which gitoxide reads trees.
-/// gitoxide maps the packs a second time and keeps its own cache, so it is
-/// used only where it pays: the largest window average was 6.6 KiB on
-/// trufflehog and 1.8 KiB on cargo, and 23 to 38 KiB on the synthetic
-/// 50k-commit history.
-const LARGE_TREE: usize = 16 << 10;
 /// The bytes of [`BaseCache`], gitoxide's delta-base cache (measured with
 /// gitoxide's own cache before it: 8 MiB read the 50k history's trees as
 /// fast as 16; 4 MiB took 30% longer).
-const GIX_PACK_CACHE: usize = 8 << 20;
+const TREE_BASE_CACHE: usize = 8 << 20;
 
 impl<'r> TreeReader<'r> {
-    fn new(repo: &'r Repository) -> Result<TreeReader<'r>> {
+    fn new(repo: &'r Repository, packs: &'r Packs) -> Result<TreeReader<'r>> {
         Ok(TreeReader {
-            repo,
             odb: repo.odb().context("opening the object database")?,
-            large: Large::Sampling { reads: 0, bytes: 0 },
+            packs,
+            cache: BaseCache::new(TREE_BASE_CACHE),
+            inflate: gix_zlib::Inflate::default(),
+            buf: Vec::new(),
         })
     }
 
-    /// The raw bytes of tree `oid`: from gitoxide once trees are known to
-    /// be large (libgit2 if it cannot read it), else from libgit2.
+    /// The raw bytes of tree `oid`, from the packs or else from libgit2.
     fn read_raw(&mut self, oid: Oid) -> Option<Vec<u8>> {
-        if let Large::Yes { odb, buf } = &mut self.large {
-            if let Some((kind, data)) = gix_read(odb, buf, oid) {
-                return (kind == gix_object::Kind::Tree).then_some(data);
-            }
+        let packed = self
+            .packs
+            .read(oid, &mut self.buf, &mut self.inflate, &mut self.cache);
+        if let Some(kind) = packed {
+            return (kind == gix_object::Kind::Tree).then(|| self.buf.clone());
         }
         let object = self.odb.read(oid).ok()?;
-        if object.kind() != ObjectType::Tree {
-            return None;
-        }
-        let data = object.data().to_vec();
-        if let Large::Sampling { reads, bytes } = &mut self.large {
-            *reads += 1;
-            *bytes += data.len();
-            if *reads == SAMPLE_READS {
-                if *bytes / SAMPLE_READS as usize > LARGE_TREE {
-                    self.large = gix_reader(self.repo).unwrap_or(Large::No);
-                } else {
-                    (*reads, *bytes) = (0, 0);
-                }
-            }
-        }
-        Some(data)
+        (object.kind() == ObjectType::Tree).then(|| object.data().to_vec())
     }
 
     /// The tree `oid`.
@@ -638,30 +609,7 @@ impl<'r> TreeReader<'r> {
     }
 }
 
-/// The kind and bytes of object `oid` through gitoxide; `None` when it is
-/// missing there or cannot be read.
-fn gix_read(
-    odb: &gix_odb::Handle,
-    buf: &mut Vec<u8>,
-    oid: Oid,
-) -> Option<(gix_object::Kind, Vec<u8>)> {
-    use gix_object::Find;
-    let id = gix_hash::ObjectId::try_from(oid.as_bytes()).ok()?;
-    let data = odb.try_find(&id, buf).ok()??;
-    Some((data.kind, data.data.to_vec()))
-}
-
-/// gitoxide's reader of `repo`'s objects, if it opens.
-fn gix_reader(repo: &Repository) -> Option<Large> {
-    let mut odb = gix_odb::at(repo.commondir().join("objects"), gix_hash::Kind::Sha1).ok()?;
-    odb.set_pack_cache(|| Box::new(BaseCache::new(GIX_PACK_CACHE)));
-    Some(Large::Yes {
-        odb: Box::new(odb),
-        buf: Vec::new(),
-    })
-}
-
-/// gitoxide's cache of decoded delta bases for large trees: least recently
+/// gitoxide's cache of decoded delta bases for trees: least recently
 /// used out first, weighed by the memory of its buffers, which it reuses.
 /// It holds 8 MiB of bases (none over a quarter of that: a tree of tens of
 /// thousands of entries is read without it) and up to 16 spare buffers of
@@ -817,6 +765,7 @@ fn join(prefix: &str, name: &[u8]) -> String {
 /// ancestry mask.
 pub fn enumerate(
     repo: &Repository,
+    packs: &Packs,
     selection: &RefSelection,
     tick: &dyn Fn(),
     on_message: OnMessage<'_>,
@@ -837,7 +786,7 @@ pub fn enumerate(
         _ => head_line(repo),
     };
     let mut en = Enumerator {
-        trees: TreeReader::new(repo)?,
+        trees: TreeReader::new(repo, packs)?,
         seen_trees: HashSet::new(),
         history,
         track,
@@ -1043,7 +992,8 @@ pub fn first_parent_path_changes(repo: &Repository, paths: &[String]) -> Result<
     }
     let mut changes = Vec::new();
     let mut last_root = None;
-    let mut trees = TreeReader::new(repo)?;
+    let (packs, _) = Packs::open(&repo.commondir().join("objects"));
+    let mut trees = TreeReader::new(repo, &packs)?;
     for oid in chain.into_iter().rev() {
         let commit = repo.find_commit(oid)?;
         let root = commit.tree_id();
@@ -1130,7 +1080,8 @@ pub fn tips_changes(repo: &Repository, push: &[Oid], hide: &[Oid]) -> Result<Cha
         walk.hide(*oid)?;
     }
     let mut out = Changes::default();
-    let mut trees = TreeReader::new(repo)?;
+    let (packs, _) = Packs::open(&repo.commondir().join("objects"));
+    let mut trees = TreeReader::new(repo, &packs)?;
     for oid in walk {
         let commit = repo.find_commit(oid?)?;
         // A merge's changes are the merged commits' own, which the range holds.
@@ -1482,7 +1433,8 @@ mod tests {
         odd.extend_from_slice("644 ÿ-odd\0".as_bytes());
         odd.extend_from_slice(blob.as_bytes());
         let root = repo.odb().unwrap().write(ObjectType::Tree, &odd).unwrap();
-        let mut reader = TreeReader::new(&repo).unwrap();
+        let packs = Packs::default();
+        let mut reader = TreeReader::new(&repo, &packs).unwrap();
         let raw = reader.read(root).unwrap();
         let ours: Vec<(Vec<u8>, Oid, EntryKind)> = raw
             .entries()
@@ -1522,11 +1474,11 @@ mod tests {
         assert!(reader.read(blob).is_none(), "a blob is not a tree");
     }
 
-    /// Once trees are large, gitoxide reads them: the same bytes as
-    /// libgit2, from loose objects and from a pack; a blob is not a tree,
-    /// and a missing id is missing to both.
+    /// Trees read from loose objects (libgit2) and, once packed, from the
+    /// packs (gitoxide) are the same bytes; a blob is not a tree, and a
+    /// missing id is missing to both.
     #[test]
-    fn gitoxide_reads_trees_like_libgit2() {
+    fn trees_read_the_same_loose_and_packed() {
         let dir = tempfile::tempdir().unwrap();
         let repo = Repository::init(dir.path()).unwrap();
         let blob = repo.blob(b"x").unwrap();
@@ -1542,31 +1494,20 @@ mod tests {
                 .unwrap();
             trees.push(id);
         }
-        let read_all = |repo: &Repository| {
-            let mut libgit2 = TreeReader::new(repo).unwrap();
-            libgit2.large = Large::No;
-            let mut gix = TreeReader::new(repo).unwrap();
-            gix.large = gix_reader(repo).expect("gitoxide opens the repository");
-            let Large::Yes { odb, buf } = &mut gix.large else {
-                unreachable!()
-            };
-            let missing = Oid::from_bytes(&[7; 20]).unwrap();
-            for &id in &trees {
-                let want = libgit2.read_raw(id).unwrap();
-                assert_eq!(gix_read(odb, buf, id), Some((gix_object::Kind::Tree, want)));
+        let objects = dir.path().join(".git/objects");
+        let loose = Packs::open(&objects).0;
+        let mut reader = TreeReader::new(&repo, &loose).unwrap();
+        let want: Vec<Vec<u8>> = trees.iter().map(|&t| reader.read_raw(t).unwrap()).collect();
+        let missing = Oid::from_bytes(&[7; 20]).unwrap();
+        let read_all = |repo: &Repository, packs: &Packs| {
+            let mut reader = TreeReader::new(repo, packs).unwrap();
+            for (&id, want) in trees.iter().zip(&want) {
+                assert_eq!(reader.read_raw(id).as_ref(), Some(want));
             }
-            assert_eq!(
-                gix_read(odb, buf, blob).map(|(k, _)| k),
-                Some(gix_object::Kind::Blob)
-            );
-            assert_eq!(gix_read(odb, buf, missing), None);
-            for &id in &trees {
-                assert_eq!(gix.read_raw(id), libgit2.read_raw(id));
-            }
-            assert!(gix.read_raw(blob).is_none());
-            assert!(gix.read_raw(missing).is_none());
+            assert!(reader.read_raw(blob).is_none());
+            assert!(reader.read_raw(missing).is_none());
         };
-        read_all(&repo);
+        read_all(&repo, &loose);
         let git = |args: &[&str]| {
             let status = std::process::Command::new("git")
                 .args(args)
@@ -1578,7 +1519,22 @@ mod tests {
         git(&["repack", "-a", "-d", "-q"]);
         git(&["prune"]);
         let packed = Repository::open(dir.path()).unwrap();
-        read_all(&packed);
+        let packs = Packs::open(&objects).0;
+        assert_eq!(packs.iter().count(), 1);
+        // Read from the pack, not through libgit2.
+        let mut inflate = gix_zlib::Inflate::default();
+        let mut cache = BaseCache::new(TREE_BASE_CACHE);
+        let mut out = Vec::new();
+        for (&id, want) in trees.iter().zip(&want) {
+            let kind = packs.read(id, &mut out, &mut inflate, &mut cache);
+            assert_eq!(kind, Some(gix_object::Kind::Tree));
+            assert_eq!(&out, want);
+        }
+        assert_eq!(
+            packs.read(missing, &mut out, &mut inflate, &mut cache),
+            None
+        );
+        read_all(&packed, &packs);
     }
 
     /// A name repeated in a malformed tree does not hide the names after
