@@ -48,7 +48,12 @@ impl BlobCache {
         ));
         let mut known = HashMap::new();
         if let Ok(text) = std::fs::read_to_string(&path) {
-            for line in text.lines() {
+            // A last line without its newline was cut short (an audit
+            // stopped while appending): a bare id would pass for clean.
+            let whole = text
+                .split_inclusive('\n')
+                .filter_map(|l| l.strip_suffix('\n'));
+            for line in whole {
                 let mut fields = line.split(' ');
                 let Some(id) = fields.next() else { continue };
                 let Ok(oid) = Oid::from_str(id) else { continue };
@@ -112,7 +117,8 @@ mod tests {
     use super::*;
 
     /// What is appended is what the next load returns; a line of the
-    /// earlier format (matches against a base) is not an entry.
+    /// earlier format (matches against a base) and a last line without its
+    /// newline are not entries.
     #[test]
     fn round_trips() {
         let dir = tempfile::tempdir().unwrap();
@@ -137,10 +143,13 @@ mod tests {
             .open(&cache.path)
             .unwrap();
         writeln!(file, "{c}@{a} aws-access-key-id:3:23").unwrap();
+        let d = id("4");
+        write!(file, "{d}").unwrap();
         let cache = BlobCache::load(dir.path(), "abcdef0123456789ff");
         assert_eq!(cache.get(&a), Some(&clean));
         assert_eq!(cache.get(&b), Some(&holding));
         assert_eq!(cache.get(&c), None);
+        assert_eq!(cache.get(&d), None, "a line cut short is not an entry");
         assert!(BlobCache::load(dir.path(), "other-rules-digest")
             .get(&a)
             .is_none());

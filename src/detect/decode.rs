@@ -227,6 +227,55 @@ fn unquote(s: &[u8]) -> &[u8] {
     s
 }
 
+/// The YAML documents of `content` whose kind may have changed where
+/// `spans` (whole lines) lie: a `kind:` line of theirs, or a `---` line
+/// around them, is in `spans`. A document's kind decides whether its
+/// `data:` values are Secret data, so a scan of changed lines takes such a
+/// document in whole. Each is given as Secret data's context is.
+pub fn documents_whose_kind_changed(
+    content: &[u8],
+    spans: &[(usize, usize)],
+) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    // Most changes touch neither: code says `kind:` too, so the document
+    // split (every line of the content) waits for a changed line that is a
+    // `kind:` or `---` line.
+    let kind_or_edge = |line: &[u8]| line.starts_with(b"---") || is_kind_line(line);
+    let touched = spans.iter().any(|&(s, e)| {
+        let span = &content[s..e];
+        (memmem::find(span, b"kind:").is_some() || memmem::find(span, b"---").is_some())
+            && span.split(|&b| b == b'\n').any(kind_or_edge)
+    });
+    if !touched || memmem::find(content, b"kind:").is_none() {
+        return out;
+    }
+    let all: Vec<Line<'_>> = lines(content).collect();
+    for doc in all.split(|l| l.text.starts_with(b"---")) {
+        let (Some(first), Some(last)) = (doc.first(), doc.last()) else {
+            continue;
+        };
+        let end = last.at + last.text.len();
+        let context = (first.at.saturating_sub(1), (end + 2).min(content.len()));
+        let kind_line = doc.iter().any(|l| {
+            is_kind_line(l.text) && crate::content::touches(spans, (l.at, l.at + l.text.len() + 1))
+        });
+        let edge = crate::content::touches(spans, (context.0, first.at))
+            || (end + 1 < context.1 && crate::content::touches(spans, (end + 1, context.1)));
+        if kind_line || edge {
+            out.push(context);
+        }
+    }
+    out
+}
+
+/// A manifest's `kind: <Word>` line (not code's `kind: Kind::Host,`).
+fn is_kind_line(line: &[u8]) -> bool {
+    line.trim_ascii()
+        .strip_prefix(b"kind:")
+        .map(|k| unquote(k.trim_ascii()))
+        .is_some_and(|k| !k.is_empty() && k.iter().all(u8::is_ascii_alphanumeric))
+}
+
 /// Values under `data:` in YAML documents whose `kind` is `Secret` (not
 /// `SealedSecret`, whose `encryptedData` is ciphertext, and not
 /// `stringData`, which is plain already).

@@ -253,15 +253,16 @@ fn audit(
         .context("starting worker threads")?;
     // The history walk (which also scans each commit message as it goes)
     // runs on its own thread, beside the pack pass: every blob of the packs
-    // decoded once, in pack order, and scanned, on its threads. Only those
-    // threads search blobs meanwhile, so the rule regexes build their
-    // search caches for them alone.
+    // decoded once, in pack order, and scanned, on its threads. The rayon
+    // workers wait meanwhile, so the rule regexes build their search caches
+    // for the walk and the pass alone.
     let pass = PackPass {
         detector: &detector,
         setup: &setup,
         cache: cache.as_ref(),
         bar: &bar,
         bytes: &scanned_bytes,
+        deltas: AtomicU64::new(0),
     };
     let in_messages: Mutex<Vec<(usize, Vec<Finding>)>> = Mutex::default();
     let (packs, unopened) = Packs::open(&repo.commondir().join("objects"));
@@ -305,6 +306,10 @@ fn audit(
                     "timing: pack pass done {:.2} s",
                     started.elapsed().as_secs_f64()
                 );
+                eprintln!(
+                    "timing: pack pass searched {} blobs where their delta changed them",
+                    pass.deltas.load(Ordering::Relaxed)
+                );
             }
             packed
         });
@@ -319,10 +324,10 @@ fn audit(
             started.elapsed().as_secs_f64()
         );
     }
-    // Each blob the walk found settles on a worker: its findings where the
-    // pack pass found matches (the blob is read again for their lines), or
-    // a scan of its own where the pass did not see it (a loose object, or
-    // one in a pack that could not be read).
+    // Each blob the walk found settles on a worker: the findings the pack
+    // pass placed in it, given the walk's path and commit, or a scan of its
+    // own where the pass did not see it (a loose object, or one in a pack
+    // that could not be read).
     let results: Vec<BlobResult> = pool.install(|| {
         history
             .blobs
@@ -398,7 +403,7 @@ fn audit(
                     new_cache.push((s.oid, cache_entry(detector.rules(), &matches)));
                 }
                 for f in findings {
-                    seen.add(site, s, f);
+                    seen.add(s, f);
                 }
             }
             BlobResult::Skipped { skip, .. } => stats.skips.push(skip),
@@ -462,23 +467,16 @@ fn audit(
 }
 
 /// Where each finding was seen: the findings of every blob (with the
-/// commit that introduced the blob), each one's blob, and each blob's
-/// findings.
+/// commit that introduced the blob), and each one's blob.
 #[derive(Default)]
 struct Sightings {
     located: Vec<(usize, Finding)>,
     blob_of: HashMap<usize, Oid>,
-    /// Per blob index, indices into `located`.
-    holds: HashMap<usize, Vec<usize>>,
 }
 
 impl Sightings {
-    fn add(&mut self, index: usize, site: &BlobSite, finding: Finding) {
+    fn add(&mut self, site: &BlobSite, finding: Finding) {
         self.blob_of.insert(self.located.len(), site.oid);
-        self.holds
-            .entry(index)
-            .or_default()
-            .push(self.located.len());
         self.located.push((site.commit, finding));
     }
 }
@@ -554,6 +552,17 @@ fn scan_blob(
     };
     let cached = pass.cache.and_then(|c| c.get(&site.oid));
     if cached.is_some_and(|c| c.matches.is_empty()) {
+        // Not read, but the size limit holds as it does for a blob read (a
+        // loose object's header is cheap to read).
+        let limit = pass.setup.max_file_size;
+        if let Ok((size, _)) = repo.odb().and_then(|odb| odb.read_header(site.oid)) {
+            if size as u64 > limit {
+                return skip(SkipReason::TooLarge {
+                    size: size as u64,
+                    limit,
+                });
+            }
+        }
         return BlobResult::Scanned {
             site: index,
             bytes: 0,
@@ -700,6 +709,8 @@ struct PackPass<'a, 'd> {
     bar: &'a ProgressBar,
     /// Bytes scanned, for the progress bar's rate.
     bytes: &'a AtomicU64,
+    /// Blobs searched only where their delta changed them.
+    deltas: AtomicU64,
 }
 
 impl PackPass<'_, '_> {
@@ -729,8 +740,8 @@ impl PackPass<'_, '_> {
                 if let Some(lends) = lends {
                     lock(&lent).insert(blob.offset, lends);
                 }
+                self.bar.inc(1);
                 if let Some(packed) = packed {
-                    self.bar.inc(1);
                     lock(&learned).insert(blob.oid, packed);
                 }
             };
@@ -806,12 +817,15 @@ impl PackPass<'_, '_> {
                 Some(None) => None,
             });
         match base {
-            Some((delta, held)) => delta_matches(
-                self.detector,
-                data,
-                &delta.copied,
-                held.as_deref().map_or(&[], Vec::as_slice),
-            ),
+            Some((delta, held)) => {
+                self.deltas.fetch_add(1, Ordering::Relaxed);
+                delta_matches(
+                    self.detector,
+                    data,
+                    &delta.copied,
+                    held.as_deref().map_or(&[], Vec::as_slice),
+                )
+            }
             None => self.detector.detect(data),
         }
     }
@@ -824,10 +838,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Every match a whole scan of `data` finds, for a blob a delta made from
 /// a base whose matches are `base`. What the delta copied holds what the
 /// base held there: a base match is carried over where its context (all
-/// it depends on) was copied in one piece. The rest is searched: the lines
-/// the delta inserted bytes into, where one copy meets the next (a match
-/// across them is new), and where part of a base match was copied without
-/// the rest of its context (a match it hid in the base may show).
+/// it depends on) was copied in one piece, onto lines not searched. The
+/// rest is searched: the lines the delta inserted bytes into, where one
+/// copy meets the next (a match across them is new), where part of a base
+/// match was copied without the rest of its context (a match it hid in the
+/// base may show), and Kubernetes manifests whose kind may have changed.
 fn delta_matches(
     detector: &Detector<'_>,
     data: &[u8],
@@ -866,9 +881,20 @@ fn delta_matches(
             }
         }
     }
-    let spans = whole_lines(data, marks);
+    let mut spans = whole_lines(data, marks);
+    // A manifest whose kind changed is searched whole: whether its values
+    // are Secret data (and generic matches on them noise) depends on it.
+    let documents = crate::detect::decode::documents_whose_kind_changed(data, &spans);
+    if !documents.is_empty() {
+        spans.extend(documents);
+        spans = whole_lines(data, spans);
+    }
     let mut found = detector.detect_near(data, &spans);
     found.retain(|m| touches(&spans, m.context));
+    // A carried match on a searched line is dropped: what decides it may
+    // lie just outside its context (a word boundary, the end of its line),
+    // and the search found it again if it still holds.
+    carried.retain(|m| !touches(&spans, m.context));
     if carried.is_empty() {
         return found;
     }
@@ -897,14 +923,18 @@ fn whole_lines(data: &[u8], mut marks: Vec<(usize, usize)>) -> Vec<(usize, usize
 }
 
 /// A cache entry's matches, as matches of `rules` in a blob of `len` bytes
-/// (an entry that does not fit is dropped).
+/// (one whose offsets do not fit, from a damaged cache, is dropped).
 fn cached_matches(rules: &[Rule], entry: &CachedBlob, len: usize) -> Vec<Match> {
     entry
         .matches
         .iter()
         .filter_map(|e| {
             let rule = rules.iter().position(|r| r.id == e.rule)?;
-            (e.end <= len && e.context.1 <= len).then_some(Match {
+            let fits = e.start <= e.end
+                && e.context.0 <= e.start
+                && e.end <= e.context.1
+                && e.context.1 <= len;
+            fits.then_some(Match {
                 rule,
                 start: e.start,
                 end: e.end,
@@ -1485,6 +1515,68 @@ mod tests {
             ["generic-password"]
         );
         same_as_whole(&detector, &base, &copied, &data);
+    }
+
+    /// A carried match is checked again where its line changed: a token
+    /// whose line gained a suffix is no longer the token (no word boundary
+    /// after it), and what a whole scan finds there instead is found.
+    #[test]
+    fn a_carried_match_on_a_changed_line_is_checked_again() {
+        let rules = RuleSet::embedded().unwrap();
+        let detector = Detector::new(&rules);
+        let random = random(b"abcdefghijkLMNOPQRS0123456789", 30, 4);
+        let check = crate::rules::verify::base62_crc32(random.as_bytes());
+        let token = format!("ghp_{random}{check}");
+        let base = format!("x = 1\nTOKEN = \"{token}\"\ny = 2\n");
+        let id = |m: &Match| rules.rules()[m.rule].id.as_str();
+        let held = detector.detect(base.as_bytes());
+        assert_eq!(
+            held.iter().map(id).collect::<Vec<_>>(),
+            ["github-pat-classic"]
+        );
+        // The delta copies up to the token's end and inserts the rest.
+        let cut = base.find(&token).unwrap() + token.len();
+        let data = format!("{}_REVOKED{}", &base[..cut], &base[cut..]);
+        let copied = [copy(0, 0, cut), copy(cut + 8, cut, base.len() - cut)];
+        let found = delta_matches(&detector, data.as_bytes(), &copied, &held);
+        assert!(
+            !found.iter().any(|m| id(m) == "github-pat-classic"),
+            "{found:?}"
+        );
+        same_as_whole(&detector, &base, &copied, &data);
+    }
+
+    /// A manifest whose kind flips between ConfigMap and Secret is searched
+    /// whole, either way the delta goes: generic matches on its values are
+    /// noise in a Secret (its data is decoded instead) and findings in a
+    /// ConfigMap.
+    #[test]
+    fn a_manifest_whose_kind_changed_is_searched_whole() {
+        use base64::Engine;
+        let rules = RuleSet::embedded().unwrap();
+        let detector = Detector::new(&rules);
+        // Plain words, encoded: a generic match on the encoded bytes in a
+        // ConfigMap; in a Secret, decoded, nothing.
+        let value = base64::engine::general_purpose::STANDARD
+            .encode("just some plain words kept in this setting");
+        let filler: String = (0..40).map(|n| format!("# note {n}\n")).collect();
+        let manifest = |kind: &str| {
+            format!("apiVersion: v1\nkind: {kind}\nmetadata:\n  name: app\n{filler}data:\n  API_TOKEN: {value}\n")
+        };
+        let (config, secret) = (manifest("ConfigMap"), manifest("Secret"));
+        assert!(!detector.detect(config.as_bytes()).is_empty());
+        assert!(detector.detect(secret.as_bytes()).is_empty());
+        // The kind line replaced, everything else copied.
+        let at = config.find("kind: ").unwrap() + 6;
+        let delta = |from: &str, to: &str| {
+            let (old, new) = (from[at..].find('\n').unwrap(), to[at..].find('\n').unwrap());
+            vec![
+                copy(0, 0, at),
+                copy(at + new, at + old, from.len() - at - old),
+            ]
+        };
+        same_as_whole(&detector, &config, &delta(&config, &secret), &secret);
+        same_as_whole(&detector, &secret, &delta(&secret, &config), &config);
     }
 
     /// Marks become the whole lines they touch, merged.

@@ -759,8 +759,8 @@ fn join(prefix: &str, name: &[u8]) -> String {
 }
 
 /// Lists every unique blob reachable from `selection`, with the first commit
-/// and path that introduced it, calling `on_blob` for each as it is found
-/// and `on_message` for each commit message. `tick` is called once per
+/// and path that introduced it (it reads no blob), calling `on_message` for
+/// each commit message. `tick` is called once per
 /// commit; paths for which `track` is true are recorded in each commit's
 /// ancestry mask.
 pub fn enumerate(

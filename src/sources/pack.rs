@@ -236,8 +236,9 @@ fn blob_entries(
         .collect();
     entries.sort_unstable();
     let position = |offset: u64| entries.binary_search_by_key(&offset, |e| e.0).ok();
-    // Per entry: a blob, not one, or a delta whose base comes later in the
-    // pack (a ref-delta can point forward): settled once its base is.
+    // Per entry: a blob, not one, or a delta whose base is not settled yet
+    // (a ref-delta can point forward, and deltas can be made on it): settled
+    // once its base is.
     let mut blob: Vec<Option<bool>> = vec![None; entries.len()];
     let mut bases: Vec<Option<usize>> = vec![None; entries.len()];
     for (n, &(offset, _)) in entries.iter().enumerate() {
@@ -260,7 +261,7 @@ fn blob_entries(
             }
         };
         match base {
-            Some(b) if b < n => blob[n] = blob[b],
+            Some(b) if b < n && blob[b].is_some() => blob[n] = blob[b],
             // A missing base leaves the entry out (the traversal could
             // not resolve it); its blob, if it is one, is read one by one.
             None => blob[n] = Some(false),

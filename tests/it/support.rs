@@ -193,8 +193,15 @@ impl Work {
     }
 
     pub fn keyward_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        self.keyward_with(args, stdin, &[])
+    }
+
+    /// Runs keyward with `args`, `stdin` and the environment variables
+    /// `env` set.
+    pub fn keyward_with(&self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
         let mut cmd = Command::new(BIN);
         cmd.args(args).current_dir(self.path()).env("NO_COLOR", "1");
+        cmd.envs(env.iter().copied());
         git_env(&mut cmd, self.commits);
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
