@@ -286,12 +286,17 @@ fn blob_entries(
     }
     // The first entry stays whatever it is: the tree is built by reading
     // the pack from its first entry on (the traversal skips it if it is not
-    // a blob).
+    // a blob). Should it be a delta (git writes a whole object first), its
+    // base would be missing from the tree: every entry is kept then.
+    let first_is_delta = match entries.first() {
+        Some(&(offset, _)) => pack.entry(offset)?.header.is_delta(),
+        None => false,
+    };
     Ok(entries
         .into_iter()
         .zip(blob)
         .enumerate()
-        .filter(|(n, (_, b))| *n == 0 || *b == Some(true))
+        .filter(|(n, (_, b))| first_is_delta || *n == 0 || *b == Some(true))
         .map(|(_, (e, _))| e)
         .collect())
 }

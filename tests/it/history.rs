@@ -795,6 +795,106 @@ fn a_damaged_pack_is_said_and_its_other_blobs_still_scanned() {
     assert_eq!(found, vec!["src/app0.py", "src/app1.py", "src/app2.py"]);
 }
 
+/// A pack completed from a thin one (as a fetch leaves it before `git gc`)
+/// holds deltas made on bases appended after them: the pack pass still
+/// decodes them in order and searches them as deltas.
+#[test]
+fn a_pack_with_forward_delta_bases_is_read() {
+    let mut w = Work::repo();
+    let tokens: Vec<String> = (0..2).map(|i| fake::github("ghp_", 70 + i)).collect();
+    let line = |i: usize| format!("TOKEN_{i} = \"{}\"", tokens[i]);
+    w.commit("src/app.py", &long_file(300, &[]), "base");
+    w.git(&["tag", "base"]);
+    w.commit("src/app.py", &long_file(300, &[(100, &line(0))]), "one");
+    w.commit(
+        "src/app.py",
+        &long_file(300, &[(100, &line(0)), (200, &line(1))]),
+        "two",
+    );
+    let run = |dir: &std::path::Path, args: &[&str], stdin: &[u8]| -> Vec<u8> {
+        use std::io::Write;
+        let mut cmd = std::process::Command::new("git");
+        cmd.args(args)
+            .current_dir(dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        crate::support::git_env(&mut cmd, 3);
+        let mut child = cmd.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "git {args:?}");
+        out.stdout
+    };
+    // A thin pack of what `base` lacks, its deltas made on objects outside it.
+    let thin = run(
+        w.path(),
+        &["pack-objects", "--thin", "--stdout", "--revs", "-q"],
+        b"main\n^base\n",
+    );
+    // A second repository holding `base`, completed from the thin pack.
+    let other = Work::repo();
+    other.git(&[
+        "fetch",
+        "-q",
+        w.path().to_str().unwrap(),
+        "refs/tags/base:refs/tags/base",
+    ]);
+    run(
+        other.path(),
+        &["index-pack", "--fix-thin", "--stdin"],
+        &thin,
+    );
+    let head = w.git(&["rev-parse", "main"]);
+    other.git(&["update-ref", "refs/heads/main", &head]);
+    // The completed pack: a blob delta whose base comes after it.
+    let dir = other.join(".git/objects/pack");
+    let listing: String = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+        .map(|idx| other.git(&["verify-pack", "-v", idx.to_str().unwrap()]))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let rows: Vec<Vec<&str>> = listing
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .filter(|f: &Vec<&str>| f.len() >= 5 && f[0].len() == 40)
+        .collect();
+    let offset = |id: &str| -> Option<u64> {
+        rows.iter()
+            .find(|f| f[0] == id)
+            .and_then(|f| f[4].parse().ok())
+    };
+    let forward = rows.iter().any(|f| {
+        f.len() >= 7
+            && f[1] == "blob"
+            && offset(f[6]).is_some_and(|base| base > f[4].parse().unwrap())
+    });
+    assert!(forward, "no blob delta on a later base:\n{listing}");
+    let audit = other.keyward_with(
+        &["git", "--no-cache", "--format", "json"],
+        "",
+        &[("KEYWARD_TIMINGS", "1")],
+    );
+    assert!(
+        !audit.stderr.contains("cannot read the pack"),
+        "{}",
+        audit.stderr
+    );
+    assert!(
+        !audit.stderr.contains("searched 0 blobs"),
+        "{}",
+        audit.stderr
+    );
+    let mut found: Vec<u64> = audit
+        .findings()
+        .iter()
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    found.sort_unstable();
+    assert_eq!(found, vec![100, 201], "{}", audit.stdout);
+}
+
 /// The version before and after a commit, scanned against each other, as
 /// a whole scan of each would see them: a multi-line rule's match counts
 /// when any line it spans changed (here a section header between the
