@@ -49,6 +49,11 @@ pub struct PackedBlob<'a> {
     pub delta: Option<Delta>,
 }
 
+/// The largest object the packs are decoded into: a size read from a
+/// damaged entry header fails the decoding instead of the allocation. A
+/// larger object in a pack sends that pack's remaining blobs to libgit2.
+const ALLOC_LIMIT: usize = 1 << 30;
+
 /// One pack: its index and its data, each mapped once.
 pub struct Pack {
     index: gix_pack::index::File,
@@ -74,7 +79,8 @@ impl Packs {
         let mut warnings = Vec::new();
         for idx in indexes(objects) {
             let index = gix_pack::index::File::at(&idx, kind);
-            let data = gix_pack::data::File::at(idx.with_extension("pack"), kind);
+            let data = gix_pack::data::File::at(idx.with_extension("pack"), kind)
+                .map(|d| d.with_alloc_limit_bytes(Some(ALLOC_LIMIT)));
             match (index, data) {
                 (Ok(index), Ok(data)) => packs.push(Pack { index, data }),
                 (Err(e), _) | (_, Err(e)) => warnings.push(format!(
@@ -217,7 +223,7 @@ pub fn traverse(
             thread_limit: Some(threads.max(1)),
             should_interrupt: &stop,
             object_hash: kind,
-            alloc_limit_bytes: None,
+            alloc_limit_bytes: Some(ALLOC_LIMIT),
         },
     )
     .map_err(unreadable)?;
@@ -319,6 +325,12 @@ fn delta_of(
         _ => return None,
     };
     let size = usize::try_from(entry.decompressed_size).ok()?;
+    // A delta's instructions take at most eight bytes per byte they make
+    // (a copy of one byte), plus their header: a larger size is a damaged
+    // entry header, and the blob is scanned whole.
+    if size > len.saturating_mul(8).saturating_add(64) {
+        return None;
+    }
     scratch.delta.clear();
     scratch.delta.resize(size, 0);
     pack.decompress_entry(&entry, &mut scratch.inflate, &mut scratch.delta)
