@@ -410,7 +410,8 @@ fn audit(
             BlobResult::Excluded => {}
         }
     }
-    // In history order, whichever worker finished first.
+    // In history order (the walk scans messages in that order; the sort
+    // keeps it so should that change).
     in_messages.sort_by_key(|(commit, _)| *commit);
     let Sightings {
         mut located,
