@@ -251,11 +251,12 @@ pub fn documents_whose_kind_changed(
     }
     let all: Vec<Line<'_>> = lines(content).collect();
     for doc in all.split(|l| l.text.starts_with(b"---")) {
-        let (Some(first), Some(last)) = (doc.first(), doc.last()) else {
+        let (Some(first), Some(last), Some(context)) =
+            (doc.first(), doc.last(), document_context(doc, content))
+        else {
             continue;
         };
         let end = last.at + last.text.len();
-        let context = (first.at.saturating_sub(1), (end + 2).min(content.len()));
         let kind_line = doc.iter().any(|l| {
             is_kind_line(l.text) && crate::content::touches(spans, (l.at, l.at + l.text.len() + 1))
         });
@@ -268,12 +269,27 @@ pub fn documents_whose_kind_changed(
     out
 }
 
-/// A manifest's `kind: <Word>` line (not code's `kind: Kind::Host,`).
-fn is_kind_line(line: &[u8]) -> bool {
+/// The kind a `kind:` line names, unquoted.
+fn kind_of(line: &[u8]) -> Option<&[u8]> {
     line.trim_ascii()
         .strip_prefix(b"kind:")
         .map(|k| unquote(k.trim_ascii()))
-        .is_some_and(|k| !k.is_empty() && k.iter().all(u8::is_ascii_alphanumeric))
+}
+
+/// A manifest's `kind: <Word>` line (not code's `kind: Kind::Host,`).
+fn is_kind_line(line: &[u8]) -> bool {
+    kind_of(line).is_some_and(|k| !k.is_empty() && k.iter().all(u8::is_ascii_alphanumeric))
+}
+
+/// A document's span, from the newline before its first line into the
+/// line after its last (an added or removed `---` touches it); `None` for a
+/// document of no lines.
+fn document_context(doc: &[Line<'_>], content: &[u8]) -> Option<(usize, usize)> {
+    let (first, last) = (doc.first()?, doc.last()?);
+    Some((
+        first.at.saturating_sub(1),
+        (last.at + last.text.len() + 2).min(content.len()),
+    ))
 }
 
 /// Values under `data:` in YAML documents whose `kind` is `Secret` (not
@@ -293,23 +309,9 @@ fn secret_data(content: &[u8]) -> Vec<Decoded> {
     }
     let all: Vec<Line<'_>> = lines(content).collect();
     for doc in all.split(|l| l.text.starts_with(b"---")) {
-        let is_secret = doc.iter().any(|l| {
-            l.text.trim_ascii().strip_prefix(b"kind:").is_some_and(|k| {
-                let kind = unquote(k.trim_ascii());
-                kind == b"Secret"
-            })
-        });
-        if !is_secret {
+        let is_secret = doc.iter().any(|l| kind_of(l.text) == Some(b"Secret"));
+        let Some(context) = document_context(doc, content).filter(|_| is_secret) else {
             continue;
-        }
-        // The document, from the newline before its first line into the
-        // line after its last: an added or removed `---` touches it.
-        let context = match (doc.first(), doc.last()) {
-            (Some(first), Some(last)) => (
-                first.at.saturating_sub(1),
-                (last.at + last.text.len() + 2).min(content.len()),
-            ),
-            _ => (0, content.len()),
         };
         let mut data_indent = None;
         for line in doc {

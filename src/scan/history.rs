@@ -103,9 +103,9 @@ pub fn scan_git(opts: &ScanOptions) -> Result<Outcome> {
 }
 
 /// The audit's progress bar on stderr (hidden unless `show`): blobs
-/// scanned of those found so far, the bytes scanned per second since the
-/// start (`scanned` counts them) and the commits walked (`commits`), read
-/// as it is drawn.
+/// scanned of those in the packs (and of the loose ones the walk found),
+/// the bytes scanned per second since the start (`scanned` counts them)
+/// and the commits walked (`commits`), read as it is drawn.
 fn progress_bar(show: bool, scanned: Arc<AtomicU64>, commits: Arc<AtomicU64>) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();

@@ -29,7 +29,7 @@ pub struct Copied {
 }
 
 /// A blob made from a base by a delta.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Delta {
     /// The base's offset in the pack.
     pub base: u64,
