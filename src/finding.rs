@@ -93,7 +93,7 @@ impl Source {
 }
 
 /// The commit that introduced a finding.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CommitInfo {
     pub id: String,
     pub author: String,

@@ -273,8 +273,10 @@ fn audit(
             let tick = || {
                 commits_seen.fetch_add(1, Ordering::Relaxed);
             };
-            let on_message = |i: usize, commit: &Arc<CommitInfo>, message: String| {
-                let content = message_content(commit.clone(), &message);
+            // The commit is named once the findings are known (see
+            // `CommitBook`).
+            let on_message = |i: usize, message: String| {
+                let content = message_content(None, &message);
                 let (findings, allowed) = findings_in(&detector, &content);
                 tally.allowed.fetch_add(allowed, Ordering::Relaxed);
                 if !findings.is_empty() {
@@ -423,6 +425,10 @@ fn audit(
             .into_iter()
             .flat_map(|(commit, found)| found.into_iter().map(move |f| (commit, f))),
     );
+    let mut book = git::CommitBook::new(repo);
+    for (commit, f) in &mut located {
+        f.commit = Some(book.get(history.commits[*commit]));
+    }
     if let Some(cache) = &cache {
         if let Err(e) = cache.append(&new_cache) {
             stats.warnings.push(format!("{e:#}"));
@@ -482,13 +488,14 @@ impl Sightings {
     }
 }
 
-/// The content of a blob at its first sighting.
+/// The content of a blob at its first sighting (its findings are given
+/// their commit once they are all known).
 fn blob_content<'a>(history: &History, site: &BlobSite, data: &'a [u8]) -> Content<'a> {
     Content {
         bytes: data,
-        path: site.path.clone(),
+        path: history.path(site).to_string(),
         source: Source::History,
-        commit: Some(history.commits[site.commit].clone()),
+        commit: None,
         added_lines: None,
     }
 }
@@ -518,7 +525,7 @@ fn message_findings(
     let mut found = Vec::new();
     let mut allowed = 0;
     for (commit, message) in messages {
-        let content = message_content(commits[*commit].clone(), message);
+        let content = message_content(Some(commits[*commit].clone()), message);
         let (f, a) = findings_in(detector, &content);
         allowed += a;
         found.extend(f.into_iter().map(|f| (*commit, f)));
@@ -527,12 +534,12 @@ fn message_findings(
 }
 
 /// A commit message as content to scan, at path `@commit-message`.
-fn message_content(commit: Arc<CommitInfo>, message: &str) -> Content<'_> {
+fn message_content(commit: Option<Arc<CommitInfo>>, message: &str) -> Content<'_> {
     Content {
         bytes: message.as_bytes(),
         path: COMMIT_MESSAGE_PATH.into(),
         source: Source::History,
-        commit: Some(commit),
+        commit,
         added_lines: None,
     }
 }
@@ -545,7 +552,7 @@ fn scan_blob(
     index: usize,
     site: &BlobSite,
 ) -> BlobResult {
-    let skip = |reason| skipped(index, site, reason);
+    let skip = |reason| skipped(history, index, site, reason);
     let Some(repo) = repo else {
         return skip(SkipReason::Unreadable(
             "cannot open the repository in a worker".into(),
@@ -605,11 +612,15 @@ fn scan_blob(
 }
 
 /// A blob not scanned, listed with its path and id.
-fn skipped(index: usize, site: &BlobSite, reason: SkipReason) -> BlobResult {
+fn skipped(history: &History, index: usize, site: &BlobSite, reason: SkipReason) -> BlobResult {
     BlobResult::Skipped {
         site: index,
         skip: Skip {
-            path: format!("{} (blob {})", site.path, &site.oid.to_string()[..12]),
+            path: format!(
+                "{} (blob {})",
+                history.path(site),
+                &site.oid.to_string()[..12]
+            ),
             reason,
         },
     }
@@ -625,7 +636,8 @@ fn settle(
     site: &BlobSite,
     packed: Option<&Packed>,
 ) -> BlobResult {
-    if pass.setup.exclusions.is_excluded(&site.path) {
+    let path = history.path(site);
+    if pass.setup.exclusions.is_excluded(path) {
         return BlobResult::Excluded;
     }
     let (bytes, cached, holding) = match packed {
@@ -635,18 +647,16 @@ fn settle(
             pass.bar.inc(1);
             return result;
         }
-        Some(Packed::Skipped(reason)) => return skipped(index, site, (**reason).clone()),
+        Some(Packed::Skipped(reason)) => return skipped(history, index, site, (**reason).clone()),
         Some(Packed::Clean { bytes, cached }) => (*bytes, *cached, None),
         Some(Packed::Holds(h)) => (h.bytes, h.cached, Some(h)),
     };
-    let commit = &history.commits[site.commit];
     let findings = holding
         .iter()
         .flat_map(|h| &h.findings)
         .map(|f| {
             let mut f = f.clone();
-            f.path.clone_from(&site.path);
-            f.commit = Some(commit.clone());
+            path.clone_into(&mut f.path);
             f
         })
         .collect();
@@ -974,13 +984,17 @@ fn group_by_fingerprint(
     });
     let mut groups: Vec<Finding> = Vec::new();
     let mut group_of: HashMap<String, usize> = HashMap::new();
-    let mut places: Vec<Vec<Occurrence>> = Vec::new();
-    for (_, oid, f) in located {
+    // Each occurrence with its commit's index, the order they are listed in.
+    let mut places: Vec<Vec<(usize, Occurrence)>> = Vec::new();
+    for (commit, oid, f) in located {
         let key = f.fingerprint.to_string();
-        let here = Occurrence {
-            path: f.path.clone(),
-            commit: f.commit.as_ref().map(|c| c.id.clone()).unwrap_or_default(),
-        };
+        let here = (
+            commit,
+            Occurrence {
+                path: f.path.clone(),
+                commit: f.commit.as_ref().map(|c| c.id.clone()).unwrap_or_default(),
+            },
+        );
         let g = match group_of.get(&key) {
             Some(&g) => {
                 places[g].push(here);
@@ -994,18 +1008,15 @@ fn group_by_fingerprint(
             }
         };
         for site in oid.and_then(|o| other_sites.get(&o)).into_iter().flatten() {
-            places[g].push(Occurrence {
-                path: site.path.clone(),
-                commit: history.commits[site.commit].id.clone(),
-            });
+            places[g].push((
+                site.commit,
+                Occurrence {
+                    path: history.path(site).to_string(),
+                    commit: history.commits[site.commit].to_string(),
+                },
+            ));
         }
     }
-    let position: HashMap<&str, usize> = history
-        .commits
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.id.as_str(), i))
-        .collect();
     for (g, finding) in groups.iter_mut().enumerate() {
         let own = (
             finding.path.clone(),
@@ -1017,11 +1028,12 @@ fn group_by_fingerprint(
         );
         let mut seen = HashSet::new();
         seen.insert(own);
-        let mut list: Vec<Occurrence> = places[g]
+        let mut list: Vec<(usize, Occurrence)> = places[g]
             .drain(..)
-            .filter(|o| seen.insert((o.path.clone(), o.commit.clone())))
+            .filter(|(_, o)| seen.insert((o.path.clone(), o.commit.clone())))
             .collect();
-        list.sort_by_key(|o| (position.get(o.commit.as_str()).copied(), o.path.clone()));
+        list.sort_by(|(a, x), (b, y)| (a, &x.path).cmp(&(b, &y.path)));
+        let mut list: Vec<Occurrence> = list.into_iter().map(|(_, o)| o).collect();
         let more = list.len().saturating_sub(OCCURRENCE_CAP);
         list.truncate(OCCURRENCE_CAP);
         let (still_in_head, removed_in) = presence
@@ -1055,7 +1067,7 @@ fn fingerprint_held(
         let pairs = held.entry(f.fingerprint.to_string()).or_default();
         pairs.push((f.path.clone(), Some(*oid)));
         for site in other_sites.get(oid).into_iter().flatten() {
-            pairs.push((site.path.clone(), Some(*oid)));
+            pairs.push((history.path(site).to_string(), Some(*oid)));
         }
     }
     held
@@ -1081,7 +1093,7 @@ pub fn env_in_history(repo: &Repository, min: Confidence) -> Result<(Vec<Finding
         &packs,
         &RefSelection::All,
         &|| {},
-        &|_, _, _| {},
+        &|_, _| {},
         &is_real_env_path,
     )?;
     Ok((
@@ -1099,8 +1111,9 @@ fn env_held(history: &History) -> Held {
         .blobs
         .iter()
         .chain(&history.other_sites)
-        .filter(|s| is_real_env_path(&s.path))
-        .map(|s| (env_key(&s.path), vec![(s.path.clone(), None)]))
+        .map(|s| history.path(s))
+        .filter(|path| is_real_env_path(path))
+        .map(|path| (env_key(path), vec![(path.to_string(), None)]))
         .collect()
 }
 
@@ -1116,13 +1129,11 @@ fn env_findings(
     let mut by_path: std::collections::BTreeMap<&str, (usize, HashSet<Oid>)> =
         std::collections::BTreeMap::new();
     for site in history.blobs.iter().chain(&history.other_sites) {
-        let name = site.path.rsplit('/').next().unwrap_or(&site.path);
-        if envcheck::classify(name) != Some(envcheck::EnvFileKind::Real) {
+        let path = history.path(site);
+        if !is_real_env_path(path) {
             continue;
         }
-        let entry = by_path
-            .entry(&site.path)
-            .or_insert((site.commit, HashSet::new()));
+        let entry = by_path.entry(path).or_insert((site.commit, HashSet::new()));
         entry.0 = entry.0.min(site.commit);
         entry.1.insert(site.oid);
     }
@@ -1143,17 +1154,15 @@ fn env_findings(
             refs.flatten()
                 .filter_map(|r| {
                     let tip = r.peel_to_commit().ok()?.id();
-                    Some((
-                        r.shorthand()?.to_string(),
-                        history.ancestry.get(&tip).copied()?,
-                    ))
+                    Some((r.shorthand()?.to_string(), history.ancestry_of(tip)?))
                 })
                 .collect()
         })
         .unwrap_or_default();
     let mut out = Vec::new();
+    let mut book = git::CommitBook::new(repo);
     for (path, (first, _)) in by_path {
-        let added = &history.commits[first];
+        let added = book.get(history.commits[first]);
         let bit = history.tracked.iter().position(|t| t == path);
         let reachable: Vec<&str> = tips
             .iter()
@@ -1218,11 +1227,10 @@ fn lifecycles(repo: &Repository, history: &History, held: &Held) -> Result<Lifec
     };
     // The history walk logged HEAD's line when it walked all of it.
     let changes = match &history.chain {
-        Some(log) => log.changes(&paths, &history.commits),
+        Some(log) => log.changes(&paths, &history.paths, &history.commits),
         None => git::first_parent_path_changes(repo, &paths)?,
     };
     let mut current: Vec<Option<Oid>> = vec![None; paths.len()];
-    let mut state: Lifecycles = held.keys().map(|k| (k.clone(), (false, None))).collect();
     let is_present = |current: &[Option<Oid>], pairs: &[(String, Option<Oid>)]| {
         pairs
             .iter()
@@ -1240,7 +1248,9 @@ fn lifecycles(repo: &Repository, history: &History, held: &Held) -> Result<Lifec
             keys_of[index(p)].push(key);
         }
     }
-    for batch in changes.chunk_by(|a, b| Arc::ptr_eq(&a.0, &b.0)) {
+    let mut state: HashMap<&String, (bool, Option<Oid>)> =
+        held.keys().map(|k| (k, (false, None))).collect();
+    for batch in changes.chunk_by(|a, b| a.0 == b.0) {
         for (_, i, id) in batch {
             current[*i] = *id;
         }
@@ -1255,13 +1265,17 @@ fn lifecycles(repo: &Repository, history: &History, held: &Held) -> Result<Lifec
             let present = is_present(&current, &held[key]);
             let entry = state.get_mut(key).expect("every key has a state");
             match (entry.0, present) {
-                (true, false) => *entry = (false, Some(commit.clone())),
+                (true, false) => *entry = (false, Some(*commit)),
                 (false, true) => *entry = (true, None),
                 _ => {}
             }
         }
     }
-    Ok(state)
+    let mut book = git::CommitBook::new(repo);
+    Ok(state
+        .into_iter()
+        .map(|(key, (present, removed))| (key.clone(), (present, removed.map(|c| book.get(c)))))
+        .collect())
 }
 
 /// What scanning one changed file produced.

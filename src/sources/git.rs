@@ -16,11 +16,12 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use git2::{Commit, Delta, DiffFindOptions, DiffOptions, ObjectType, Oid, Repository, Sort};
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::content::{LineRange, Skip, SkipReason};
 use crate::finding::CommitInfo;
 use crate::sources::pack::Packs;
+use crate::sources::paths::{PathId, Paths};
 
 /// Which commits a history audit walks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -33,22 +34,32 @@ pub enum RefSelection {
 }
 
 /// A blob and where it was first seen.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct BlobSite {
     pub oid: Oid,
-    pub path: String,
+    /// Its text is [`History::path`].
+    pub path: PathId,
     /// Index into [`History::commits`].
     pub commit: usize,
 }
 
 /// Everything a history audit scans, in history order (oldest first).
+///
+/// It is kept small, since it grows with the history: a commit is its id
+/// (what the reports say of it is read when a finding names it, see
+/// [`CommitBook`]), and a blob names its path by an interned id.
 #[derive(Debug, Default)]
 pub struct History {
-    pub commits: Vec<Arc<CommitInfo>>,
+    /// Each commit walked.
+    pub commits: Vec<Oid>,
+    /// Each walked commit's index in `commits`.
+    pub commit_index: FxHashMap<Oid, u32>,
+    /// Every path a blob was seen at, and every path HEAD's line changed.
+    pub paths: Paths,
     /// Each unique blob once, at its first (commit, path).
     pub blobs: Vec<BlobSite>,
     /// Each blob's index in `blobs`.
-    pub blob_index: HashMap<Oid, u32>,
+    pub blob_index: FxHashMap<Oid, u32>,
     /// Later sightings of an already-listed blob at another path.
     pub other_sites: Vec<BlobSite>,
     pub skips: Vec<Skip>,
@@ -57,10 +68,10 @@ pub struct History {
     pub non_commit_refs: usize,
     /// Paths the caller asked to track (at most 64), in the order found.
     pub tracked: Vec<String>,
-    /// For each commit, which tracked paths were committed in its ancestry
-    /// (bit `i` is `tracked[i]`): which refs still hold such a file is then
-    /// one lookup per ref.
-    pub ancestry: HashMap<Oid, u64>,
+    /// For each commit (by index), which tracked paths were committed in
+    /// its ancestry (bit `i` is `tracked[i]`): which refs still hold such a
+    /// file is then one lookup per ref.
+    pub ancestry: Vec<u64>,
     /// What each commit of HEAD's first-parent line changed, recorded
     /// during the walk; `None` when the walk did not cover that whole line
     /// (another ref selected, or a commit or tree unreadable), and then
@@ -68,18 +79,30 @@ pub struct History {
     pub chain: Option<ChainLog>,
 }
 
+impl History {
+    /// The path of a blob's sighting.
+    pub fn path(&self, site: &BlobSite) -> &str {
+        self.paths.get(site.path)
+    }
+
+    /// Which tracked paths were committed in the ancestry of `commit`, if
+    /// the walk saw it.
+    pub fn ancestry_of(&self, commit: Oid) -> Option<u64> {
+        let &i = self.commit_index.get(&commit)?;
+        self.ancestry.get(i as usize).copied()
+    }
+}
+
 /// Every path change along HEAD's first-parent line, oldest first, as the
 /// history walk's diffs found them: which secrets are still at HEAD and
 /// which commit removed them then needs no second walk.
 #[derive(Debug, Default)]
 pub struct ChainLog {
-    /// Each path named in `events`, once.
-    paths: Vec<String>,
-    ids: HashMap<String, u32>,
-    /// Commit index, path id and the change, in commit order. A name that
-    /// is not UTF-8 is logged as it is reported, read lossily (the second
-    /// walk never matched such a name, so it called every such file gone).
-    events: Vec<(u32, u32, ChainChange)>,
+    /// Commit index, path (in [`History::paths`]) and the change, in commit
+    /// order. A name that is not UTF-8 is logged as it is reported, read
+    /// lossily (the second walk never matched such a name, so it called
+    /// every such file gone).
+    events: Vec<(u32, PathId, ChainChange)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,33 +114,25 @@ enum ChainChange {
 }
 
 impl ChainLog {
-    fn push(&mut self, commit: usize, path: &str, change: ChainChange) {
-        let id = match self.ids.get(path) {
-            Some(&id) => id,
-            None => {
-                let id = self.paths.len() as u32;
-                self.paths.push(path.to_string());
-                self.ids.insert(path.to_string(), id);
-                id
-            }
-        };
-        self.events.push((commit as u32, id, change));
+    fn push(&mut self, commit: usize, path: PathId, change: ChainChange) {
+        self.events.push((commit as u32, path, change));
     }
 
     /// The changes of `paths` (sorted), in the form
-    /// [`first_parent_path_changes`] returns them.
-    pub fn changes(&self, paths: &[String], commits: &[Arc<CommitInfo>]) -> PathChanges {
-        let watched: HashMap<u32, usize> = paths
+    /// [`first_parent_path_changes`] returns them; `names` and `commits`
+    /// are the walk's.
+    pub fn changes(&self, paths: &[String], names: &Paths, commits: &[Oid]) -> PathChanges {
+        let watched: HashMap<PathId, usize> = paths
             .iter()
             .enumerate()
-            .filter_map(|(i, p)| self.ids.get(p).map(|&id| (id, i)))
+            .filter_map(|(i, p)| names.find(p).map(|id| (id, i)))
             .collect();
         let mut current: Vec<Option<Oid>> = vec![None; paths.len()];
         let mut out = Vec::new();
         let mut set = |i: usize, to: Option<Oid>, commit: u32, out: &mut PathChanges| {
             if current[i] != to {
                 current[i] = to;
-                out.push((commits[commit as usize].clone(), i, to));
+                out.push((commits[commit as usize], i, to));
             }
         };
         for &(commit, path, change) in &self.events {
@@ -128,7 +143,7 @@ impl ChainLog {
                     }
                 }
                 ChainChange::DirGone => {
-                    let dir = format!("{}/", self.paths[path as usize]);
+                    let dir = format!("{}/", names.get(path));
                     let from = paths.partition_point(|p| p.as_str() < dir.as_str());
                     for (i, _) in paths[from..]
                         .iter()
@@ -156,6 +171,40 @@ pub fn checkout(path: &Path) -> Option<(CommitInfo, Option<std::path::PathBuf>)>
     let repo = Repository::discover(path).ok()?;
     let commit = repo.head().ok()?.peel_to_commit().ok()?;
     Some((commit_info(&commit), repo.workdir().map(Path::to_path_buf)))
+}
+
+/// What the reports say of each commit, read the first time a finding
+/// names it: a history audit keeps only commit ids.
+pub struct CommitBook<'r> {
+    repo: &'r Repository,
+    read: HashMap<Oid, Arc<CommitInfo>>,
+}
+
+impl<'r> CommitBook<'r> {
+    pub fn new(repo: &'r Repository) -> Self {
+        CommitBook {
+            repo,
+            read: HashMap::new(),
+        }
+    }
+
+    /// The commit's metadata; only its id if it cannot be read now (it was
+    /// read when the history was walked).
+    pub fn get(&mut self, oid: Oid) -> Arc<CommitInfo> {
+        let repo = self.repo;
+        self.read
+            .entry(oid)
+            .or_insert_with(|| {
+                Arc::new(match repo.find_commit(oid) {
+                    Ok(c) => commit_info(&c),
+                    Err(_) => CommitInfo {
+                        id: oid.to_string(),
+                        ..CommitInfo::default()
+                    },
+                })
+            })
+            .clone()
+    }
 }
 
 /// The commit metadata keyward reports.
@@ -225,11 +274,11 @@ fn walk_commits(
 
 /// Called with each non-empty commit message as its commit is walked, with
 /// the commit's index in [`History::commits`]; messages are not kept.
-pub type OnMessage<'f> = &'f (dyn Fn(usize, &Arc<CommitInfo>, String) + Sync);
+pub type OnMessage<'f> = &'f (dyn Fn(usize, String) + Sync);
 
 struct Enumerator<'r, 'f> {
     trees: TreeReader<'r>,
-    seen_trees: HashSet<Oid>,
+    seen_trees: FxHashSet<Oid>,
     history: History,
     track: &'f (dyn Fn(&str) -> bool + Sync),
     mask: u64,
@@ -241,7 +290,10 @@ struct Enumerator<'r, 'f> {
     chain_walked: usize,
     chain_broken: bool,
     /// Where each blob's entries in `history.other_sites` are.
-    other_paths: HashMap<Oid, Vec<u32>>,
+    other_paths: FxHashMap<Oid, Vec<u32>>,
+    /// Each walked commit's root tree, by index: a child's diff starts from
+    /// its parent's without reading the parent again.
+    roots: Vec<Oid>,
 }
 
 impl Enumerator<'_, '_> {
@@ -330,12 +382,13 @@ impl Enumerator<'_, '_> {
                 }
                 EntryKind::Blob => {
                     let path = join(prefix, entry.name);
+                    let id = self.history.paths.intern(&path);
                     if self.on_chain {
-                        self.log.push(commit, &path, ChainChange::File(Some(oid)));
+                        self.log.push(commit, id, ChainChange::File(Some(oid)));
                     }
                     // In a tree walked before (a directory renamed whole on
                     // HEAD's line) this lists the file's new path.
-                    self.blob(oid, path, commit, fresh);
+                    self.blob(oid, &path, id, commit, fresh);
                 }
                 EntryKind::Commit => {
                     if fresh {
@@ -367,24 +420,25 @@ impl Enumerator<'_, '_> {
             EntryKind::Blob => ChainChange::File(None),
             EntryKind::Commit => return,
         };
-        self.log.push(commit, &join(prefix, gone.name), change);
+        let path = self.history.paths.intern(&join(prefix, gone.name));
+        self.log.push(commit, path, change);
     }
 
     /// Lists a blob at `path` the first time it is seen, or notes another
     /// path it appears at. In a tree walked before (`fresh` false) only a
     /// path not noted yet is: a merge on HEAD's line brings in files its
     /// branch already introduced there.
-    fn blob(&mut self, oid: Oid, path: String, commit: usize, fresh: bool) {
+    fn blob(&mut self, oid: Oid, text: &str, path: PathId, commit: usize, fresh: bool) {
         match self.history.blob_index.get(&oid) {
             None => {
                 let index = self.history.blobs.len();
                 self.history.blob_index.insert(oid, index as u32);
-                self.note(&path);
+                self.note(text);
                 let site = BlobSite { oid, path, commit };
                 self.history.blobs.push(site);
             }
             Some(&first) => {
-                self.note(&path);
+                self.note(text);
                 let noted = self.other_paths.get(&oid).is_some_and(|sites| {
                     sites
                         .iter()
@@ -787,7 +841,7 @@ pub fn enumerate(
     };
     let mut en = Enumerator {
         trees: TreeReader::new(repo, packs)?,
-        seen_trees: HashSet::new(),
+        seen_trees: FxHashSet::default(),
         history,
         track,
         mask: 0,
@@ -796,9 +850,9 @@ pub fn enumerate(
         log: ChainLog::default(),
         chain_walked: 0,
         chain_broken: false,
-        other_paths: HashMap::new(),
+        other_paths: FxHashMap::default(),
+        roots: Vec::new(),
     };
-    let mut root_of: HashMap<Oid, Oid> = HashMap::new();
     for oid in oids {
         tick();
         let commit = match repo.find_commit(oid) {
@@ -812,30 +866,33 @@ pub fn enumerate(
             }
         };
         let index = en.history.commits.len();
-        en.history.commits.push(Arc::new(commit_info(&commit)));
+        en.history.commits.push(oid);
+        en.history.commit_index.insert(oid, index as u32);
         let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
         if !message.trim().is_empty() {
-            on_message(index, &en.history.commits[index], message);
+            on_message(index, message);
         }
         let tree = commit.tree_id();
-        root_of.insert(oid, tree);
+        en.roots.push(tree);
         en.mask = commit
             .parent_ids()
-            .map(|p| en.history.ancestry.get(&p).copied().unwrap_or(0))
+            .map(|p| en.history.ancestry_of(p).unwrap_or(0))
             .fold(0, |a, b| a | b);
         // The parent was walked before its child, so its root tree is known
         // without reading the parent commit again (unless it lies beyond a
         // shallow boundary).
-        let parent_tree = commit.parent_id(0).ok().and_then(|p| {
-            root_of
-                .get(&p)
-                .copied()
-                .or_else(|| repo.find_commit(p).ok().map(|c| c.tree_id()))
-        });
+        let parent_tree =
+            commit
+                .parent_id(0)
+                .ok()
+                .and_then(|p| match en.history.commit_index.get(&p) {
+                    Some(&i) => Some(en.roots[i as usize]),
+                    None => repo.find_commit(p).ok().map(|c| c.tree_id()),
+                });
         en.on_chain = en.chain.contains(&oid);
         en.chain_walked += usize::from(en.on_chain);
         en.changes(parent_tree, tree, "", index, true);
-        en.history.ancestry.insert(oid, en.mask);
+        en.history.ancestry.push(en.mask);
     }
     if en.chain_walked == en.chain.len() && !en.chain_broken {
         en.history.chain = Some(en.log);
@@ -886,7 +943,7 @@ pub fn read_blob(repo: &Repository, oid: Oid, limit: u64) -> Result<git2::Blob<'
 /// The blob at each watched path along HEAD's first-parent line, oldest
 /// first: every commit where one of them changed, with the path's index in
 /// `paths` and its new blob (`None` once the path is gone).
-pub type PathChanges = Vec<(Arc<CommitInfo>, usize, Option<Oid>)>;
+pub type PathChanges = Vec<(Oid, usize, Option<Oid>)>;
 
 /// A watched path component: its name, the object id it had at the last
 /// commit looked at, and either the path it ends (a file) or what lies under
@@ -1007,10 +1064,7 @@ pub fn first_parent_path_changes(repo: &Repository, paths: &[String]) -> Result<
         last_root = Some(root);
         let mut found = Vec::new();
         PathNode::visit(&mut trees, Some(&tree), &mut roots, &mut found);
-        if !found.is_empty() {
-            let info = Arc::new(commit_info(&commit));
-            changes.extend(found.into_iter().map(|(i, id)| (info.clone(), i, id)));
-        }
+        changes.extend(found.into_iter().map(|(i, id)| (oid, i, id)));
     }
     Ok(changes)
 }

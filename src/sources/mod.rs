@@ -3,4 +3,5 @@
 
 pub mod git;
 pub mod pack;
+pub mod paths;
 pub mod tree;
