@@ -324,15 +324,51 @@ impl Enumerator<'_, '_> {
             return;
         };
         let old_tree = old.and_then(|o| self.read_tree(o, prefix, fresh));
+        let (new_data, old_data) = (&new_tree.0[..], old_tree.as_ref().map_or(&[][..], |t| &t.0));
         // Both trees are sorted in git's order, so one merge pass pairs each
-        // entry with its namesake in the parent tree. An unsorted tree
-        // (written by some other tool) on HEAD's line sends the lifecycles
-        // back to the second walk, which looks names up.
-        if self.on_chain && !(new_tree.sorted() && old_tree.as_ref().is_none_or(|t| t.sorted())) {
-            self.chain_broken = true;
-        }
-        let mut before_iter = old_tree.iter().flat_map(|t| t.entries()).peekable();
-        for entry in new_tree.entries() {
+        // entry with its namesake in the parent tree. The entries both trees
+        // open and end with are the same bytes, and are skipped: in a large
+        // directory where one file changed, that is nearly all of them.
+        //
+        // An unsorted tree (written by some other tool) on HEAD's line sends
+        // the lifecycles back to the second walk, which looks names up. Only
+        // the new tree's entries the pass meets are checked, and where they
+        // join those skipped: the parent tree was checked whole as a new
+        // tree when the line first had it (a tree with no parent version is
+        // met whole), so what the two share is in order.
+        let check = self.on_chain;
+        let shared = SharedEnds::of(new_data, old_data);
+        let mut new_order = InOrder {
+            last: shared.last_of_start.filter(|_| check),
+            broken: false,
+        };
+        let mut new_entries = Entries::new(new_data, shared.start);
+        let mut old_entries = Entries::new(old_data, shared.start);
+        // The parent's next entry, and where it starts.
+        let mut old_at = old_entries.at;
+        let mut old_next = old_entries.next();
+        let mut rest_shared = false;
+        loop {
+            let left = new_data.len() - new_entries.at;
+            if left <= shared.end && left == old_data.len() - old_at {
+                // The rest of both is the same bytes, from an entry's start
+                // in each: the same entries.
+                match Entries::new(new_data, new_entries.at).next() {
+                    None => break,
+                    Some(Ok(first)) => {
+                        if check {
+                            new_order.see(first);
+                        }
+                        rest_shared = true;
+                        break;
+                    }
+                    // Met as a malformed entry below.
+                    Some(Err(Malformed)) => {}
+                }
+            }
+            let Some(entry) = new_entries.next() else {
+                break;
+            };
             let Ok(entry) = entry else {
                 if fresh {
                     self.history.skips.push(Skip {
@@ -343,20 +379,20 @@ impl Enumerator<'_, '_> {
                 self.chain_broken |= self.on_chain;
                 return;
             };
+            if check {
+                new_order.see(entry);
+            }
             let mut before = None;
-            while let Some(candidate) = before_iter.peek() {
-                let Ok(c) = candidate else { break };
+            while let Some(Ok(c)) = old_next {
                 match c.git_cmp(&entry) {
-                    std::cmp::Ordering::Less => {
-                        let gone = *c;
-                        self.log_gone(prefix, &gone, commit);
-                        before_iter.next();
-                    }
-                    std::cmp::Ordering::Equal => {
-                        before = before_iter.next().and_then(Result::ok);
-                        break;
-                    }
+                    std::cmp::Ordering::Less => self.log_gone(prefix, &c, commit),
+                    std::cmp::Ordering::Equal => before = Some(c),
                     std::cmp::Ordering::Greater => break,
+                }
+                old_at = old_entries.at;
+                old_next = old_entries.next();
+                if before.is_some() {
+                    break;
                 }
             }
             if before.as_ref().is_some_and(|b| b.id == entry.id) {
@@ -400,13 +436,16 @@ impl Enumerator<'_, '_> {
         // What is left of the parent tree is gone (unless it is malformed:
         // an unreadable entry says nothing about what is gone).
         if self.on_chain {
-            for gone in before_iter {
-                let Ok(gone) = gone else {
-                    self.chain_broken = true;
-                    break;
-                };
-                self.log_gone(prefix, &gone, commit);
+            if !rest_shared {
+                for gone in old_next.into_iter().chain(old_entries) {
+                    let Ok(gone) = gone else {
+                        self.chain_broken = true;
+                        break;
+                    };
+                    self.log_gone(prefix, &gone, commit);
+                }
             }
+            self.chain_broken |= new_order.broken;
         }
     }
 
@@ -493,6 +532,23 @@ enum EntryKind {
     Commit,
 }
 
+/// Whether a tree's entries come strictly in git's order (which also rules
+/// out a name listed twice), told one entry at a time.
+#[derive(Default)]
+struct InOrder<'a> {
+    last: Option<RawEntry<'a>>,
+    broken: bool,
+}
+
+impl<'a> InOrder<'a> {
+    fn see(&mut self, entry: RawEntry<'a>) {
+        self.broken |= self
+            .last
+            .is_some_and(|l| l.git_cmp(&entry) != std::cmp::Ordering::Less);
+        self.last = Some(entry);
+    }
+}
+
 /// One entry of a raw tree.
 #[derive(Debug, Clone, Copy)]
 struct RawEntry<'a> {
@@ -546,41 +602,103 @@ impl RawTree {
         Ok(found)
     }
 
-    /// Whether the entries are well formed and strictly in git's order
-    /// (which also rules out a name listed twice).
-    fn sorted(&self) -> bool {
-        let mut last: Option<RawEntry<'_>> = None;
-        for entry in self.entries() {
-            let Ok(entry) = entry else { return false };
-            if last.is_some_and(|l| l.git_cmp(&entry) != std::cmp::Ordering::Less) {
-                return false;
-            }
-            last = Some(entry);
-        }
-        true
-    }
-
     /// The entries in stored order; a malformed entry ends the iteration
     /// with an error.
-    fn entries(&self) -> impl Iterator<Item = Result<RawEntry<'_>, Malformed>> {
-        let mut rest: &[u8] = &self.0;
-        std::iter::from_fn(move || {
-            if rest.is_empty() {
-                return None;
-            }
-            let entry = parse_entry(rest);
-            match entry {
-                Ok((e, tail)) => {
-                    rest = tail;
-                    Some(Ok(e))
-                }
-                Err(m) => {
-                    rest = &[];
-                    Some(Err(m))
-                }
-            }
-        })
+    fn entries(&self) -> Entries<'_> {
+        Entries::new(&self.0, 0)
     }
+}
+
+/// A raw tree's entries in stored order from an entry's start; a malformed
+/// entry ends the iteration with an error.
+struct Entries<'a> {
+    data: &'a [u8],
+    /// Where the next entry starts.
+    at: usize,
+}
+
+impl<'a> Entries<'a> {
+    fn new(data: &'a [u8], at: usize) -> Self {
+        Entries { data, at }
+    }
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = Result<RawEntry<'a>, Malformed>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = self.data.get(self.at..).filter(|r| !r.is_empty())?;
+        match parse_entry(rest) {
+            Ok((entry, tail)) => {
+                self.at = self.data.len() - tail.len();
+                Some(Ok(entry))
+            }
+            Err(m) => {
+                self.at = self.data.len();
+                Some(Err(m))
+            }
+        }
+    }
+}
+
+/// What two versions of a tree share at either end.
+struct SharedEnds<'a> {
+    /// Where the entries the two open with end (the same offset in both).
+    start: usize,
+    /// The last of those entries.
+    last_of_start: Option<RawEntry<'a>>,
+    /// How many bytes after `start` the two end with.
+    end: usize,
+}
+
+impl<'a> SharedEnds<'a> {
+    fn of(new: &'a [u8], old: &[u8]) -> Self {
+        let same = common_prefix(new, old);
+        // An entry is shared when it ends within the bytes both open with;
+        // a malformed one ends the shared start (the pass meets it).
+        let mut entries = Entries::new(new, 0);
+        let (mut start, mut last_of_start) = (0, None);
+        while let Some(Ok(entry)) = entries.next() {
+            if entries.at > same {
+                break;
+            }
+            (start, last_of_start) = (entries.at, Some(entry));
+        }
+        SharedEnds {
+            start,
+            last_of_start,
+            end: common_suffix(&new[start..], &old[start.min(old.len())..]),
+        }
+    }
+}
+
+/// How many bytes `a` and `b` open with alike, compared a block at a time.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 64;
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + BLOCK <= n && a[i..i + BLOCK] == b[i..i + BLOCK] {
+        i += BLOCK;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
+}
+
+/// How many bytes `a` and `b` end with alike.
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 64;
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[a.len() - n..], &b[b.len() - n..]);
+    let mut i = 0;
+    while i + BLOCK <= n && a[n - i - BLOCK..n - i] == b[n - i - BLOCK..n - i] {
+        i += BLOCK;
+    }
+    while i < n && a[n - i - 1] == b[n - i - 1] {
+        i += 1;
+    }
+    i
 }
 
 fn parse_entry(data: &[u8]) -> Result<(RawEntry<'_>, &[u8]), Malformed> {
@@ -1647,5 +1765,59 @@ mod tests {
         assert_eq!(lines(b"").count(), 0);
         assert_eq!(lines(b"\n").count(), 1);
         assert_eq!(lines(b"a\nb").count(), 2);
+    }
+
+    #[test]
+    fn shared_ends_are_counted_block_by_block_and_byte_by_byte() {
+        let naive_prefix = |a: &[u8], b: &[u8]| a.iter().zip(b).take_while(|(x, y)| x == y).count();
+        let naive_suffix = |a: &[u8], b: &[u8]| {
+            a.iter()
+                .rev()
+                .zip(b.iter().rev())
+                .take_while(|(x, y)| x == y)
+                .count()
+        };
+        let base: Vec<u8> = (0..300u32).map(|i| (i * 7 % 251) as u8).collect();
+        for len in [0, 1, 63, 64, 65, 128, 200, 300] {
+            let a = &base[..len];
+            for at in [0, 1, 62, 63, 64, 65, 127, 128, 199, 299] {
+                let mut b = a.to_vec();
+                if let Some(byte) = b.get_mut(at) {
+                    *byte ^= 0xff;
+                }
+                for b in [&b[..], &b[..b.len().saturating_sub(5)], &base[..]] {
+                    assert_eq!(common_prefix(a, b), naive_prefix(a, b), "{len} {at}");
+                    assert_eq!(common_suffix(a, b), naive_suffix(a, b), "{len} {at}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn shared_ends_start_and_end_at_entries() {
+        let entry = |name: &str, id: u8| {
+            let mut e = format!("100644 {name}\0").into_bytes();
+            e.extend([id; 20]);
+            e
+        };
+        let tree = |entries: &[(&str, u8)]| -> Vec<u8> {
+            entries.iter().flat_map(|&(n, id)| entry(n, id)).collect()
+        };
+        let old = tree(&[("a", 1), ("b", 2), ("c", 3), ("d", 4)]);
+        // `b` changed: `a` is shared at the start, `c` and `d` at the end.
+        let new = tree(&[("a", 1), ("b", 9), ("c", 3), ("d", 4)]);
+        let shared = SharedEnds::of(&new, &old);
+        assert_eq!(shared.start, entry("a", 1).len());
+        assert_eq!(shared.last_of_start.map(|e| e.name), Some(&b"a"[..]));
+        assert!(shared.end >= 2 * entry("c", 3).len());
+        // An id that differs in its first byte ends the shared start at the
+        // entry before it, though the name matched.
+        let new = tree(&[("a", 1), ("b", 2), ("c", 7)]);
+        let shared = SharedEnds::of(&new, &old);
+        assert_eq!(shared.start, 2 * entry("a", 1).len());
+        // A tree with no parent version shares nothing.
+        let shared = SharedEnds::of(&new, &[]);
+        assert_eq!((shared.start, shared.end), (0, 0));
+        assert!(shared.last_of_start.is_none());
     }
 }

@@ -1257,3 +1257,71 @@ fn progress_on_a_terminal_only() {
     let piped = w.keyward(&["git", "--no-cache", "--format", "json"]);
     assert!(!piped.stderr.contains("blobs, "), "{}", piped.stderr);
 }
+
+/// In a large directory the walk compares only the entries between what a
+/// tree shares with its parent version at either end: secrets added,
+/// changed and removed at the directory's start, middle and end are each
+/// found once and dated, as the walk of the line apart dates them.
+#[test]
+fn a_large_directory_is_compared_where_it_changed() {
+    let mut w = Work::repo();
+    let key = |n: u64| format!("KEY={}\n", fake::aws_key_id(300 + n));
+    // Long names, so one entry spans more than a compared block.
+    let name = |i: usize| format!("big/config-file-with-a-long-name-number-{i:03}.cfg");
+    for i in 0..120 {
+        w.write(&name(i), &format!("value = {i}\n"));
+    }
+    w.git(&["add", "big"]);
+    w.commit_staged("a large directory");
+    w.commit(&name(0), &key(1), "a secret first in the directory");
+    w.commit(&name(60), &key(2), "a secret in the middle");
+    w.commit(&name(119), &key(3), "a secret last");
+    w.commit(&name(61), "value = changed\n", "a change beside the middle");
+    // Only on a branch: found by the walk, not on HEAD's line.
+    w.git(&["checkout", "-q", "-b", "side"]);
+    w.commit(&name(59), &key(4), "a secret in the middle, on a branch");
+    w.git(&["checkout", "-q", "main"]);
+    w.git(&["rm", "-q", &name(0)]);
+    let first_gone = w.commit_staged("remove the first file");
+    let middle_gone = w.commit(&name(60), "value = 60\n", "the middle secret replaced");
+    w.git(&["rm", "-q", &name(119)]);
+    let last_gone = w.commit_staged("remove the last file");
+    w.commit(&name(120), &key(5), "a secret added after the last");
+    w.commit(&name(30), "value = edited\n", "an edit elsewhere");
+
+    let dates = |run: &crate::support::Run| -> Vec<(String, bool, Value)> {
+        let mut d: Vec<_> = run
+            .findings()
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_string(),
+                    f["still_in_head"].as_bool().unwrap(),
+                    f["removed_in"]["id"].clone(),
+                )
+            })
+            .collect();
+        d.sort_by(|a, b| a.0.cmp(&b.0));
+        d
+    };
+    let want = vec![
+        (name(0), false, Value::from(first_gone.as_str())),
+        (name(119), false, Value::from(last_gone.as_str())),
+        (name(120), true, Value::Null),
+        (name(59), false, Value::Null),
+        (name(60), false, Value::from(middle_gone.as_str())),
+    ];
+    let mut want = want;
+    want.sort_by(|a, b| a.0.cmp(&b.0));
+    let all = w.keyward(&["git", "--format", "json"]);
+    assert_eq!(all.code, 1, "{}", all.stderr);
+    assert_eq!(dates(&all), want, "{}", all.stderr);
+    // With HEAD's line walked apart (the walk of `side` does not cover it).
+    let side = w.keyward(&["git", "--branch", "side", "--format", "json"]);
+    let side_want: Vec<_> = want
+        .iter()
+        .filter(|(p, _, _)| *p != name(120))
+        .cloned()
+        .collect();
+    assert_eq!(dates(&side), side_want, "{}", side.stderr);
+}
