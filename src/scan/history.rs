@@ -317,6 +317,11 @@ fn audit(
         });
         (walker.join(), packed.join())
     });
+    // The pack mappings go before the blobs settle and the report is built:
+    // their pages counted in the audit's peak as it ended (trufflehog's
+    // peak came there: the report, and libgit2 reading the commits the
+    // findings name).
+    drop(packs);
     let history = walked.map_err(|_| anyhow::anyhow!("the history walk panicked"))??;
     let (packed, unread) = packed.map_err(|_| anyhow::anyhow!("the pack pass panicked"))?;
     stats.warnings.extend(unread);
