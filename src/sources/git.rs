@@ -294,6 +294,9 @@ struct Enumerator<'r, 'f> {
     /// Each walked commit's root tree, by index: a child's diff starts from
     /// its parent's without reading the parent again.
     roots: Vec<Oid>,
+    /// Trees met with a malformed entry: a version that shares the rest of
+    /// such a tree may share the entry.
+    malformed: FxHashSet<Oid>,
 }
 
 impl Enumerator<'_, '_> {
@@ -359,6 +362,15 @@ impl Enumerator<'_, '_> {
                         if check {
                             new_order.see(first);
                         }
+                        // A malformed entry in the rest is the parent's
+                        // too: the tree is malformed as its parent was.
+                        let parent_malformed = old.is_some_and(|o| self.malformed.contains(&o));
+                        if parent_malformed
+                            && Entries::new(new_data, new_entries.at).any(|e| e.is_err())
+                        {
+                            self.malformed_tree(new, prefix, fresh);
+                            return;
+                        }
                         rest_shared = true;
                         break;
                     }
@@ -370,13 +382,7 @@ impl Enumerator<'_, '_> {
                 break;
             };
             let Ok(entry) = entry else {
-                if fresh {
-                    self.history.skips.push(Skip {
-                        path: prefix.to_string(),
-                        reason: SkipReason::Unreadable(format!("tree {new} is malformed")),
-                    });
-                }
-                self.chain_broken |= self.on_chain;
+                self.malformed_tree(new, prefix, fresh);
                 return;
             };
             if check {
@@ -447,6 +453,19 @@ impl Enumerator<'_, '_> {
             }
             self.chain_broken |= new_order.broken;
         }
+    }
+
+    /// Counts a tree with a malformed entry as unreadable (once, when it is
+    /// fresh); its entries after that one are not listed.
+    fn malformed_tree(&mut self, tree: Oid, prefix: &str, fresh: bool) {
+        self.malformed.insert(tree);
+        if fresh {
+            self.history.skips.push(Skip {
+                path: prefix.to_string(),
+                reason: SkipReason::Unreadable(format!("tree {tree} is malformed")),
+            });
+        }
+        self.chain_broken |= self.on_chain;
     }
 
     /// Logs, on HEAD's first-parent line, that a parent tree's entry is gone.
@@ -1029,6 +1048,7 @@ pub fn enumerate(
         chain_broken: false,
         other_paths: FxHashMap::default(),
         roots: Vec::new(),
+        malformed: FxHashSet::default(),
     };
     for oid in oids {
         tick();

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::fake;
-use crate::support::Work;
+use crate::support::{tree_entry, Work};
 
 /// `keyward git --range BASE..HEAD --format json`.
 fn range_to_head(w: &Work, base: &str) -> crate::support::Run {
@@ -1174,55 +1174,104 @@ fn lifecycles_follow_heads_first_parent_line() {
 #[test]
 fn an_unsorted_tree_does_not_remove_a_secret() {
     let w = Work::repo();
-    let store = |kind: &str, bytes: &[u8]| -> String {
-        let mut cmd = std::process::Command::new("git");
-        cmd.args(["hash-object", "-w", "--literally", "-t", kind, "--stdin"])
-            .current_dir(w.path())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped());
-        crate::support::git_env(&mut cmd, 0);
-        let mut child = cmd.spawn().expect("git runs");
-        {
-            use std::io::Write;
-            let mut input = child.stdin.take().expect("stdin piped");
-            input.write_all(bytes).expect("write object");
-        }
-        let out = child.wait_with_output().expect("git finishes");
-        assert!(out.status.success());
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    };
-    let entry = |name: &str, blob: &str| -> Vec<u8> {
-        let mut e = format!("100644 {name}\0").into_bytes();
-        e.extend((0..20).map(|i| u8::from_str_radix(&blob[2 * i..2 * i + 2], 16).unwrap()));
-        e
-    };
-    let secret = store(
+    let secret = w.store(
         "blob",
         format!("KEY={}\n", fake::aws_key_id(120)).as_bytes(),
     );
-    let other = store("blob", b"x = 1\n");
-    let extra = store("blob", b"y = 2\n");
+    let other = w.store("blob", b"x = 1\n");
+    let extra = w.store("blob", b"y = 2\n");
     // b.cfg before a.cfg: not git's order.
-    let unsorted = store(
-        "tree",
-        &[entry("b.cfg", &other), entry("a.cfg", &secret)].concat(),
-    );
+    let unsorted = w.store_tree(&[("b.cfg", &other), ("a.cfg", &secret)]);
     let first = w.git(&["commit-tree", &unsorted, "-m", "unsorted"]);
-    let sorted = store(
-        "tree",
-        &[
-            entry("a.cfg", &secret),
-            entry("b.cfg", &other),
-            entry("c.txt", &extra),
-        ]
-        .concat(),
-    );
+    let sorted = w.store_tree(&[("a.cfg", &secret), ("b.cfg", &other), ("c.txt", &extra)]);
     let second = w.git(&["commit-tree", &sorted, "-p", &first, "-m", "sorted"]);
     w.git(&["update-ref", "refs/heads/main", &second]);
     let f = one(&w.keyward(&["git", "--format", "json"]));
     assert_eq!(f["path"], "a.cfg");
     assert_eq!(f["still_in_head"], true, "{f}");
     assert_eq!(f["removed_in"], Value::Null);
+}
+
+/// A tree whose only fault of order is where the entries the walk compares
+/// meet those it skips (shared with its parent version at the start, or at
+/// the end) is caught too: the next commit's comparison with it would
+/// call a file that is still there gone.
+#[test]
+fn an_order_fault_beside_skipped_entries_is_caught() {
+    for case in ["start", "end"] {
+        let w = Work::repo();
+        let secret = w.store(
+            "blob",
+            format!("KEY={}\n", fake::aws_key_id(130)).as_bytes(),
+        );
+        let x = w.store("blob", b"x = 1\n");
+        let y = w.store("blob", b"y = 2\n");
+        let z = w.store("blob", b"z = 3\n");
+        let trees = if case == "start" {
+            // b.cfg, compared, after c.cfg, the last entry skipped.
+            [
+                w.store_tree(&[("a.cfg", &x), ("c.cfg", &y), ("d.cfg", &z)]),
+                w.store_tree(&[
+                    ("a.cfg", &x),
+                    ("c.cfg", &y),
+                    ("b.cfg", &secret),
+                    ("d.cfg", &z),
+                ]),
+                w.store_tree(&[("b.cfg", &secret), ("c.cfg", &y), ("d.cfg", &z)]),
+            ]
+        } else {
+            // d.cfg, compared, before c.cfg, the first entry skipped.
+            [
+                w.store_tree(&[("a.cfg", &x), ("c.cfg", &secret)]),
+                w.store_tree(&[("a.cfg", &x), ("d.cfg", &z), ("c.cfg", &secret)]),
+                w.store_tree(&[("a.cfg", &x), ("c.cfg", &secret), ("d.cfg", &z)]),
+            ]
+        };
+        let mut parent: Option<String> = None;
+        for (n, tree) in trees.iter().enumerate() {
+            let message = format!("commit {n}");
+            let mut args = vec!["commit-tree", tree, "-m", &message];
+            if let Some(p) = &parent {
+                args.extend(["-p", p]);
+            }
+            parent = Some(w.git(&args));
+        }
+        w.git(&["update-ref", "refs/heads/main", &parent.unwrap()]);
+        let f = one(&w.keyward(&["git", "--no-cache", "--format", "json"]));
+        assert_eq!(f["still_in_head"], true, "{case}: {f}");
+        assert_eq!(f["removed_in"], Value::Null, "{case}: {f}");
+    }
+}
+
+/// A malformed entry in what a tree shares with its malformed parent
+/// version makes it malformed too: each is listed as unreadable.
+#[test]
+fn a_malformed_entry_shared_with_the_parent_is_counted() {
+    let w = Work::repo();
+    let a = w.store("blob", b"a = 1\n");
+    let b = w.store("blob", b"b = 2\n");
+    let s = w.store("blob", b"s = 1\n");
+    let tree = |x: &str| {
+        // The changed file first, so the rest both share opens with a
+        // well-formed entry.
+        let mut bytes = [tree_entry("a.txt", x), tree_entry("s.txt", &s)].concat();
+        // A name with no id after it.
+        bytes.extend_from_slice(b"100644 zz\0abc");
+        w.store("tree", &bytes)
+    };
+    let (t1, t2) = (tree(&a), tree(&b));
+    let c1 = w.git(&["commit-tree", &t1, "-m", "one"]);
+    let c2 = w.git(&["commit-tree", &t2, "-p", &c1, "-m", "two"]);
+    w.git(&["update-ref", "refs/heads/main", &c2]);
+    let run = w.keyward(&["git", "--no-cache", "-v"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for t in [&t1, &t2] {
+        assert!(
+            run.stderr.contains(&format!("tree {t} is malformed")),
+            "{t}: {}",
+            run.stderr
+        );
+    }
 }
 
 /// On a terminal the audit shows its progress: blobs scanned of those

@@ -72,6 +72,13 @@ impl Run {
 
 /// Environment that shuts out the user's and system's git config and fixes
 /// identity, so commit ids are stable.
+/// A raw tree entry for a file: mode, name and the blob's binary id.
+pub fn tree_entry(name: &str, blob: &str) -> Vec<u8> {
+    let mut entry = format!("100644 {name}\0").into_bytes();
+    entry.extend((0..20).map(|i| u8::from_str_radix(&blob[2 * i..2 * i + 2], 16).expect("hex id")));
+    entry
+}
+
 pub fn git_env(cmd: &mut Command, when: u32) {
     let date = format!("{} +0000", 1_700_000_000 + u64::from(when) * 60);
     cmd.env("GIT_CONFIG_GLOBAL", "/dev/null")
@@ -152,6 +159,35 @@ impl Work {
             out.status.success(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
+    }
+
+    /// Writes an object of any kind as given, even one git would refuse to
+    /// make (an unsorted or malformed tree); returns its id.
+    pub fn store(&self, kind: &str, bytes: &[u8]) -> String {
+        let mut cmd = Command::new("git");
+        cmd.args(["hash-object", "-w", "--literally", "-t", kind, "--stdin"])
+            .current_dir(self.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        git_env(&mut cmd, self.commits);
+        let mut child = cmd.spawn().expect("git runs");
+        {
+            use std::io::Write;
+            let mut input = child.stdin.take().expect("stdin piped");
+            input.write_all(bytes).expect("write object");
+        }
+        let out = child.wait_with_output().expect("git finishes");
+        assert!(out.status.success(), "git hash-object failed");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    /// Writes a tree of files as given, in the order given.
+    pub fn store_tree(&self, files: &[(&str, &str)]) -> String {
+        let bytes: Vec<u8> = files
+            .iter()
+            .flat_map(|(name, blob)| tree_entry(name, blob))
+            .collect();
+        self.store("tree", &bytes)
     }
 
     /// Writes a file, stages it and commits; returns the commit id.
