@@ -71,13 +71,15 @@ pub struct Packs {
 }
 
 impl Packs {
-    /// Opens the packs under `objects`; one that cannot be opened is left
-    /// out (its objects are read through libgit2), with a warning.
+    /// Opens the packs under `objects` and under the object directories it
+    /// borrows from (`info/alternates`, as `git clone --shared` and
+    /// `--reference` leave them); one that cannot be opened is left out
+    /// (its objects are read through libgit2), with a warning.
     pub fn open(objects: &Path) -> (Packs, Vec<String>) {
         let kind = gix_hash::Kind::Sha1;
         let mut packs = Vec::new();
         let mut warnings = Vec::new();
-        for idx in indexes(objects) {
+        for idx in object_dirs(objects).iter().flat_map(|d| indexes(d)) {
             let index = gix_pack::index::File::at(&idx, kind);
             let data = gix_pack::data::File::at(idx.with_extension("pack"), kind)
                 .map(|d| d.with_alloc_limit_bytes(Some(ALLOC_LIMIT)));
@@ -125,6 +127,38 @@ impl Packs {
                 .map(|outcome| outcome.kind)
         })
     }
+}
+
+/// How deep alternates may borrow from alternates (git's own limit).
+const ALTERNATE_DEPTH: usize = 5;
+
+/// `objects` and the object directories its alternates name, each once,
+/// alternates of alternates included (to git's depth). A line of
+/// `info/alternates` is a directory, absolute or relative to the object
+/// directory that names it; `#` starts a comment.
+fn object_dirs(objects: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut next = vec![(objects.to_path_buf(), 0)];
+    while let Some((dir, depth)) = next.pop() {
+        let key = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+        if !seen.insert(key) {
+            continue;
+        }
+        if depth < ALTERNATE_DEPTH {
+            let listed = std::fs::read_to_string(dir.join("info/alternates")).unwrap_or_default();
+            let alternates: Vec<(PathBuf, usize)> = listed
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(|l| (dir.join(l), depth + 1))
+                .collect();
+            // Popped in file order: packs are searched in the order opened.
+            next.extend(alternates.into_iter().rev());
+        }
+        dirs.push(dir);
+    }
+    dirs
 }
 
 /// The index files of the packs in an object directory, by name.
@@ -450,5 +484,42 @@ mod tests {
         cut.extend_from_slice(&d[header(result).len()..]);
         cut.extend([9, b'x']);
         assert_eq!(copies(&cut, result + 9), None);
+    }
+
+    /// Alternates are followed, relative or absolute, each directory once
+    /// (a cycle ends), comments and blank lines skipped, to git's depth.
+    #[test]
+    fn object_dirs_follow_alternates() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = |name: &str| {
+            let d = root.path().join(name).join("objects");
+            std::fs::create_dir_all(d.join("info")).unwrap();
+            d
+        };
+        let (a, b, c) = (dir("a"), dir("b"), dir("c"));
+        let list =
+            |d: &Path, text: String| std::fs::write(d.join("info/alternates"), text).unwrap();
+        list(
+            &a,
+            format!("# borrowed\n{}\n\n../../c/objects\n", b.display()),
+        );
+        // b borrows back from a: a cycle.
+        list(&b, format!("{}\n", a.display()));
+        let found = object_dirs(&a);
+        let names: Vec<PathBuf> = found.iter().map(|d| d.canonicalize().unwrap()).collect();
+        let want: Vec<PathBuf> = [&a, &b, &c]
+            .iter()
+            .map(|d| d.canonicalize().unwrap())
+            .collect();
+        assert_eq!(names, want);
+
+        // A chain longer than git's depth stops there.
+        let chain: Vec<PathBuf> = (0..8).map(|i| dir(&format!("d{i}"))).collect();
+        for pair in chain.windows(2) {
+            list(&pair[0], format!("{}\n", pair[1].display()));
+        }
+        assert_eq!(object_dirs(&chain[0]).len(), ALTERNATE_DEPTH + 1);
+        // No alternates: the directory alone.
+        assert_eq!(object_dirs(&c), vec![c.clone()]);
     }
 }

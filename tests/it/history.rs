@@ -580,13 +580,7 @@ fn audit_both_ways(w: &Work) -> (crate::support::Run, usize) {
         "{}",
         packed.stderr
     );
-    let searched: usize = packed
-        .stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("timing: pack pass searched "))
-        .and_then(|l| l.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no pack pass count: {}", packed.stderr));
+    let searched = delta_searched(&packed);
     assert_eq!(loose.code, packed.code, "{}", packed.stderr);
     assert_eq!(
         loose.findings(),
@@ -594,6 +588,48 @@ fn audit_both_ways(w: &Work) -> (crate::support::Run, usize) {
         "loose and packed audits differ ({deltas} blobs stored as deltas)"
     );
     (packed, searched)
+}
+
+/// How many blobs an audit run with `KEYWARD_TIMINGS=1` says the pack pass
+/// searched where their delta changed them.
+fn delta_searched(run: &crate::support::Run) -> usize {
+    run.stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("timing: pack pass searched "))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no pack pass count: {}", run.stderr))
+}
+
+/// A clone that borrows its objects (`git clone --shared`: the original's
+/// object directory in `info/alternates`) is audited from the packs it
+/// borrows, as the original is: the same findings, blobs searched as
+/// deltas.
+#[test]
+fn a_clone_sharing_objects_reads_the_borrowed_packs() {
+    let mut w = Work::repo();
+    let line = format!("TOKEN = \"{}\"", fake::github("ghp_", 43));
+    for n in 0..3 {
+        let edit = format!("x = {n}");
+        w.commit(
+            "src/app.py",
+            &long_file(300, &[(10, &line), (200, &edit)]),
+            &format!("edit {n}"),
+        );
+    }
+    w.pack();
+    let timed = [("KEYWARD_TIMINGS", "1")];
+    let args = ["git", "--no-cache", "--format", "json"];
+    let original = w.keyward_with(&args, "", &timed);
+    let clone = Work::new();
+    let from = w.path().to_str().unwrap();
+    clone.git(&["clone", "-q", "--shared", from, "."]);
+    assert!(clone.join(".git/objects/info/alternates").is_file());
+    let borrowed = clone.keyward_with(&args, "", &timed);
+    assert_eq!(borrowed.code, 1, "{}", borrowed.stderr);
+    assert_eq!(borrowed.findings(), original.findings());
+    assert!(delta_searched(&original) > 0, "{}", original.stderr);
+    assert_eq!(delta_searched(&borrowed), delta_searched(&original));
 }
 
 /// Edits far from a secret in a long file (versions scanned only where they
