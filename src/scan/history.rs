@@ -29,7 +29,7 @@ use crate::envcheck;
 use crate::finding::{CommitInfo, Finding, Lifecycle, Occurrence, Source, COMMIT_MESSAGE_PATH};
 use crate::rules::{Category, Confidence, Rule};
 use crate::sources::git::{self, Added, BlobSite, Change, Changes, History, RefSelection};
-use crate::sources::pack::{self, PackedBlob, Packs};
+use crate::sources::pack::{self, Pack, PackedBlob, Packs};
 
 /// How many other places a history finding lists before it only counts.
 const OCCURRENCE_CAP: usize = 20;
@@ -742,16 +742,29 @@ impl PackPass<'_, '_> {
     ) -> (FxHashMap<Oid, Packed>, Vec<String>) {
         let learned: Mutex<FxHashMap<Oid, Packed>> = Mutex::default();
         let mut warnings = Vec::new();
-        for pack in packs.iter() {
-            // Each pack's traversal has threads of its own.
-            gate.let_in_anew();
+        // The largest pack last, and only it with the gate: a thread kept
+        // waiting holds its traversal until the walk is done, which would
+        // hold every pack after it too. The others are decoded on the
+        // cores the walk leaves free.
+        let mut order: Vec<&Pack> = packs.iter().collect();
+        order.sort_by_key(|p| p.objects());
+        let last = order.len().saturating_sub(1);
+        for (i, pack) in order.into_iter().enumerate() {
+            let (threads, gate) = if i == last {
+                gate.let_in_anew();
+                (threads, Some(gate))
+            } else {
+                (threads.saturating_sub(1).max(1), None)
+            };
             let lent = Lent::default();
             let reserve = |blobs: usize| {
                 self.bar.inc_length(blobs as u64);
                 lock(&learned).reserve(blobs);
             };
             let visit = |blob: PackedBlob<'_>| {
-                gate.enter();
+                if let Some(gate) = gate {
+                    gate.enter();
+                }
                 // A blob in two packs is scanned once.
                 let known = lock(&learned).get(&blob.oid).map(Packed::lends);
                 let (packed, lends) = match known {
@@ -860,7 +873,8 @@ impl PackPass<'_, '_> {
 /// those of the cores it leaves free (the first threads to ask); once it is
 /// done, all. A thread kept waiting holds its part of the delta tree until
 /// then, and the others go on with theirs (if they finish first, what it
-/// holds waits for the walk).
+/// holds waits for the walk, while gitoxide's threads with nothing left to
+/// do yield in a loop; so only the largest pack is traversed with it).
 ///
 /// On trufflehog and cargo the walk ends well before the pass, and the
 /// pass ran on one thread beside it: the second core then idled. With

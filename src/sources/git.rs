@@ -760,6 +760,11 @@ fn parse_entry(data: &[u8]) -> Result<(RawEntry<'_>, &[u8]), Malformed> {
 /// counted them twice in resident memory.
 struct TreeReader<'r> {
     repo: &'r Repository,
+    /// Whether the repository gives commits other parents than they
+    /// record (`info/grafts`, or a shallow clone's boundary): libgit2,
+    /// whose revwalk lists the commits, applies them; gitoxide's parser
+    /// does not, so its commits are read through libgit2.
+    grafted: bool,
     odb: git2::Odb<'r>,
     packs: &'r Packs,
     cache: BaseCache,
@@ -843,6 +848,7 @@ impl<'r> TreeReader<'r> {
     fn new(repo: &'r Repository, packs: &'r Packs) -> Result<TreeReader<'r>> {
         Ok(TreeReader {
             repo,
+            grafted: repo.is_shallow() || repo.commondir().join("info/grafts").exists(),
             odb: repo.odb().context("opening the object database")?,
             packs,
             cache: BaseCache::new(TREE_BASE_CACHE, TREE_BASE_CACHE_MIN),
@@ -885,13 +891,17 @@ impl<'r> TreeReader<'r> {
     }
 
     /// Commit `oid`, from the packs (parsed by gitoxide, with libgit2's
-    /// one change: the newlines a message opens with are dropped), else
-    /// (loose, or not parsed) through libgit2. libgit2 read each commit
+    /// changes: the newlines a message opens with are dropped, and a NUL
+    /// ends it), else (loose, not parsed, or in a repository whose commits
+    /// are grafted) through libgit2. libgit2 read each commit
     /// twice, in the revwalk and here: a fifth of trufflehog's walk.
     fn commit(&mut self, oid: Oid) -> Result<WalkedCommit, git2::Error> {
-        let packed = self
-            .packs
-            .read(oid, &mut self.buf, &mut self.inflate, &mut self.cache);
+        let packed = if self.grafted {
+            None
+        } else {
+            self.packs
+                .read(oid, &mut self.buf, &mut self.inflate, &mut self.cache)
+        };
         if packed == Some(gix_object::Kind::Commit) {
             if let Some(commit) = parse_commit(&self.buf) {
                 return Ok(commit);
@@ -910,7 +920,9 @@ impl<'r> TreeReader<'r> {
 fn parse_commit(data: &[u8]) -> Option<WalkedCommit> {
     let commit = gix_object::CommitRef::from_bytes(data, gix_hash::Kind::Sha1).ok()?;
     let id = |hex: &[u8]| Oid::from_str(std::str::from_utf8(hex).ok()?).ok();
+    // libgit2 ends a message at a NUL.
     let message: &[u8] = commit.message;
+    let message = &message[..memchr::memchr(0, message).unwrap_or(message.len())];
     let start = message
         .iter()
         .position(|&b| b != b'\n')
@@ -929,8 +941,8 @@ fn parse_commit(data: &[u8]) -> Option<WalkedCommit> {
 /// gitoxide's cache of decoded delta bases for trees: least recently
 /// used out first, weighed by the memory of its buffers, which it reuses.
 /// It holds 2 to 8 MiB of bases, by the size of the trees read (see
-/// [`TREE_BASE_CACHE_MIN`]; none over 2 MiB: a tree of tens of thousands
-/// of entries is read without it) and up to 16 spare buffers of at most
+/// [`TREE_BASE_CACHE_MIN`]; none over a quarter of that: a tree of tens
+/// of thousands of entries is read without it) and up to 16 spare buffers of at most
 /// 2 MiB each.
 ///
 /// The 50k-commit history's audit peaked at 468-488 MiB reading trees
@@ -1012,7 +1024,7 @@ impl BaseCache {
 impl gix_pack::cache::DecodeEntry for BaseCache {
     fn put(&mut self, pack: u32, offset: u64, data: &[u8], kind: gix_object::Kind, size: usize) {
         let capacity = self.entries.capacity();
-        if data.len() > capacity / 4 {
+        if data.len() > self.limit.min(capacity) / 4 {
             return;
         }
         let data = self.buffer(data);
@@ -1748,7 +1760,11 @@ mod tests {
         }
         assert_eq!(cache.entries.len(), 3);
         cache.set_limit(20 << 10);
+        // Over a quarter of the limit now: not kept, nothing evicted.
         cache.put(3, 3, &bytes(3, 16 << 10), blob, 0);
+        assert_eq!(cache.get(3, 3, &mut out), None);
+        assert_eq!(cache.entries.len(), 3);
+        cache.put(3, 3, &bytes(3, 4 << 10), blob, 0);
         assert_eq!(cache.entries.len(), 1, "only the newest fits");
         assert_eq!(cache.get(3, 3, &mut out), Some((blob, 0)));
         cache.set_limit(1 << 30);
@@ -1950,7 +1966,17 @@ mod tests {
             .unwrap()
             .write(ObjectType::Commit, raw.as_bytes())
             .unwrap();
-        let commits = [root, side, merge, signed];
+        // libgit2 ends a message at a NUL.
+        let raw = format!(
+            "tree {tree}\nauthor Ada <ada@example.org> 1700000000 +0100\n\
+             committer Ada <ada@example.org> 1700000000 +0100\n\nsubject\0 and after\n"
+        );
+        let nul = repo
+            .odb()
+            .unwrap()
+            .write(ObjectType::Commit, raw.as_bytes())
+            .unwrap();
+        let commits = [root, side, merge, signed, nul];
         for (n, id) in commits.iter().enumerate() {
             repo.reference(&format!("refs/keep/{n}"), *id, true, "test")
                 .unwrap();
@@ -1961,6 +1987,7 @@ mod tests {
         let want: Vec<WalkedCommit> = commits.iter().map(|&c| reader.commit(c).unwrap()).collect();
         assert_eq!(want[0].message, b"opens with newlines\n");
         assert_eq!(want[2].parents, vec![root, side]);
+        assert_eq!(want[4].message, b"subject");
         let status = std::process::Command::new("git")
             .args(["repack", "-a", "-d", "-q"])
             .current_dir(dir.path())

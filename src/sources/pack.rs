@@ -60,6 +60,13 @@ pub struct Pack {
     data: gix_pack::data::File,
 }
 
+impl Pack {
+    /// How many objects the pack holds.
+    pub fn objects(&self) -> u32 {
+        self.index.num_objects()
+    }
+}
+
 /// The packs of a repository's object directory, opened once: the pack
 /// pass decodes their blobs and the history walk reads its trees from the
 /// same mappings (each mapping of a pack counts its pages in the process's

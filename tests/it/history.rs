@@ -632,6 +632,74 @@ fn a_clone_sharing_objects_reads_the_borrowed_packs() {
     assert_eq!(delta_searched(&borrowed), delta_searched(&original));
 }
 
+/// A commit grafted onto another parent (`info/grafts`) is compared with
+/// the parent the revwalk followed, packed or not: a file it shares with
+/// its recorded parent but not with its grafted one is new in it.
+#[test]
+fn a_grafted_commit_is_compared_with_its_grafted_parent() {
+    let mut w = Work::repo();
+    let key = format!("KEY={}\n", fake::aws_key_id(140));
+    w.commit("k.txt", &key, "the key");
+    w.git(&["checkout", "-q", "--orphan", "other"]);
+    w.git(&["rm", "-rqf", "."]);
+    let grafted = w.commit("other.txt", "no secret\n", "elsewhere");
+    w.git(&["checkout", "-q", "main"]);
+    let child = w.commit("more.txt", "x = 1\n", "child of the key");
+    // The other line is reachable through the graft alone.
+    w.git(&["branch", "-D", "-q", "other"]);
+    std::fs::write(w.join(".git/info/grafts"), format!("{child} {grafted}\n")).unwrap();
+    for packed in [false, true] {
+        if packed {
+            w.git(&["repack", "-adq"]);
+        }
+        let run = w.keyward(&["git", "--no-cache", "--format", "json"]);
+        let f = one(&run);
+        assert_eq!(f["path"], "k.txt", "packed: {packed}");
+        assert_eq!(f["commit"]["id"], child.as_str(), "packed: {packed}");
+    }
+}
+
+/// A history in two packs (as an incremental `git repack` leaves it) is
+/// reported as it is loose.
+#[test]
+fn a_history_in_two_packs_is_audited_whole() {
+    let mut w = Work::repo();
+    let line = format!("TOKEN = \"{}\"", fake::github("ghp_", 44));
+    for n in 0..3 {
+        let edit = format!("x = {n}");
+        w.commit(
+            "src/app.py",
+            &long_file(200, &[(5, &line), (100, &edit)]),
+            "edit",
+        );
+    }
+    w.git(&["repack", "-dq"]);
+    let key = format!("KEY={}\n", fake::aws_key_id(141));
+    w.commit("later.cfg", &key, "a key");
+    w.commit(
+        "src/app.py",
+        &long_file(200, &[(100, "x = 9")]),
+        "token gone",
+    );
+    let args = ["git", "--no-cache", "--format", "json"];
+    let loose = w.keyward(&args);
+    w.git(&["repack", "-dq"]);
+    let packs = std::fs::read_dir(w.join(".git/objects/pack"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "pack")
+        })
+        .count();
+    assert_eq!(packs, 2);
+    let packed = w.keyward(&args);
+    assert_eq!(loose.findings().len(), 2, "{}", loose.stdout);
+    assert_eq!(packed.findings(), loose.findings());
+}
+
 /// Edits far from a secret in a long file (versions scanned only where they
 /// changed) still hold it: the secret's sightings list every version, and
 /// its removal is dated to the commit that took its line out, not to the
