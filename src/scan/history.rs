@@ -929,7 +929,9 @@ impl ScanGate {
                 state.last = Some(now);
                 return;
             }
-            let idle = state.last.is_some_and(|t| now - t >= GATE_IDLE);
+            let idle = state
+                .last
+                .is_some_and(|t| now.saturating_duration_since(t) >= GATE_IDLE);
             if state.admitted.len() < self.free || idle {
                 state.admitted.push(me);
                 state.last = Some(now);
