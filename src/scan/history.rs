@@ -446,7 +446,7 @@ fn audit(
     let presence = if held.is_empty() {
         None
     } else {
-        match lifecycles(repo, &history, &held) {
+        match lifecycles(repo, &mut book, &history, &held) {
             Ok(p) => Some(p),
             Err(e) => {
                 stats.warnings.push(format!(
@@ -465,6 +465,7 @@ fn audit(
     }
     findings.extend(env_findings(
         repo,
+        &mut book,
         &history,
         setup.min_confidence,
         presence.as_ref(),
@@ -1220,7 +1221,7 @@ pub fn env_in_history(repo: &Repository, min: Confidence) -> Result<(Vec<Finding
         &is_real_env_path,
     )?;
     Ok((
-        env_findings(repo, &history, min, None),
+        env_findings(repo, &mut git::CommitBook::new(repo), &history, min, None),
         history.commits.len() as u64,
     ))
 }
@@ -1242,6 +1243,7 @@ fn env_held(history: &History) -> Held {
 
 fn env_findings(
     repo: &Repository,
+    book: &mut git::CommitBook<'_>,
     history: &History,
     min: Confidence,
     presence: Option<&Lifecycles>,
@@ -1267,7 +1269,7 @@ fn env_findings(
     let states = match presence {
         Some(p) => p,
         None => {
-            own = lifecycles(repo, history, &env_held(history)).unwrap_or_default();
+            own = lifecycles(repo, book, history, &env_held(history)).unwrap_or_default();
             &own
         }
     };
@@ -1283,7 +1285,6 @@ fn env_findings(
         })
         .unwrap_or_default();
     let mut out = Vec::new();
-    let mut book = git::CommitBook::new(repo);
     for (path, (first, _)) in by_path {
         let added = book.get(history.commits[first]);
         let bit = history.tracked.iter().position(|t| t == path);
@@ -1339,7 +1340,12 @@ type Held = HashMap<String, Vec<(String, Option<Oid>)>>;
 /// on the default branch at HEAD and the commit that last took it off. A
 /// key is present while one of its `(path, blob)` pairs holds: that blob
 /// at that path, or with `None` any blob at that path.
-fn lifecycles(repo: &Repository, history: &History, held: &Held) -> Result<Lifecycles> {
+fn lifecycles(
+    repo: &Repository,
+    book: &mut git::CommitBook<'_>,
+    history: &History,
+    held: &Held,
+) -> Result<Lifecycles> {
     let mut paths: Vec<String> = held.values().flatten().map(|(p, _)| p.clone()).collect();
     paths.sort();
     paths.dedup();
@@ -1394,7 +1400,6 @@ fn lifecycles(repo: &Repository, history: &History, held: &Held) -> Result<Lifec
             }
         }
     }
-    let mut book = git::CommitBook::new(repo);
     Ok(state
         .into_iter()
         .map(|(key, (present, removed))| (key.clone(), (present, removed.map(|c| book.get(c)))))

@@ -53,12 +53,9 @@ impl Paths {
     }
 
     /// How many distinct paths there are.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.ends.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
     }
 
     fn text_of(&self, id: u32) -> &str {
