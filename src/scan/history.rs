@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -318,14 +318,15 @@ fn audit(
         });
         (walker.join(), packed.join())
     });
+    let history = walked.map_err(|_| anyhow::anyhow!("the history walk panicked"))??;
+    let (learned, unread) = packed.map_err(|_| anyhow::anyhow!("the pack pass panicked"))?;
+    stats.warnings.extend(unread);
+    let packed = pool.install(|| learned.of(&packs, &history.blobs));
     // The pack mappings go before the blobs settle and the report is built:
     // their pages counted in the audit's peak as it ended (trufflehog's
     // peak came there: the report, and libgit2 reading the commits the
     // findings name).
     drop(packs);
-    let history = walked.map_err(|_| anyhow::anyhow!("the history walk panicked"))??;
-    let (packed, unread) = packed.map_err(|_| anyhow::anyhow!("the pack pass panicked"))?;
-    stats.warnings.extend(unread);
     if timings {
         eprintln!(
             "timing: walk and pack pass done {:.2} s",
@@ -344,14 +345,7 @@ fn audit(
             .map_init(
                 || Repository::open(&git_dir).ok(),
                 |worker, (i, site)| {
-                    let result = settle(
-                        worker.as_ref(),
-                        &pass,
-                        &history,
-                        i,
-                        site,
-                        packed.get(&site.oid),
-                    );
+                    let result = settle(worker.as_ref(), &pass, &history, i, site, packed.get(i));
                     tally.count(result, cache.is_some())
                 },
             )
@@ -641,7 +635,7 @@ fn settle(
     history: &History,
     index: usize,
     site: &BlobSite,
-    packed: Option<&Packed>,
+    packed: Option<Found<'_>>,
 ) -> BlobResult {
     let path = history.path(site);
     if pass.setup.exclusions.is_excluded(path) {
@@ -654,9 +648,12 @@ fn settle(
             pass.bar.inc(1);
             return result;
         }
-        Some(Packed::Skipped(reason)) => return skipped(history, index, site, (**reason).clone()),
-        Some(Packed::Clean { bytes, cached }) => (*bytes, *cached, None),
-        Some(Packed::Holds(h)) => (h.bytes, h.cached, Some(h)),
+        Some(Found::Aside(Packed::Skipped(reason))) => {
+            return skipped(history, index, site, (**reason).clone())
+        }
+        Some(Found::Clean { bytes, cached }) => (bytes, cached, None),
+        Some(Found::Aside(Packed::Clean { bytes, cached })) => (*bytes, *cached, None),
+        Some(Found::Aside(Packed::Holds(h))) => (h.bytes, h.cached, Some(h)),
     };
     let findings = holding
         .iter()
@@ -711,6 +708,138 @@ impl Packed {
     }
 }
 
+/// What the pack pass learned of each blob it scanned, by pack and by the
+/// blob's position in that pack's index. Most blobs are clean: each takes
+/// 4 bytes (a map by object id took 40, plus its slack: 10.7 MB on the
+/// 100k-commit history, the pass's largest part), and only the few with
+/// matches or not scanned are kept aside in full.
+struct Learned {
+    /// Per pack (in [`Packs`] order), per index position: a note (see
+    /// [`Learned::note`]).
+    notes: Vec<Vec<AtomicU32>>,
+    /// The blobs noted [`ASIDE`], by pack and position.
+    aside: Mutex<FxHashMap<(usize, u32), Packed>>,
+}
+
+/// Notes: the object was not reached as a blob (a tree, a commit, a blob
+/// the traversal did not reach, or one scanned in another pack), ...
+const UNSEEN: u32 = 0;
+/// ... what was learned is kept aside, ...
+const ASIDE: u32 = 1;
+/// ... it was clean in the cache, ...
+const CACHED_CLEAN: u32 = 2;
+/// ... or it was scanned and clean, and its size is the note less this.
+const CLEAN: u32 = 3;
+
+impl Learned {
+    fn new(packs: &Packs) -> Self {
+        Learned {
+            notes: packs
+                .iter()
+                .map(|p| (0..p.objects()).map(|_| AtomicU32::new(UNSEEN)).collect())
+                .collect(),
+            aside: Mutex::default(),
+        }
+    }
+
+    /// Notes what was learned of the blob at position `at` of pack `pack`.
+    fn note(&self, pack: usize, at: u32, packed: Packed) {
+        let note = match packed {
+            Packed::Clean { cached: true, .. } => Some(CACHED_CLEAN),
+            Packed::Clean { bytes, .. } => {
+                u32::try_from(bytes).ok().and_then(|b| b.checked_add(CLEAN))
+            }
+            _ => None,
+        };
+        let note = note.unwrap_or_else(|| {
+            lock(&self.aside).insert((pack, at), packed);
+            ASIDE
+        });
+        self.notes[pack][at as usize].store(note, Ordering::Relaxed);
+    }
+
+    /// Where blob `oid` was noted: its pack and position, and the note.
+    fn find(&self, packs: &[(usize, &Pack)], oid: Oid) -> Option<(usize, u32, u32)> {
+        packs.iter().find_map(|&(which, pack)| {
+            let at = pack.position(oid)?;
+            let note = self.notes[which][at as usize].load(Ordering::Relaxed);
+            (note != UNSEEN).then_some((which, at, note))
+        })
+    }
+
+    /// What blob `oid` lends its deltas (see [`Packed::lends`]), if it was
+    /// scanned in one of `packs` (traversed before).
+    fn lends(&self, packs: &[(usize, &Pack)], oid: Oid) -> Option<Option<Option<Arc<Vec<Match>>>>> {
+        let (which, at, note) = self.find(packs, oid)?;
+        Some(match note {
+            ASIDE => lock(&self.aside).get(&(which, at)).and_then(Packed::lends),
+            _ => None,
+        })
+    }
+
+    /// What was learned of each of `blobs` (the walk's), by its index: a
+    /// note, and what was kept aside. The packs can be closed then.
+    fn of(self, packs: &Packs, blobs: &[BlobSite]) -> Seen {
+        let all: Vec<(usize, &Pack)> = packs.iter().enumerate().collect();
+        let found: Vec<Option<(usize, u32, u32)>> = blobs
+            .par_iter()
+            .map(|site| self.find(&all, site.oid))
+            .collect();
+        drop(self.notes);
+        let mut aside = self
+            .aside
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut kept = FxHashMap::default();
+        let notes = found
+            .into_iter()
+            .enumerate()
+            .map(|(i, found)| match found {
+                None => UNSEEN,
+                Some((which, at, ASIDE)) => {
+                    if let Some(packed) = aside.remove(&(which, at)) {
+                        kept.insert(i, packed);
+                    }
+                    ASIDE
+                }
+                Some((_, _, note)) => note,
+            })
+            .collect();
+        Seen { notes, aside: kept }
+    }
+}
+
+/// What the pack pass learned of each of the walk's blobs, by its index in
+/// [`History::blobs`].
+struct Seen {
+    notes: Vec<u32>,
+    aside: FxHashMap<usize, Packed>,
+}
+
+impl Seen {
+    /// What was learned of blob `index`: `None` when the pass did not scan it.
+    fn get(&self, index: usize) -> Option<Found<'_>> {
+        match self.notes[index] {
+            UNSEEN => None,
+            ASIDE => self.aside.get(&index).map(Found::Aside),
+            CACHED_CLEAN => Some(Found::Clean {
+                bytes: 0,
+                cached: true,
+            }),
+            note => Some(Found::Clean {
+                bytes: u64::from(note - CLEAN),
+                cached: false,
+            }),
+        }
+    }
+}
+
+/// What the pack pass learned of one of the walk's blobs.
+enum Found<'a> {
+    Clean { bytes: u64, cached: bool },
+    Aside(&'a Packed),
+}
+
 /// What a blob lends the deltas made from it, by its offset in its pack:
 /// `None` when it was not scanned (binary, too large), else its matches.
 /// A blob scanned and clean is not listed.
@@ -735,22 +864,17 @@ impl PackPass<'_, '_> {
     /// Runs over `packs` on `threads` threads: what it
     /// learned per blob, and a warning per pack it could not read to the
     /// end (the blobs it did not reach are read one by one afterwards).
-    fn run(
-        &self,
-        packs: &Packs,
-        threads: usize,
-        gate: &ScanGate,
-    ) -> (FxHashMap<Oid, Packed>, Vec<String>) {
-        let learned: Mutex<FxHashMap<Oid, Packed>> = Mutex::default();
+    fn run(&self, packs: &Packs, threads: usize, gate: &ScanGate) -> (Learned, Vec<String>) {
+        let learned = Learned::new(packs);
         let mut warnings = Vec::new();
         // The largest pack last, and only it with the gate: a thread kept
         // waiting holds its traversal until the walk is done, which would
         // hold every pack after it too. The others are decoded on the
         // cores the walk leaves free.
-        let mut order: Vec<&Pack> = packs.iter().collect();
-        order.sort_by_key(|p| p.objects());
+        let mut order: Vec<(usize, &Pack)> = packs.iter().enumerate().collect();
+        order.sort_by_key(|(_, p)| p.objects());
         let last = order.len().saturating_sub(1);
-        for (i, pack) in order.into_iter().enumerate() {
+        for (i, &(which, pack)) in order.iter().enumerate() {
             let (threads, gate) = if i == last {
                 gate.let_in_anew();
                 (threads, Some(gate))
@@ -758,16 +882,14 @@ impl PackPass<'_, '_> {
                 (threads.saturating_sub(1).max(1), None)
             };
             let lent = Lent::default();
-            let reserve = |blobs: usize| {
-                self.bar.inc_length(blobs as u64);
-                lock(&learned).reserve(blobs);
-            };
+            let reserve = |blobs: usize| self.bar.inc_length(blobs as u64);
+            let before = &order[..i];
             let visit = |blob: PackedBlob<'_>| {
                 if let Some(gate) = gate {
                     gate.enter();
                 }
                 // A blob in two packs is scanned once.
-                let known = lock(&learned).get(&blob.oid).map(Packed::lends);
+                let known = learned.lends(before, blob.oid);
                 let (packed, lends) = match known {
                     Some(lends) => (None, lends),
                     None => {
@@ -781,7 +903,7 @@ impl PackPass<'_, '_> {
                 }
                 self.bar.inc(1);
                 if let Some(packed) = packed {
-                    lock(&learned).insert(blob.oid, packed);
+                    learned.note(which, blob.at, packed);
                 }
             };
             if let Err(e) = pack::traverse(pack, threads, &reserve, &visit) {
@@ -790,12 +912,7 @@ impl PackPass<'_, '_> {
                 ));
             }
         }
-        (
-            learned
-                .into_inner()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-            warnings,
-        )
+        (learned, warnings)
     }
 
     /// Scans one decoded blob; a delta's base was scanned before it.
@@ -1798,5 +1915,93 @@ mod tests {
         gate.enter();
         gate.let_in_anew();
         assert!(lets_in(&gate, gate.opens_when_dropped()));
+    }
+
+    /// What the pack pass notes of a blob in 32 bits reads back as what it
+    /// learned; what does not fit, or is not clean, is kept aside whole.
+    #[test]
+    fn the_pass_notes_read_back_per_blob() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let ids: Vec<Oid> = (0..6)
+            .map(|i| repo.blob(format!("blob {i}\n").as_bytes()).unwrap())
+            .collect();
+        for (n, id) in ids.iter().enumerate() {
+            repo.reference(&format!("refs/keep/{n}"), *id, true, "test")
+                .unwrap();
+        }
+        let status = std::process::Command::new("git")
+            .args(["repack", "-a", "-d", "-q"])
+            .current_dir(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let (packs, unopened) = Packs::open(&dir.path().join(".git/objects"));
+        assert!(unopened.is_empty());
+        let pack = packs.iter().next().unwrap();
+        let learned = Learned::new(&packs);
+        let clean = |bytes, cached| Packed::Clean { bytes, cached };
+        let matches = Arc::new(vec![Match {
+            rule: 0,
+            start: 1,
+            end: 4,
+            context: (0, 5),
+        }]);
+        let holds = Packed::Holds(Box::new(Holding {
+            bytes: 9,
+            cached: false,
+            matches: matches.clone(),
+            findings: Vec::new(),
+            allowed: 2,
+        }));
+        let learnt = [
+            Some(clean(0, false)),
+            Some(clean(12, false)),
+            Some(clean(7, true)),
+            Some(clean(5 << 30, false)),
+            Some(holds),
+            None,
+        ];
+        let all = [(0, pack)];
+        for (id, packed) in ids.iter().zip(learnt) {
+            if let Some(packed) = packed {
+                learned.note(0, pack.position(*id).unwrap(), packed);
+            }
+        }
+        assert_eq!(learned.lends(&all, ids[1]).map(|l| l.is_none()), Some(true));
+        let lent = learned.lends(&all, ids[4]).flatten().flatten().unwrap();
+        assert!(Arc::ptr_eq(&lent, &matches));
+        assert!(learned.lends(&all, ids[5]).is_none());
+        assert!(learned.lends(&[], ids[1]).is_none(), "no pack before");
+        let mut paths = crate::sources::paths::Paths::default();
+        let path = paths.intern("a");
+        let sites: Vec<BlobSite> = ids
+            .iter()
+            .map(|&oid| BlobSite {
+                oid,
+                path,
+                commit: 0,
+            })
+            .collect();
+        let seen = learned.of(&packs, &sites);
+        let clean_of = |i: usize| match seen.get(i) {
+            Some(Found::Clean { bytes, cached }) => Some((bytes, cached)),
+            Some(Found::Aside(Packed::Clean { bytes, cached })) => Some((*bytes, *cached)),
+            _ => None,
+        };
+        assert_eq!(clean_of(0), Some((0, false)));
+        assert_eq!(clean_of(1), Some((12, false)));
+        assert_eq!(
+            clean_of(2),
+            Some((0, true)),
+            "a cached blob counts no bytes"
+        );
+        assert_eq!(clean_of(3), Some((5 << 30, false)));
+        assert!(matches!(seen.notes[3], ASIDE), "too large for a note");
+        match seen.get(4) {
+            Some(Found::Aside(Packed::Holds(h))) => assert_eq!((h.bytes, h.allowed), (9, 2)),
+            _ => panic!("the blob with matches was kept aside"),
+        }
+        assert!(seen.get(5).is_none());
     }
 }

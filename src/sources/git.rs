@@ -20,6 +20,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::content::{LineRange, Skip, SkipReason};
 use crate::finding::CommitInfo;
+use crate::sources::oids::OidIndex;
 use crate::sources::pack::Packs;
 use crate::sources::paths::{PathId, Paths};
 
@@ -53,13 +54,13 @@ pub struct History {
     /// Each commit walked.
     pub commits: Vec<Oid>,
     /// Each walked commit's index in `commits`.
-    pub commit_index: FxHashMap<Oid, u32>,
+    pub commit_index: OidIndex,
     /// Every path a blob was seen at, and every path HEAD's line changed.
     pub paths: Paths,
     /// Each unique blob once, at its first (commit, path).
     pub blobs: Vec<BlobSite>,
     /// Each blob's index in `blobs`.
-    pub blob_index: FxHashMap<Oid, u32>,
+    pub blob_index: OidIndex,
     /// Later sightings of an already-listed blob at another path.
     pub other_sites: Vec<BlobSite>,
     pub skips: Vec<Skip>,
@@ -88,8 +89,14 @@ impl History {
     /// Which tracked paths were committed in the ancestry of `commit`, if
     /// the walk saw it.
     pub fn ancestry_of(&self, commit: Oid) -> Option<u64> {
-        let &i = self.commit_index.get(&commit)?;
+        let i = self.commit_index(&commit)?;
         self.ancestry.get(i as usize).copied()
+    }
+
+    /// The index in `commits` of a walked commit.
+    pub fn commit_index(&self, commit: &Oid) -> Option<u32> {
+        self.commit_index
+            .get(commit, |at| self.commits[at as usize])
     }
 }
 
@@ -487,15 +494,21 @@ impl Enumerator<'_, '_> {
     /// path not noted yet is: a merge on HEAD's line brings in files its
     /// branch already introduced there.
     fn blob(&mut self, oid: Oid, text: &str, path: PathId, commit: usize, fresh: bool) {
-        match self.history.blob_index.get(&oid) {
+        let blobs = &mut self.history.blobs;
+        match self
+            .history
+            .blob_index
+            .get(&oid, |at| blobs[at as usize].oid)
+        {
             None => {
-                let index = self.history.blobs.len();
-                self.history.blob_index.insert(oid, index as u32);
+                let index = u32::try_from(blobs.len()).expect("fewer than 2^32 unique blobs");
+                blobs.push(BlobSite { oid, path, commit });
+                self.history
+                    .blob_index
+                    .insert(&oid, index, |at| blobs[at as usize].oid);
                 self.note(text);
-                let site = BlobSite { oid, path, commit };
-                self.history.blobs.push(site);
             }
-            Some(&first) => {
+            Some(first) => {
                 self.note(text);
                 let noted = self.other_paths.get(&oid).is_some_and(|sites| {
                     sites
@@ -1127,6 +1140,8 @@ pub fn enumerate(
             .and_then(|r| walk_commits(&r, selection, &mut history));
         (oids, line.join())
     });
+    // The walked commits are kept in the list being walked, its first
+    // `kept` places (a commit that cannot be read is left out).
     let oids = oids?;
     let chain = match line {
         Ok(Ok(line)) => line,
@@ -1147,7 +1162,11 @@ pub fn enumerate(
         roots: Vec::new(),
         malformed: FxHashSet::default(),
     };
-    for oid in oids {
+    let listed = oids.len();
+    en.history.commits = oids;
+    let mut kept = 0;
+    for at in 0..listed {
+        let oid = en.history.commits[at];
         tick();
         let commit = match en.trees.commit(oid) {
             Ok(c) => c,
@@ -1159,9 +1178,13 @@ pub fn enumerate(
                 continue;
             }
         };
-        let index = en.history.commits.len();
-        en.history.commits.push(oid);
-        en.history.commit_index.insert(oid, index as u32);
+        let index = kept;
+        kept += 1;
+        let commits = &mut en.history.commits;
+        commits[index] = oid;
+        en.history
+            .commit_index
+            .insert(&oid, index as u32, |at| commits[at as usize]);
         let message = String::from_utf8_lossy(&commit.message).into_owned();
         if !message.trim().is_empty() {
             on_message(index, message);
@@ -1176,19 +1199,19 @@ pub fn enumerate(
         // The parent was walked before its child, so its root tree is known
         // without reading the parent commit again (unless it lies beyond a
         // shallow boundary).
-        let parent_tree =
-            commit
-                .parents
-                .first()
-                .and_then(|p| match en.history.commit_index.get(p) {
-                    Some(&i) => Some(en.roots[i as usize]),
-                    None => repo.find_commit(*p).ok().map(|c| c.tree_id()),
-                });
+        let parent_tree = commit
+            .parents
+            .first()
+            .and_then(|p| match en.history.commit_index(p) {
+                Some(i) => Some(en.roots[i as usize]),
+                None => repo.find_commit(*p).ok().map(|c| c.tree_id()),
+            });
         en.on_chain = en.chain.contains(&oid);
         en.chain_walked += usize::from(en.on_chain);
         en.changes(parent_tree, tree, "", index, true);
         en.history.ancestry.push(en.mask);
     }
+    en.history.commits.truncate(kept);
     if en.chain_walked == en.chain.len() && !en.chain_broken {
         en.history.chain = Some(en.log);
     }

@@ -2,6 +2,7 @@
 //! here; git history, ranges and the index in `git`.
 
 pub mod git;
+pub mod oids;
 pub mod pack;
 pub mod paths;
 pub mod tree;

@@ -41,6 +41,8 @@ pub struct Delta {
 /// One decoded blob.
 pub struct PackedBlob<'a> {
     pub oid: Oid,
+    /// Its position in its pack's index (see [`Pack::position`]).
+    pub at: u32,
     /// Where its entry starts in the pack: how its deltas name it.
     pub offset: u64,
     pub data: &'a [u8],
@@ -64,6 +66,13 @@ impl Pack {
     /// How many objects the pack holds.
     pub fn objects(&self) -> u32 {
         self.index.num_objects()
+    }
+
+    /// The position of object `oid` in the pack's index (`0..objects()`),
+    /// if the pack holds it.
+    pub fn position(&self, oid: Oid) -> Option<u32> {
+        let id = gix_hash::oid::try_from_bytes(oid.as_bytes()).ok()?;
+        self.index.lookup(id)
     }
 }
 
@@ -221,10 +230,12 @@ pub fn traverse(
     let blobs = blob_entries(index, pack).map_err(unreadable)?;
     reserve(blobs.len());
     let stop = AtomicBool::new(false);
+    // Each entry of the tree carries its index position alone (the tree
+    // holds its offset already).
     let tree = gix_pack::cache::delta::Tree::from_offsets_in_pack(
         &pack_path,
         blobs.into_iter(),
-        &|&(offset, _)| offset,
+        &|&at| index.pack_offset_at_index(at),
         &|id| Ok(index.lookup(id).map(|i| index.pack_offset_at_index(i))),
         &mut gix_utils::progress::Discard,
         &stop,
@@ -233,7 +244,7 @@ pub fn traverse(
     .map_err(unreadable)?;
     let pack_ref = pack;
     let mut scratch = Scratch::default();
-    let inspect = move |&mut (offset, at): &mut (u64, u32),
+    let inspect = move |&mut at: &mut u32,
                         _: &dyn gix_utils::progress::Progress,
                         object: gix_pack::cache::delta::traverse::Context<'_>| {
         let scratch = &mut scratch;
@@ -243,10 +254,12 @@ pub fn traverse(
         let Ok(oid) = Oid::from_bytes(index.oid_at_index(at).as_bytes()) else {
             return Ok(());
         };
+        let offset = index.pack_offset_at_index(at);
         let data = object.decompressed;
         let delta = delta_of(index, pack_ref, offset, data.len(), scratch);
         visit(PackedBlob {
             oid,
+            at,
             offset,
             data,
             delta,
@@ -271,12 +284,12 @@ pub fn traverse(
     Ok(())
 }
 
-/// The blob entries of a pack, `(offset, index position)` by offset. An
+/// The blob entries of a pack, their index positions by offset. An
 /// entry's kind is in its header, or for a delta, its base's kind.
 fn blob_entries(
     index: &gix_pack::index::File,
     pack: &gix_pack::data::File,
-) -> Result<Vec<(u64, u32)>, gix_error::Error> {
+) -> Result<Vec<u32>, gix_error::Error> {
     use gix_pack::data::entry::Header;
     let mut entries: Vec<(u64, u32)> = (0..index.num_objects())
         .map(|i| (index.pack_offset_at_index(i), i))
@@ -344,7 +357,7 @@ fn blob_entries(
         .zip(blob)
         .enumerate()
         .filter(|(n, (_, b))| first_is_delta || *n == 0 || *b == Some(true))
-        .map(|(_, (e, _))| e)
+        .map(|(_, ((_, at), _))| at)
         .collect())
 }
 
