@@ -114,35 +114,113 @@ impl Packs {
         self.packs.iter()
     }
 
-    /// Decodes object `oid` into `out` from the first pack that holds it,
-    /// through `cache`; its kind, or `None` when no pack holds it or it
-    /// cannot be decoded.
+    /// Decodes object `oid` into `out` from the first pack that holds it;
+    /// its kind, or `None` when no pack holds it or it cannot be decoded.
+    /// A delta chain is resolved from the nearest object on it that `cache`
+    /// holds, and the `keep` objects of the chain nearest `oid` (`oid`
+    /// first) are put in `cache`.
+    ///
+    /// gitoxide's decoder puts the object asked for alone, and a history
+    /// walk, oldest first, reads the versions of a tree against git's
+    /// delta direction (an older version is a delta made from a newer
+    /// one): each read resolved the whole chain again, from its far end.
+    /// The next version of a tree is usually the base this one was made
+    /// from, or near it on the chain.
     pub fn read(
         &self,
         oid: Oid,
         out: &mut Vec<u8>,
-        inflate: &mut gix_zlib::Inflate,
+        reading: &mut Reading,
         cache: &mut dyn gix_pack::cache::DecodeEntry,
+        keep: usize,
     ) -> Option<gix_object::Kind> {
         let id = gix_hash::oid::try_from_bytes(oid.as_bytes()).ok()?;
-        self.packs.iter().find_map(|pack| {
+        self.packs.iter().enumerate().find_map(|(n, pack)| {
             let at = pack.index.lookup(id)?;
-            let entry = pack.data.entry(pack.index.pack_offset_at_index(at)).ok()?;
-            let base = |base: &gix_hash::oid, _: &mut Vec<u8>| {
-                Ok(pack.index.lookup(base).and_then(|i| {
-                    let offset = pack.index.pack_offset_at_index(i);
-                    pack.data
-                        .entry(offset)
-                        .ok()
-                        .map(gix_pack::data::decode::entry::ResolvedBase::InPack)
-                }))
-            };
-            pack.data
-                .decode_entry(entry, out, inflate, &base, cache)
-                .ok()
-                .map(|outcome| outcome.kind)
+            let offset = pack.index.pack_offset_at_index(at);
+            pack.decode(u32::try_from(n).ok()?, offset, out, reading, cache, keep)
         })
     }
+}
+
+/// How many deltas a chain may hold: git writes at most 4,095 (`--depth`);
+/// a longer chain, or one that loops, is a damaged pack.
+const MAX_CHAIN: usize = 10_000;
+
+/// Buffers for [`Packs::read`], kept from one read to the next.
+#[derive(Default)]
+pub struct Reading {
+    inflate: gix_zlib::Inflate,
+    /// The chain being resolved: each delta's offset and entry, the object
+    /// asked for first.
+    chain: Vec<(u64, gix_pack::data::Entry)>,
+    delta: Vec<u8>,
+    made: Vec<u8>,
+}
+
+impl Pack {
+    /// Decodes the entry at `offset` (pack `pack` in the cache's keys) into
+    /// `out`, as [`Packs::read`] says.
+    fn decode(
+        &self,
+        pack: u32,
+        offset: u64,
+        out: &mut Vec<u8>,
+        reading: &mut Reading,
+        cache: &mut dyn gix_pack::cache::DecodeEntry,
+        keep: usize,
+    ) -> Option<gix_object::Kind> {
+        use gix_pack::data::entry::Header;
+        reading.chain.clear();
+        let mut at = offset;
+        let kind = loop {
+            if let Some((kind, _)) = cache.get(pack, at, out) {
+                break kind;
+            }
+            let entry = self.data.entry(at).ok()?;
+            let base = match entry.header {
+                Header::OfsDelta { base_distance } => at.checked_sub(base_distance)?,
+                Header::RefDelta { base_id } => {
+                    self.index.pack_offset_at_index(self.index.lookup(base_id)?)
+                }
+                header => {
+                    let kind = header.as_kind()?;
+                    inflate(&self.data, &entry, &mut reading.inflate, out)?;
+                    break kind;
+                }
+            };
+            if reading.chain.len() == MAX_CHAIN {
+                return None;
+            }
+            reading.chain.push((at, entry));
+            at = base;
+        };
+        for (n, (at, entry)) in reading.chain.iter().enumerate().rev() {
+            inflate(&self.data, entry, &mut reading.inflate, &mut reading.delta)?;
+            apply(out, &reading.delta, &mut reading.made)?;
+            std::mem::swap(out, &mut reading.made);
+            if n < keep {
+                cache.put(pack, *at, out, kind, 0);
+            }
+        }
+        Some(kind)
+    }
+}
+
+/// Inflates `entry`'s data into `out` (at most [`ALLOC_LIMIT`] bytes).
+fn inflate(
+    data: &gix_pack::data::File,
+    entry: &gix_pack::data::Entry,
+    inflate: &mut gix_zlib::Inflate,
+    out: &mut Vec<u8>,
+) -> Option<()> {
+    let size = usize::try_from(entry.decompressed_size)
+        .ok()
+        .filter(|&s| s <= ALLOC_LIMIT)?;
+    out.clear();
+    out.resize(size, 0);
+    data.decompress_entry(entry, inflate, out).ok()?;
+    Some(())
 }
 
 /// How deep alternates may borrow from alternates (git's own limit).
@@ -393,70 +471,132 @@ fn delta_of(
     Some(Delta { base, copied })
 }
 
-/// The copy instructions of a git delta (`<base size> <result size>`, then
-/// instructions: a byte with its high bit set copies from the base, with
-/// the offset and size bytes its low seven bits select; any other non-zero
-/// byte inserts that many literal bytes). `None` when the delta is
-/// malformed or does not make `len` bytes.
-pub fn copies(delta: &[u8], len: usize) -> Option<Vec<Copied>> {
-    let mut at = 0;
-    let mut varint = || {
+/// A git delta: `<base size> <result size>` (little-endian base-128), then
+/// instructions. A byte with its high bit set copies from the base, with
+/// the offset and size bytes its low seven bits select (no size bytes: 64
+/// KiB); any other non-zero byte inserts that many literal bytes; a zero
+/// byte is reserved.
+struct DeltaOps<'a> {
+    delta: &'a [u8],
+    at: usize,
+}
+
+/// One instruction of a delta.
+enum Op {
+    /// `len` bytes from `from` in the base.
+    Copy { from: usize, len: usize },
+    /// These literal bytes.
+    Insert(std::ops::Range<usize>),
+}
+
+impl<'a> DeltaOps<'a> {
+    /// The base and result sizes of `delta`, and its instructions.
+    fn of(delta: &'a [u8]) -> Option<(u64, u64, DeltaOps<'a>)> {
+        let mut ops = DeltaOps { delta, at: 0 };
+        let base = ops.varint()?;
+        let result = ops.varint()?;
+        Some((base, result, ops))
+    }
+
+    fn varint(&mut self) -> Option<u64> {
         let mut value: u64 = 0;
         let mut shift = 0;
         loop {
-            let byte = *delta.get(at)?;
-            at += 1;
+            let byte = *self.delta.get(self.at)?;
+            self.at += 1;
             value |= u64::from(byte & 0x7f).checked_shl(shift)?;
             shift += 7;
             if byte & 0x80 == 0 {
                 return Some(value);
             }
         }
-    };
-    let _base_size = varint()?;
-    let result_size = varint()?;
-    if usize::try_from(result_size).ok()? != len {
-        return None;
     }
-    let mut out = Vec::new();
-    let mut to = 0usize;
-    while at < delta.len() {
-        let op = delta[at];
-        at += 1;
-        if op & 0x80 != 0 {
+}
+
+impl Iterator for DeltaOps<'_> {
+    /// `Err` when the delta is malformed: nothing follows.
+    type Item = Result<Op, ()>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let op = *self.delta.get(self.at)?;
+        self.at += 1;
+        let parsed = if op & 0x80 != 0 {
+            let (delta, at) = (self.delta, &mut self.at);
             let mut field = |bits: std::ops::Range<u8>| -> Option<usize> {
                 let mut value = 0usize;
                 for (i, bit) in bits.enumerate() {
                     if op & (1 << bit) != 0 {
-                        value |= usize::from(*delta.get(at)?) << (8 * i);
-                        at += 1;
+                        value |= usize::from(*delta.get(*at)?) << (8 * i);
+                        *at += 1;
                     }
                 }
                 Some(value)
             };
-            let from = field(0..4)?;
-            let size = match field(4..7)? {
-                0 => 0x10000,
-                n => n,
-            };
-            out.push(Copied {
-                to,
+            field(0..4).zip(field(4..7)).map(|(from, size)| Op::Copy {
                 from,
-                len: size,
-            });
-            to = to.checked_add(size)?;
+                len: if size == 0 { 0x10000 } else { size },
+            })
         } else if op != 0 {
-            let n = usize::from(op);
-            if at + n > delta.len() {
-                return None;
-            }
-            at += n;
-            to += n;
+            let end = self.at + usize::from(op);
+            (end <= self.delta.len()).then(|| {
+                let literal = self.at..end;
+                self.at = end;
+                Op::Insert(literal)
+            })
         } else {
-            return None;
+            None
+        };
+        if parsed.is_none() {
+            self.at = self.delta.len();
+        }
+        Some(parsed.ok_or(()))
+    }
+}
+
+/// The copy instructions of a git delta (see [`DeltaOps`]). `None` when the
+/// delta is malformed or does not make `len` bytes.
+pub fn copies(delta: &[u8], len: usize) -> Option<Vec<Copied>> {
+    let (_, result, ops) = DeltaOps::of(delta)?;
+    if usize::try_from(result).ok()? != len {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut to = 0usize;
+    for op in ops {
+        match op.ok()? {
+            Op::Copy { from, len } => {
+                out.push(Copied { to, from, len });
+                to = to.checked_add(len)?;
+            }
+            Op::Insert(literal) => to = to.checked_add(literal.len())?,
         }
     }
     (to == len).then_some(out)
+}
+
+/// Makes in `out` the object that `delta` makes from `base`. `None` when
+/// the delta is malformed, is not for a base of that size, copies from
+/// beyond it, or makes another size than it says (or one over
+/// [`ALLOC_LIMIT`]).
+fn apply(base: &[u8], delta: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    let (base_size, size, ops) = DeltaOps::of(delta)?;
+    let size = usize::try_from(size).ok().filter(|&s| s <= ALLOC_LIMIT)?;
+    if u64::try_from(base.len()).ok()? != base_size {
+        return None;
+    }
+    out.clear();
+    out.reserve(size);
+    for op in ops {
+        let bytes = match op.ok()? {
+            Op::Copy { from, len } => base.get(from..from.checked_add(len)?)?,
+            Op::Insert(literal) => &delta[literal],
+        };
+        if out.len() + bytes.len() > size {
+            return None;
+        }
+        out.extend_from_slice(bytes);
+    }
+    (out.len() == size).then_some(())
 }
 
 #[cfg(test)]
@@ -476,6 +616,110 @@ mod tests {
             }
             d.push(byte | 0x80);
         }
+    }
+
+    /// A delta applied: the copies and inserts in order; a base of another
+    /// size, a copy beyond the base, or a result of another size than the
+    /// header says are refused.
+    #[test]
+    fn applies_a_delta_and_refuses_a_broken_one() {
+        let base = b"0123456789";
+        // Base size 10, result size 7: copy 3 bytes at 4, insert "ab",
+        // copy 2 bytes at 0.
+        let delta = [10, 7, 0x91, 4, 3, 2, b'a', b'b', 0x90, 2];
+        let mut out = Vec::new();
+        assert_eq!(apply(base, &delta, &mut out), Some(()));
+        assert_eq!(out, b"456ab01");
+        assert_eq!(apply(&base[..9], &delta, &mut out), None, "base size");
+        let beyond = [10, 3, 0x91, 8, 3];
+        assert_eq!(apply(base, &beyond, &mut out), None, "copy beyond the base");
+        let short = [10, 8, 0x91, 4, 3, 2, b'a', b'b', 0x90, 2];
+        assert_eq!(apply(base, &short, &mut out), None, "result size");
+        let long = [10, 6, 0x91, 4, 3, 2, b'a', b'b', 0x90, 2];
+        assert_eq!(apply(base, &long, &mut out), None, "result size");
+        assert_eq!(apply(base, &[10, 1, 0], &mut out), None, "reserved");
+    }
+
+    /// Every object of a pack with long delta chains decodes to what
+    /// libgit2 reads, with no cache, and with one that keeps none, one,
+    /// two or many objects of each chain.
+    #[test]
+    fn decodes_every_object_of_deep_chains() {
+        use std::collections::HashMap;
+        #[derive(Default)]
+        struct Keep(HashMap<(u32, u64), (Vec<u8>, gix_object::Kind)>);
+        impl gix_pack::cache::DecodeEntry for Keep {
+            fn put(&mut self, p: u32, at: u64, data: &[u8], kind: gix_object::Kind, _: usize) {
+                self.0.insert((p, at), (data.to_vec(), kind));
+            }
+            fn get(
+                &mut self,
+                p: u32,
+                at: u64,
+                out: &mut Vec<u8>,
+            ) -> Option<(gix_object::Kind, usize)> {
+                let (data, kind) = self.0.get(&(p, at))?;
+                out.clone_from(data);
+                Some((*kind, 0))
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(dir.path()).unwrap();
+        let sig = git2::Signature::new("A", "a@example.org", &git2::Time::new(1, 0)).unwrap();
+        let mut parent: Option<Oid> = None;
+        let mut text = String::new();
+        for version in 0..120 {
+            text.push_str(&format!("line {version} of the file\n"));
+            let mut tree = repo.treebuilder(None).unwrap();
+            for file in 0..30 {
+                let body = format!("{file}\n{text}");
+                let blob = repo.blob(body.as_bytes()).unwrap();
+                tree.insert(format!("f{file}.txt"), blob, 0o100644).unwrap();
+            }
+            let tree = repo.find_tree(tree.write().unwrap()).unwrap();
+            let parents: Vec<git2::Commit<'_>> = parent
+                .iter()
+                .map(|p| repo.find_commit(*p).unwrap())
+                .collect();
+            let refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+            parent = Some(
+                repo.commit(Some("HEAD"), &sig, &sig, "edit", &tree, &refs)
+                    .unwrap(),
+            );
+        }
+        let status = std::process::Command::new("git")
+            .args(["repack", "-adfq", "--window=250", "--depth=50"])
+            .current_dir(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let (packs, _) = Packs::open(&dir.path().join(".git/objects"));
+        let pack = packs.iter().next().unwrap();
+        let odb = repo.odb().unwrap();
+        let index = &pack.index;
+        let ids: Vec<Oid> = (0..index.num_objects())
+            .map(|i| Oid::from_bytes(index.oid_at_index(i).as_bytes()).unwrap())
+            .collect();
+        let mut reading = Reading::default();
+        let mut out = Vec::new();
+        let mut deepest = 0;
+        for keep in [0, 1, 2, 1000] {
+            let mut cache = Keep::default();
+            for &id in &ids {
+                let want = odb.read(id).unwrap();
+                let kind = packs.read(id, &mut out, &mut reading, &mut cache, keep);
+                assert_eq!(
+                    kind.map(|k| k.to_string()),
+                    Some(want.kind().str().to_string())
+                );
+                assert_eq!(out, want.data(), "{id} keeping {keep}");
+                let mut never = gix_pack::cache::Never;
+                packs.read(id, &mut out, &mut reading, &mut never, keep);
+                assert_eq!(out, want.data(), "{id} with no cache");
+                deepest = deepest.max(reading.chain.len());
+            }
+        }
+        assert!(deepest >= 10, "chains as deep as {deepest}");
     }
 
     /// A delta written by hand: a copy with one offset byte and one size
