@@ -21,7 +21,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::content::{LineRange, Skip, SkipReason};
 use crate::finding::CommitInfo;
 use crate::sources::oids::OidIndex;
-use crate::sources::pack::{Packs, Reading};
+use crate::sources::pack::{Decoded, Object, Packs, Reading};
 use crate::sources::paths::{PathId, Paths};
 
 /// Which commits a history audit walks.
@@ -531,7 +531,7 @@ impl Enumerator<'_, '_> {
     /// A tree's raw bytes, or a counted skip at `path` when it is missing.
     /// Only a fresh tree's loss is counted: a tree walked again for HEAD's
     /// line was counted the first time.
-    fn read_tree(&mut self, oid: Oid, path: &str, fresh: bool) -> Option<Rc<RawTree>> {
+    fn read_tree(&mut self, oid: Oid, path: &str, fresh: bool) -> Option<RawTree> {
         let tree = self.trees.read(oid);
         if tree.is_none() {
             self.chain_broken |= self.on_chain;
@@ -554,7 +554,8 @@ impl Enumerator<'_, '_> {
 /// entry and a generic number parser for each mode) took a quarter of a
 /// history walk; the format is fixed (`<octal mode> <name>\0<20-byte id>`
 /// per entry), so the walk reads raw objects and iterates them in place.
-struct RawTree(Vec<u8>);
+#[derive(Clone)]
+struct RawTree(Rc<Vec<u8>>);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum EntryKind {
@@ -782,7 +783,6 @@ struct TreeReader<'r> {
     packs: &'r Packs,
     cache: BaseCache,
     reading: Reading,
-    buf: Vec<u8>,
     /// The sizes of the trees read.
     sizes: TreeSizes,
 }
@@ -878,7 +878,6 @@ impl<'r> TreeReader<'r> {
             packs,
             cache: BaseCache::new(TREE_BASE_CACHE, TREE_BASE_CACHE_MIN),
             reading: Reading::default(),
-            buf: Vec::new(),
             sizes: TreeSizes::default(),
         })
     }
@@ -895,19 +894,15 @@ impl<'r> TreeReader<'r> {
     }
 
     /// The raw bytes of tree `oid`, from the packs or else from libgit2.
-    fn read_raw(&mut self, oid: Oid) -> Option<Vec<u8>> {
-        let packed = self.packs.read(
-            oid,
-            &mut self.buf,
-            &mut self.reading,
-            &mut self.cache,
-            TREES_KEPT,
-        );
+    fn read_raw(&mut self, oid: Oid) -> Option<Rc<Vec<u8>>> {
+        let packed = self
+            .packs
+            .read(oid, &mut self.reading, &mut self.cache, TREES_KEPT);
         let tree = match packed {
-            Some(kind) => (kind == gix_object::Kind::Tree).then(|| self.buf.clone()),
+            Some((tree, kind)) => (kind == gix_object::Kind::Tree).then_some(tree),
             None => {
                 let object = self.odb.read(oid).ok()?;
-                (object.kind() == ObjectType::Tree).then(|| object.data().to_vec())
+                (object.kind() == ObjectType::Tree).then(|| Rc::new(object.data().to_vec()))
             }
         }?;
         self.count(tree.len());
@@ -915,8 +910,8 @@ impl<'r> TreeReader<'r> {
     }
 
     /// The tree `oid`.
-    fn read(&mut self, oid: Oid) -> Option<Rc<RawTree>> {
-        Some(Rc::new(RawTree(self.read_raw(oid)?)))
+    fn read(&mut self, oid: Oid) -> Option<RawTree> {
+        Some(RawTree(self.read_raw(oid)?))
     }
 
     /// Commit `oid`, from the packs (parsed by gitoxide, with libgit2's
@@ -928,11 +923,10 @@ impl<'r> TreeReader<'r> {
         let packed = if self.grafted {
             None
         } else {
-            self.packs
-                .read(oid, &mut self.buf, &mut self.reading, &mut self.cache, 1)
+            self.packs.read(oid, &mut self.reading, &mut self.cache, 1)
         };
-        if packed == Some(gix_object::Kind::Commit) {
-            if let Some(commit) = parse_commit(&self.buf) {
+        if let Some((data, gix_object::Kind::Commit)) = packed {
+            if let Some(commit) = parse_commit(&data) {
                 return Ok(commit);
             }
         }
@@ -991,9 +985,8 @@ struct BaseCache {
 const SPARE_BUFFERS: usize = 16;
 
 struct CachedBase {
-    data: Vec<u8>,
+    data: Rc<Vec<u8>>,
     kind: gix_object::Kind,
-    compressed_size: usize,
 }
 
 /// Weighs a cached base by the memory its buffer holds.
@@ -1025,20 +1018,69 @@ impl BaseCache {
         self.limit = bytes;
     }
 
-    /// A buffer holding `data`: the smallest spare one it fits in, else new.
-    fn buffer(&mut self, data: &[u8]) -> Vec<u8> {
-        let fit = (0..self.spare.len())
-            .filter(|&i| self.spare[i].capacity() >= data.len())
-            .min_by_key(|&i| self.spare[i].capacity());
-        let mut buffer = fit.map(|i| self.spare.swap_remove(i)).unwrap_or_default();
-        buffer.clear();
-        buffer.extend_from_slice(data);
-        buffer
+    /// The largest object it keeps, and the largest buffer it keeps spare.
+    fn largest(&self) -> usize {
+        self.limit.min(self.entries.capacity()) / 4
     }
 
-    /// Keeps an evicted buffer; when the spare ones are all kept, it takes
-    /// the place of the smallest if larger (large bases are the churn).
-    fn keep_spare(&mut self, buffer: Vec<u8>) {
+    /// Keeps the buffer of an evicted or spent object, unless the reader
+    /// still holds it; when the spare ones are all kept, it takes the place
+    /// of the smallest if larger (large bases are the churn).
+    fn keep_spare(&mut self, data: Rc<Vec<u8>>) {
+        if let Ok(buffer) = Rc::try_unwrap(data) {
+            self.recycle(buffer);
+        }
+    }
+}
+
+impl Decoded for BaseCache {
+    fn put(&mut self, pack: u32, offset: u64, data: &Rc<Vec<u8>>, kind: gix_object::Kind) {
+        if data.len() > self.largest() {
+            return;
+        }
+        // Room is made here, not by the cache, so the evicted buffers are
+        // kept (the cache counts an entry as one unit of weight as well).
+        let limit = self.limit.min(self.entries.capacity());
+        while self.entries.len() + self.entries.weight() + data.capacity() >= limit {
+            let Some((_, old)) = self.entries.pop_back() else {
+                break;
+            };
+            self.keep_spare(old.data);
+        }
+        let base = CachedBase {
+            data: data.clone(),
+            kind,
+        };
+        match self.entries.put_with_weight((pack, offset), base) {
+            Ok(Some(old)) | Err((_, old)) => self.keep_spare(old.data),
+            Ok(None) => {}
+        }
+    }
+
+    fn get(&mut self, pack: u32, offset: u64) -> Option<Object> {
+        let base = self.entries.get(&(pack, offset))?;
+        Some((base.data.clone(), base.kind))
+    }
+
+    /// The smallest spare buffer `size` bytes fit in, else a new one.
+    fn buffer(&mut self, size: usize) -> Vec<u8> {
+        let fit = (0..self.spare.len())
+            .filter(|&i| self.spare[i].capacity() >= size)
+            .min_by_key(|&i| self.spare[i].capacity());
+        match fit {
+            Some(i) => {
+                let mut buffer = self.spare.swap_remove(i);
+                buffer.clear();
+                buffer
+            }
+            None => Vec::with_capacity(size),
+        }
+    }
+
+    fn recycle(&mut self, buffer: Vec<u8>) {
+        if buffer.capacity() > self.largest() {
+            return;
+        }
         if self.spare.len() < SPARE_BUFFERS {
             self.spare.push(buffer);
             return;
@@ -1047,46 +1089,6 @@ impl BaseCache {
         if let Some(i) = smallest.filter(|&i| self.spare[i].capacity() < buffer.capacity()) {
             self.spare[i] = buffer;
         }
-    }
-}
-
-impl gix_pack::cache::DecodeEntry for BaseCache {
-    fn put(&mut self, pack: u32, offset: u64, data: &[u8], kind: gix_object::Kind, size: usize) {
-        let capacity = self.entries.capacity();
-        if data.len() > self.limit.min(capacity) / 4 {
-            return;
-        }
-        let data = self.buffer(data);
-        // Room is made here, not by the cache, so the evicted buffers are
-        // kept (the cache counts an entry as one unit of weight as well).
-        let limit = self.limit.min(capacity);
-        while self.entries.len() + self.entries.weight() + data.capacity() >= limit {
-            let Some((_, old)) = self.entries.pop_back() else {
-                break;
-            };
-            self.keep_spare(old.data);
-        }
-        let base = CachedBase {
-            data,
-            kind,
-            compressed_size: size,
-        };
-        match self.entries.put_with_weight((pack, offset), base) {
-            Ok(Some(old)) | Err((_, old)) => self.keep_spare(old.data),
-            Ok(None) => {}
-        }
-    }
-
-    fn get(
-        &mut self,
-        pack: u32,
-        offset: u64,
-        out: &mut Vec<u8>,
-    ) -> Option<(gix_object::Kind, usize)> {
-        let base = self.entries.get(&(pack, offset))?;
-        out.clear();
-        out.extend_from_slice(&base.data);
-        Some((base.kind, base.compressed_size))
     }
 }
 
@@ -1352,7 +1354,7 @@ impl PathNode {
                     },
                     None => None,
                 };
-                PathNode::visit(trees, sub.as_deref(), &mut node.children, out);
+                PathNode::visit(trees, sub.as_ref(), &mut node.children, out);
             }
             node.last = id;
             if let Some(leaf) = node.leaf {
@@ -1736,79 +1738,93 @@ mod tests {
             .collect()
     }
 
-    /// The delta-base cache gives back exactly what was put, evicts the
-    /// least recently used, keeps evicted buffers for the next bases (the
-    /// larger ones when it must choose) and no base over a quarter of it.
+    /// The delta-base cache gives back what was put (shared, not copied),
+    /// evicts the least recently used, keeps the buffers of evicted objects
+    /// no reader holds for the next objects decoded (the larger ones when
+    /// it must choose), and no object over a quarter of it.
     #[test]
     fn base_cache_reuses_buffers_within_its_bytes() {
-        use gix_pack::cache::DecodeEntry;
         let mut cache = BaseCache::new(64 << 10, 64 << 10);
         let blob = gix_object::Kind::Blob;
-        let bytes = |i: u64, len: usize| -> Vec<u8> {
-            (0..len).map(|j| (i as usize * 31 + j) as u8).collect()
+        let bytes = |i: u64, len: usize| -> Rc<Vec<u8>> {
+            Rc::new((0..len).map(|j| (i as usize * 31 + j) as u8).collect())
         };
-        // Sizes from 16 KiB (a quarter of the cache) down to 1 byte, so
-        // later entries land in larger recycled buffers.
+        // Sizes from 16 KiB (a quarter of the cache) down to 1 byte.
         let sizes = |i: u64| (16 << 10) >> (i % 15);
-        let mut out = Vec::new();
+        let kept = |cache: &mut BaseCache, pack, at| cache.get(pack, at).map(|(d, _)| d);
         for i in 0..200 {
-            cache.put(0, i, &bytes(i, sizes(i)), blob, i as usize);
+            let data = bytes(i, sizes(i));
+            cache.put(0, i, &data, blob);
             assert!(cache.spare.len() <= SPARE_BUFFERS);
-            // The newest entry is there, byte for byte.
-            assert_eq!(cache.get(0, i, &mut out), Some((blob, i as usize)));
-            assert_eq!(out, bytes(i, sizes(i)));
+            // The newest entry is there, the same bytes.
+            let (got, kind) = cache.get(0, i).expect("the newest is kept");
+            assert!(Rc::ptr_eq(&got, &data));
+            assert_eq!(kind, blob);
         }
-        // The oldest entries were evicted.
-        assert_eq!(cache.get(0, 0, &mut out), None);
-        // Over a quarter of the cache: not kept.
-        cache.put(1, 0, &vec![7; (16 << 10) + 1], blob, 1);
-        assert_eq!(cache.get(1, 0, &mut out), None);
-        // Another pack's entry at the same offset is its own.
-        cache.put(1, 199, b"other pack", blob, 3);
-        assert_eq!(cache.get(1, 199, &mut out), Some((blob, 3)));
-        assert_eq!(out, b"other pack");
-        assert_eq!(cache.get(0, 199, &mut out), Some((blob, 199)));
-        assert_eq!(out, bytes(199, sizes(199)));
-
-        // A base evicted to make room leaves its buffer for the next one.
-        let mut cache = BaseCache::new(64 << 10, 64 << 10);
-        for i in 0..4 {
-            cache.put(2, i, &bytes(i, 16 << 10), blob, 0);
-        }
-        assert_eq!(cache.get(2, 0, &mut out), None, "the first was evicted");
-        assert_eq!(cache.spare.len(), 1);
-        cache.put(2, 4, b"small", blob, 0);
-        let small = cache.entries.peek(&(2, 4)).expect("kept");
-        assert!(small.data.capacity() >= 16 << 10, "in the evicted buffer");
-        assert_eq!(cache.get(2, 4, &mut out), Some((blob, 0)));
-        assert_eq!(out, b"small");
-
-        // With every spare place taken, a larger buffer replaces the smallest.
-        cache.spare = (1..=SPARE_BUFFERS).map(Vec::with_capacity).collect();
-        cache.keep_spare(Vec::with_capacity(1 << 20));
-        cache.keep_spare(Vec::with_capacity(0));
+        // The oldest entries were evicted, and their buffers kept spare.
+        assert!(kept(&mut cache, 0, 0).is_none());
         assert_eq!(cache.spare.len(), SPARE_BUFFERS);
-        assert!(cache.spare.iter().any(|b| b.capacity() >= 1 << 20));
-        assert!(cache.spare.iter().all(|b| b.capacity() >= 2));
+        // Over a quarter of the cache: not kept.
+        cache.put(1, 0, &Rc::new(vec![7; (16 << 10) + 1]), blob);
+        assert!(kept(&mut cache, 1, 0).is_none());
+        // Another pack's entry at the same offset is its own.
+        cache.put(1, 199, &Rc::new(b"other pack".to_vec()), blob);
+        assert_eq!(kept(&mut cache, 1, 199).unwrap().as_slice(), b"other pack");
+        assert_eq!(kept(&mut cache, 0, 199).unwrap(), bytes(199, sizes(199)));
 
-        // A smaller limit holds fewer bases, down to it as bases are put;
-        // a larger one, more (within the cache's bytes).
+        // An object evicted leaves its buffer for the next one decoded,
+        // unless a reader still holds it.
+        let mut cache = BaseCache::new(64 << 10, 64 << 10);
+        let held = bytes(0, 16 << 10);
+        cache.put(2, 0, &held, blob);
+        for i in 1..5 {
+            cache.put(2, i, &bytes(i, 16 << 10), blob);
+        }
+        assert!(kept(&mut cache, 2, 0).is_none(), "the first was evicted");
+        assert!(kept(&mut cache, 2, 1).is_none(), "and the second");
+        assert_eq!(cache.spare.len(), 1, "the held one is not spare");
+        let reused = cache.buffer(5);
+        assert!(reused.capacity() >= 16 << 10, "the evicted buffer");
+        assert!(reused.is_empty());
+        assert!(cache.spare.is_empty());
+        assert_eq!(cache.buffer(3).capacity(), 3, "none spare: a new one");
+
+        // The smallest spare buffer that fits is taken; with every spare
+        // place taken, a larger buffer replaces the smallest; none over a
+        // quarter of the cache is kept.
+        cache.spare = (1..=SPARE_BUFFERS)
+            .map(|n| Vec::with_capacity(n * 100))
+            .collect();
+        assert_eq!(cache.buffer(250).capacity(), 300);
+        cache.recycle(Vec::with_capacity(300));
+        cache.recycle(Vec::with_capacity(8 << 10));
+        cache.recycle(Vec::with_capacity(0));
+        cache.recycle(Vec::with_capacity((16 << 10) + 1));
+        assert_eq!(cache.spare.len(), SPARE_BUFFERS);
+        assert!(cache.spare.iter().any(|b| b.capacity() == 8 << 10));
+        assert!(cache
+            .spare
+            .iter()
+            .all(|b| (200..=16 << 10).contains(&b.capacity())));
+
+        // A smaller limit holds fewer objects, down to it as objects are
+        // put; a larger one, more (within the cache's bytes).
         let mut cache = BaseCache::new(64 << 10, 64 << 10);
         for i in 0..3 {
-            cache.put(3, i, &bytes(i, 16 << 10), blob, 0);
+            cache.put(3, i, &bytes(i, 16 << 10), blob);
         }
         assert_eq!(cache.entries.len(), 3);
         cache.set_limit(20 << 10);
         // Over a quarter of the limit now: not kept, nothing evicted.
-        cache.put(3, 3, &bytes(3, 16 << 10), blob, 0);
-        assert_eq!(cache.get(3, 3, &mut out), None);
+        cache.put(3, 3, &bytes(3, 16 << 10), blob);
+        assert!(kept(&mut cache, 3, 3).is_none());
         assert_eq!(cache.entries.len(), 3);
-        cache.put(3, 3, &bytes(3, 4 << 10), blob, 0);
+        cache.put(3, 3, &bytes(3, 4 << 10), blob);
         assert_eq!(cache.entries.len(), 1, "only the newest fits");
-        assert_eq!(cache.get(3, 3, &mut out), Some((blob, 0)));
+        assert!(kept(&mut cache, 3, 3).is_some());
         cache.set_limit(1 << 30);
         for i in 4..8 {
-            cache.put(3, i, &bytes(i, 16 << 10), blob, 0);
+            cache.put(3, i, &bytes(i, 16 << 10), blob);
         }
         assert_eq!(cache.entries.len(), 3, "the cache's own bytes bound it");
     }
@@ -1906,7 +1922,7 @@ mod tests {
         let objects = dir.path().join(".git/objects");
         let loose = Packs::open(&objects).0;
         let mut reader = TreeReader::new(&repo, &loose).unwrap();
-        let want: Vec<Vec<u8>> = trees.iter().map(|&t| reader.read_raw(t).unwrap()).collect();
+        let want: Vec<Rc<Vec<u8>>> = trees.iter().map(|&t| reader.read_raw(t).unwrap()).collect();
         let missing = Oid::from_bytes(&[7; 20]).unwrap();
         let read_all = |repo: &Repository, packs: &Packs| {
             let mut reader = TreeReader::new(repo, packs).unwrap();
@@ -1933,16 +1949,12 @@ mod tests {
         // Read from the pack, not through libgit2.
         let mut reading = Reading::default();
         let mut cache = BaseCache::new(TREE_BASE_CACHE, TREE_BASE_CACHE);
-        let mut out = Vec::new();
         for (&id, want) in trees.iter().zip(&want) {
-            let kind = packs.read(id, &mut out, &mut reading, &mut cache, 1);
-            assert_eq!(kind, Some(gix_object::Kind::Tree));
-            assert_eq!(&out, want);
+            let (tree, kind) = packs.read(id, &mut reading, &mut cache, 1).unwrap();
+            assert_eq!(kind, gix_object::Kind::Tree);
+            assert_eq!(&tree, want);
         }
-        assert_eq!(
-            packs.read(missing, &mut out, &mut reading, &mut cache, 1),
-            None
-        );
+        assert!(packs.read(missing, &mut reading, &mut cache, 1).is_none());
         read_all(&packed, &packs);
     }
 
@@ -2037,13 +2049,12 @@ mod tests {
         let packs = Packs::open(&objects).0;
         let mut reading = Reading::default();
         let mut cache = BaseCache::new(TREE_BASE_CACHE, TREE_BASE_CACHE);
-        let mut out = Vec::new();
         let mut reader = TreeReader::new(&packed, &packs).unwrap();
         for (&id, want) in commits.iter().zip(&want) {
             // Parsed from the pack, not read through libgit2.
-            let kind = packs.read(id, &mut out, &mut reading, &mut cache, 1);
-            assert_eq!(kind, Some(gix_object::Kind::Commit));
-            assert_eq!(parse_commit(&out).as_ref(), Some(want));
+            let (data, kind) = packs.read(id, &mut reading, &mut cache, 1).unwrap();
+            assert_eq!(kind, gix_object::Kind::Commit);
+            assert_eq!(parse_commit(&data).as_ref(), Some(want));
             assert_eq!(&reader.commit(id).unwrap(), want);
         }
         assert!(reader.commit(Oid::from_bytes(&[7; 20]).unwrap()).is_err());
@@ -2058,7 +2069,7 @@ mod tests {
             bytes.extend_from_slice(format!("100644 {name}\0").as_bytes());
             bytes.extend_from_slice(&[id; 20]);
         }
-        let found = RawTree(bytes).lookup(&[b"a", b"b", b"c"]).unwrap();
+        let found = RawTree(Rc::new(bytes)).lookup(&[b"a", b"b", b"c"]).unwrap();
         let ids: Vec<Option<u8>> = found
             .iter()
             .map(|f| f.map(|(_, id)| id.as_bytes()[0]))
@@ -2080,11 +2091,11 @@ mod tests {
             b"100644 \0".to_vec(),
             [good.clone(), b"garbage".to_vec()].concat(),
         ] {
-            let tree = RawTree(bad.clone());
+            let tree = RawTree(Rc::new(bad.clone()));
             let results: Vec<_> = tree.entries().collect();
             assert!(results.last().unwrap().is_err(), "{bad:?}");
         }
-        let tree = RawTree(good);
+        let tree = RawTree(Rc::new(good));
         let ok: Vec<_> = tree.entries().collect();
         assert!(matches!(ok.as_slice(), [Ok(e)] if e.name == b"a" && e.id == id));
     }

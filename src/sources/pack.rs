@@ -14,6 +14,7 @@
 //! the copied spans.
 
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
 
 use anyhow::Result;
@@ -129,18 +130,36 @@ impl Packs {
     pub fn read(
         &self,
         oid: Oid,
-        out: &mut Vec<u8>,
         reading: &mut Reading,
-        cache: &mut dyn gix_pack::cache::DecodeEntry,
+        cache: &mut dyn Decoded,
         keep: usize,
-    ) -> Option<gix_object::Kind> {
+    ) -> Option<Object> {
         let id = gix_hash::oid::try_from_bytes(oid.as_bytes()).ok()?;
         self.packs.iter().enumerate().find_map(|(n, pack)| {
             let at = pack.index.lookup(id)?;
             let offset = pack.index.pack_offset_at_index(at);
-            pack.decode(u32::try_from(n).ok()?, offset, out, reading, cache, keep)
+            pack.decode(u32::try_from(n).ok()?, offset, reading, cache, keep)
         })
     }
+}
+
+/// A decoded object, shared, and its kind.
+pub type Object = (Rc<Vec<u8>>, gix_object::Kind);
+
+/// Objects decoded from the packs, kept for the reads after (see
+/// [`Packs::read`]), by pack and offset. An object is shared, not copied,
+/// with the reader and the cache.
+pub trait Decoded {
+    /// The object at `offset` of pack `pack`, and its kind, if kept.
+    fn get(&mut self, pack: u32, offset: u64) -> Option<Object>;
+    /// Keeps the object at `offset` of pack `pack`.
+    fn put(&mut self, pack: u32, offset: u64, data: &Rc<Vec<u8>>, kind: gix_object::Kind);
+    /// An empty buffer for an object of `size` bytes.
+    fn buffer(&mut self, size: usize) -> Vec<u8> {
+        Vec::with_capacity(size)
+    }
+    /// Takes back the buffer of an object no longer used.
+    fn recycle(&mut self, _spent: Vec<u8>) {}
 }
 
 /// How many deltas a chain may hold: git writes at most 4,095 (`--depth`);
@@ -155,27 +174,25 @@ pub struct Reading {
     /// asked for first.
     chain: Vec<(u64, gix_pack::data::Entry)>,
     delta: Vec<u8>,
-    made: Vec<u8>,
 }
 
 impl Pack {
-    /// Decodes the entry at `offset` (pack `pack` in the cache's keys) into
-    /// `out`, as [`Packs::read`] says.
+    /// Decodes the entry at `offset` (pack `pack` in the cache's keys), as
+    /// [`Packs::read`] says.
     fn decode(
         &self,
         pack: u32,
         offset: u64,
-        out: &mut Vec<u8>,
         reading: &mut Reading,
-        cache: &mut dyn gix_pack::cache::DecodeEntry,
+        cache: &mut dyn Decoded,
         keep: usize,
-    ) -> Option<gix_object::Kind> {
+    ) -> Option<Object> {
         use gix_pack::data::entry::Header;
         reading.chain.clear();
         let mut at = offset;
-        let kind = loop {
-            if let Some((kind, _)) = cache.get(pack, at, out) {
-                break kind;
+        let (mut object, kind) = loop {
+            if let Some(kept) = cache.get(pack, at) {
+                break kept;
             }
             let entry = self.data.entry(at).ok()?;
             let base = match entry.header {
@@ -185,8 +202,9 @@ impl Pack {
                 }
                 header => {
                     let kind = header.as_kind()?;
-                    inflate(&self.data, &entry, &mut reading.inflate, out)?;
-                    break kind;
+                    let mut whole = cache.buffer(usize::try_from(entry.decompressed_size).ok()?);
+                    inflate(&self.data, &entry, &mut reading.inflate, &mut whole)?;
+                    break (Rc::new(whole), kind);
                 }
             };
             if reading.chain.len() == MAX_CHAIN {
@@ -197,13 +215,18 @@ impl Pack {
         };
         for (n, (at, entry)) in reading.chain.iter().enumerate().rev() {
             inflate(&self.data, entry, &mut reading.inflate, &mut reading.delta)?;
-            apply(out, &reading.delta, &mut reading.made)?;
-            std::mem::swap(out, &mut reading.made);
+            let (_, size, _) = DeltaOps::of(&reading.delta)?;
+            let mut made = cache.buffer(usize::try_from(size).ok()?.min(ALLOC_LIMIT));
+            apply(&object, &reading.delta, &mut made)?;
+            let made = Rc::new(made);
             if n < keep {
-                cache.put(pack, *at, out, kind, 0);
+                cache.put(pack, *at, &made, kind);
+            }
+            if let Ok(spent) = Rc::try_unwrap(std::mem::replace(&mut object, made)) {
+                cache.recycle(spent);
             }
         }
-        Some(kind)
+        Some((object, kind))
     }
 }
 
@@ -647,20 +670,20 @@ mod tests {
     fn decodes_every_object_of_deep_chains() {
         use std::collections::HashMap;
         #[derive(Default)]
-        struct Keep(HashMap<(u32, u64), (Vec<u8>, gix_object::Kind)>);
-        impl gix_pack::cache::DecodeEntry for Keep {
-            fn put(&mut self, p: u32, at: u64, data: &[u8], kind: gix_object::Kind, _: usize) {
-                self.0.insert((p, at), (data.to_vec(), kind));
+        struct Keep(HashMap<(u32, u64), Object>);
+        impl Decoded for Keep {
+            fn put(&mut self, p: u32, at: u64, data: &Rc<Vec<u8>>, kind: gix_object::Kind) {
+                self.0.insert((p, at), (data.clone(), kind));
             }
-            fn get(
-                &mut self,
-                p: u32,
-                at: u64,
-                out: &mut Vec<u8>,
-            ) -> Option<(gix_object::Kind, usize)> {
-                let (data, kind) = self.0.get(&(p, at))?;
-                out.clone_from(data);
-                Some((*kind, 0))
+            fn get(&mut self, p: u32, at: u64) -> Option<Object> {
+                self.0.get(&(p, at)).cloned()
+            }
+        }
+        struct Never;
+        impl Decoded for Never {
+            fn put(&mut self, _: u32, _: u64, _: &Rc<Vec<u8>>, _: gix_object::Kind) {}
+            fn get(&mut self, _: u32, _: u64) -> Option<Object> {
+                None
             }
         }
         let dir = tempfile::tempdir().unwrap();
@@ -701,21 +724,16 @@ mod tests {
             .map(|i| Oid::from_bytes(index.oid_at_index(i).as_bytes()).unwrap())
             .collect();
         let mut reading = Reading::default();
-        let mut out = Vec::new();
         let mut deepest = 0;
         for keep in [0, 1, 2, 1000] {
             let mut cache = Keep::default();
             for &id in &ids {
                 let want = odb.read(id).unwrap();
-                let kind = packs.read(id, &mut out, &mut reading, &mut cache, keep);
-                assert_eq!(
-                    kind.map(|k| k.to_string()),
-                    Some(want.kind().str().to_string())
-                );
-                assert_eq!(out, want.data(), "{id} keeping {keep}");
-                let mut never = gix_pack::cache::Never;
-                packs.read(id, &mut out, &mut reading, &mut never, keep);
-                assert_eq!(out, want.data(), "{id} with no cache");
+                let (data, kind) = packs.read(id, &mut reading, &mut cache, keep).unwrap();
+                assert_eq!(kind.to_string(), want.kind().str());
+                assert_eq!(data.as_slice(), want.data(), "{id} keeping {keep}");
+                let (data, _) = packs.read(id, &mut reading, &mut Never, keep).unwrap();
+                assert_eq!(data.as_slice(), want.data(), "{id} with no cache");
                 deepest = deepest.max(reading.chain.len());
             }
         }
