@@ -1930,12 +1930,7 @@ mod tests {
             repo.reference(&format!("refs/keep/{n}"), *id, true, "test")
                 .unwrap();
         }
-        let status = std::process::Command::new("git")
-            .args(["repack", "-a", "-d", "-q"])
-            .current_dir(dir.path())
-            .status()
-            .unwrap();
-        assert!(status.success());
+        crate::sources::testing::git(dir.path(), &["repack", "-a", "-d", "-q"]);
         let (packs, unopened) = Packs::open(&dir.path().join(".git/objects"));
         assert!(unopened.is_empty());
         let pack = packs.iter().next().unwrap();

@@ -1731,6 +1731,7 @@ fn added_lines(mut diff: git2::Diff<'_>, out: &mut Changes) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::testing::git;
 
     fn ranges(v: &[(usize, usize)]) -> Vec<LineRange> {
         v.iter()
@@ -1933,16 +1934,8 @@ mod tests {
             assert!(reader.read_raw(missing).is_none());
         };
         read_all(&repo, &loose);
-        let git = |args: &[&str]| {
-            let status = std::process::Command::new("git")
-                .args(args)
-                .current_dir(dir.path())
-                .status()
-                .unwrap();
-            assert!(status.success(), "git {args:?}");
-        };
-        git(&["repack", "-a", "-d", "-q"]);
-        git(&["prune"]);
+        git(dir.path(), &["repack", "-a", "-d", "-q"]);
+        git(dir.path(), &["prune"]);
         let packed = Repository::open(dir.path()).unwrap();
         let packs = Packs::open(&objects).0;
         assert_eq!(packs.iter().count(), 1);
@@ -2039,12 +2032,7 @@ mod tests {
         assert_eq!(want[0].message, b"opens with newlines\n");
         assert_eq!(want[2].parents, vec![root, side]);
         assert_eq!(want[4].message, b"subject");
-        let status = std::process::Command::new("git")
-            .args(["repack", "-a", "-d", "-q"])
-            .current_dir(dir.path())
-            .status()
-            .unwrap();
-        assert!(status.success());
+        git(dir.path(), &["repack", "-a", "-d", "-q"]);
         let packed = Repository::open(dir.path()).unwrap();
         let packs = Packs::open(&objects).0;
         let mut reading = Reading::default();

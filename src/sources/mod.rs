@@ -6,3 +6,17 @@ pub mod oids;
 pub mod pack;
 pub mod paths;
 pub mod tree;
+
+/// Helpers for the unit tests of the sources and the scan.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// Runs `git ARGS` in `dir`, and checks it succeeded.
+    pub(crate) fn git(dir: &std::path::Path, args: &[&str]) {
+        let status = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+}

@@ -710,12 +710,10 @@ mod tests {
                     .unwrap(),
             );
         }
-        let status = std::process::Command::new("git")
-            .args(["repack", "-adfq", "--window=250", "--depth=50"])
-            .current_dir(dir.path())
-            .status()
-            .unwrap();
-        assert!(status.success());
+        crate::sources::testing::git(
+            dir.path(),
+            &["repack", "-adfq", "--window=250", "--depth=50"],
+        );
         let (packs, _) = Packs::open(&dir.path().join(".git/objects"));
         let pack = packs.iter().next().unwrap();
         let odb = repo.odb().unwrap();
