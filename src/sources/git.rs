@@ -796,7 +796,7 @@ struct WalkedCommit {
     message: Vec<u8>,
 }
 
-/// The most bytes of [`BaseCache`], gitoxide's delta-base cache (measured
+/// The most bytes of [`BaseCache`], the walk's cache of decoded objects (measured
 /// with gitoxide's own cache before it: 8 MiB read the 50k history's trees
 /// as fast as 16; 4 MiB took 30% longer).
 const TREE_BASE_CACHE: usize = 8 << 20;
@@ -816,7 +816,8 @@ const TREE_BASE_CACHE: usize = 8 << 20;
 const TREE_BASE_CACHE_MIN: usize = 2 << 20;
 
 /// How many objects of a tree's delta chain a read puts in [`BaseCache`]:
-/// the tree, and the object it was made from. The walk reads the versions
+/// the tree, and the object it was made from (each if it was made from a
+/// delta: an object stored whole is not kept). The walk reads the versions
 /// of a directory oldest first, and git makes an older version from a
 /// newer one: the base is often the next version the walk reads, or near
 /// it on the chain. Against the tree alone (gitoxide's decoder), the walk
@@ -923,7 +924,8 @@ impl<'r> TreeReader<'r> {
         let packed = if self.grafted {
             None
         } else {
-            self.packs.read(oid, &mut self.reading, &mut self.cache, 1)
+            // Commits are rarely deltas, and the cache is the trees'.
+            self.packs.read(oid, &mut self.reading, &mut self.cache, 0)
         };
         if let Some((data, gix_object::Kind::Commit)) = packed {
             if let Some(commit) = parse_commit(&data) {

@@ -115,11 +115,13 @@ impl Packs {
         self.packs.iter()
     }
 
-    /// Decodes object `oid` into `out` from the first pack that holds it;
-    /// its kind, or `None` when no pack holds it or it cannot be decoded.
-    /// A delta chain is resolved from the nearest object on it that `cache`
-    /// holds, and the `keep` objects of the chain nearest `oid` (`oid`
-    /// first) are put in `cache`.
+    /// Object `oid`, decoded from the first pack that holds it, and its
+    /// kind; `None` when no pack holds it or it cannot be decoded (a
+    /// damaged entry, a chain that loops). A delta chain is resolved from
+    /// the nearest object on it that `cache` holds, and of the objects the
+    /// read made from deltas, the `keep` nearest `oid` (`oid` first) are put
+    /// in `cache`; an object stored whole is not (it is inflated again
+    /// when read).
     ///
     /// gitoxide's decoder puts the object asked for alone, and a history
     /// walk, oldest first, reads the versions of a tree against git's
@@ -202,7 +204,7 @@ impl Pack {
                 }
                 header => {
                     let kind = header.as_kind()?;
-                    let mut whole = cache.buffer(usize::try_from(entry.decompressed_size).ok()?);
+                    let mut whole = cache.buffer(object_size(entry.decompressed_size)?);
                     inflate(&self.data, &entry, &mut reading.inflate, &mut whole)?;
                     break (Rc::new(whole), kind);
                 }
@@ -216,7 +218,7 @@ impl Pack {
         for (n, (at, entry)) in reading.chain.iter().enumerate().rev() {
             inflate(&self.data, entry, &mut reading.inflate, &mut reading.delta)?;
             let (_, size, _) = DeltaOps::of(&reading.delta)?;
-            let mut made = cache.buffer(usize::try_from(size).ok()?.min(ALLOC_LIMIT));
+            let mut made = cache.buffer(object_size(size)?);
             apply(&object, &reading.delta, &mut made)?;
             let made = Rc::new(made);
             if n < keep {
@@ -230,6 +232,12 @@ impl Pack {
     }
 }
 
+/// A size read from the pack, if it is one to allocate: a damaged header
+/// fails the read, not the allocation.
+fn object_size(size: u64) -> Option<usize> {
+    usize::try_from(size).ok().filter(|&s| s <= ALLOC_LIMIT)
+}
+
 /// Inflates `entry`'s data into `out` (at most [`ALLOC_LIMIT`] bytes).
 fn inflate(
     data: &gix_pack::data::File,
@@ -237,9 +245,7 @@ fn inflate(
     inflate: &mut gix_zlib::Inflate,
     out: &mut Vec<u8>,
 ) -> Option<()> {
-    let size = usize::try_from(entry.decompressed_size)
-        .ok()
-        .filter(|&s| s <= ALLOC_LIMIT)?;
+    let size = object_size(entry.decompressed_size)?;
     out.clear();
     out.resize(size, 0);
     data.decompress_entry(entry, inflate, out).ok()?;
@@ -603,7 +609,7 @@ pub fn copies(delta: &[u8], len: usize) -> Option<Vec<Copied>> {
 /// [`ALLOC_LIMIT`]).
 fn apply(base: &[u8], delta: &[u8], out: &mut Vec<u8>) -> Option<()> {
     let (base_size, size, ops) = DeltaOps::of(delta)?;
-    let size = usize::try_from(size).ok().filter(|&s| s <= ALLOC_LIMIT)?;
+    let size = object_size(size)?;
     if u64::try_from(base.len()).ok()? != base_size {
         return None;
     }
@@ -663,29 +669,48 @@ mod tests {
         assert_eq!(apply(base, &[10, 1, 0], &mut out), None, "reserved");
     }
 
-    /// Every object of a pack with long delta chains decodes to what
-    /// libgit2 reads, with no cache, and with one that keeps none, one,
-    /// two or many objects of each chain.
-    #[test]
-    fn decodes_every_object_of_deep_chains() {
-        use std::collections::HashMap;
-        #[derive(Default)]
-        struct Keep(HashMap<(u32, u64), Object>);
-        impl Decoded for Keep {
-            fn put(&mut self, p: u32, at: u64, data: &Rc<Vec<u8>>, kind: gix_object::Kind) {
-                self.0.insert((p, at), (data.clone(), kind));
-            }
-            fn get(&mut self, p: u32, at: u64) -> Option<Object> {
-                self.0.get(&(p, at)).cloned()
-            }
+    /// A cache that keeps every object put, and records what was put and
+    /// how many buffers came back.
+    #[derive(Default)]
+    struct Keep {
+        objects: std::collections::HashMap<(u32, u64), Object>,
+        puts: Vec<u64>,
+        recycled: usize,
+    }
+
+    impl Decoded for Keep {
+        fn put(&mut self, p: u32, at: u64, data: &Rc<Vec<u8>>, kind: gix_object::Kind) {
+            self.puts.push(at);
+            self.objects.insert((p, at), (data.clone(), kind));
         }
-        struct Never;
-        impl Decoded for Never {
-            fn put(&mut self, _: u32, _: u64, _: &Rc<Vec<u8>>, _: gix_object::Kind) {}
-            fn get(&mut self, _: u32, _: u64) -> Option<Object> {
-                None
-            }
+        fn get(&mut self, p: u32, at: u64) -> Option<Object> {
+            self.objects.get(&(p, at)).cloned()
         }
+        fn recycle(&mut self, _: Vec<u8>) {
+            self.recycled += 1;
+        }
+    }
+
+    /// A cache that keeps nothing, and counts the buffers that came back.
+    #[derive(Default)]
+    struct Never {
+        recycled: usize,
+    }
+
+    impl Decoded for Never {
+        fn put(&mut self, _: u32, _: u64, _: &Rc<Vec<u8>>, _: gix_object::Kind) {}
+        fn get(&mut self, _: u32, _: u64) -> Option<Object> {
+            None
+        }
+        fn recycle(&mut self, _: Vec<u8>) {
+            self.recycled += 1;
+        }
+    }
+
+    /// A repository of 120 versions of a 30-file tree, each file one line
+    /// longer each time, packed with long delta chains (by offset, or by
+    /// object id with `ref_deltas`).
+    fn deep_chains(ref_deltas: bool) -> (tempfile::TempDir, git2::Repository) {
         let dir = tempfile::tempdir().unwrap();
         let repo = git2::Repository::init(dir.path()).unwrap();
         let sig = git2::Signature::new("A", "a@example.org", &git2::Time::new(1, 0)).unwrap();
@@ -710,32 +735,206 @@ mod tests {
                     .unwrap(),
             );
         }
+        let offsets = format!("repack.useDeltaBaseOffset={}", !ref_deltas);
         crate::sources::testing::git(
             dir.path(),
-            &["repack", "-adfq", "--window=250", "--depth=50"],
+            &[
+                "-c",
+                &offsets,
+                "repack",
+                "-adfq",
+                "--window=250",
+                "--depth=50",
+            ],
         );
-        let (packs, _) = Packs::open(&dir.path().join(".git/objects"));
-        let pack = packs.iter().next().unwrap();
-        let odb = repo.odb().unwrap();
+        (dir, repo)
+    }
+
+    /// Each object of `pack`: its id, offset and entry header.
+    fn entries(pack: &Pack) -> Vec<(Oid, u64, gix_pack::data::entry::Header)> {
         let index = &pack.index;
-        let ids: Vec<Oid> = (0..index.num_objects())
-            .map(|i| Oid::from_bytes(index.oid_at_index(i).as_bytes()).unwrap())
-            .collect();
-        let mut reading = Reading::default();
-        let mut deepest = 0;
-        for keep in [0, 1, 2, 1000] {
-            let mut cache = Keep::default();
-            for &id in &ids {
-                let want = odb.read(id).unwrap();
-                let (data, kind) = packs.read(id, &mut reading, &mut cache, keep).unwrap();
-                assert_eq!(kind.to_string(), want.kind().str());
-                assert_eq!(data.as_slice(), want.data(), "{id} keeping {keep}");
-                let (data, _) = packs.read(id, &mut reading, &mut Never, keep).unwrap();
-                assert_eq!(data.as_slice(), want.data(), "{id} with no cache");
-                deepest = deepest.max(reading.chain.len());
+        (0..index.num_objects())
+            .map(|i| {
+                let id = Oid::from_bytes(index.oid_at_index(i).as_bytes()).unwrap();
+                let at = index.pack_offset_at_index(i);
+                (id, at, pack.data.entry(at).unwrap().header)
+            })
+            .collect()
+    }
+
+    /// Every object of a pack with long delta chains, made by offset or by
+    /// object id, decodes to what libgit2 reads, with no cache, and with
+    /// one that keeps none, one, two or many objects of each chain.
+    #[test]
+    fn decodes_every_object_of_deep_chains() {
+        for ref_deltas in [false, true] {
+            let (dir, repo) = deep_chains(ref_deltas);
+            let (packs, _) = Packs::open(&dir.path().join(".git/objects"));
+            let objects = entries(packs.iter().next().unwrap());
+            let by_id = |h: &gix_pack::data::entry::Header| {
+                matches!(h, gix_pack::data::entry::Header::RefDelta { .. })
+            };
+            assert_eq!(
+                objects.iter().any(|(_, _, h)| by_id(h)),
+                ref_deltas,
+                "deltas made by object id"
+            );
+            let odb = repo.odb().unwrap();
+            let mut reading = Reading::default();
+            let mut deepest = 0;
+            for keep in [0, 1, 2, 1000] {
+                let mut cache = Keep::default();
+                for &(id, _, _) in &objects {
+                    let want = odb.read(id).unwrap();
+                    let (data, kind) = packs.read(id, &mut reading, &mut cache, keep).unwrap();
+                    assert_eq!(kind.to_string(), want.kind().str());
+                    assert_eq!(data.as_slice(), want.data(), "{id} keeping {keep}");
+                    let mut never = Never::default();
+                    let (data, _) = packs.read(id, &mut reading, &mut never, keep).unwrap();
+                    assert_eq!(data.as_slice(), want.data(), "{id} with no cache");
+                    deepest = deepest.max(reading.chain.len());
+                }
             }
+            assert!(deepest >= 10, "chains as deep as {deepest}");
         }
-        assert!(deepest >= 10, "chains as deep as {deepest}");
+    }
+
+    /// A read keeps the object asked for and the objects made from deltas
+    /// nearest it, as many as asked; the object it was made from is then
+    /// read from the cache. Each buffer a read no longer needs comes back.
+    #[test]
+    fn a_read_keeps_the_objects_nearest_the_one_asked_for() {
+        let (dir, _repo) = deep_chains(false);
+        let (packs, _) = Packs::open(&dir.path().join(".git/objects"));
+        let objects = entries(packs.iter().next().unwrap());
+        let mut reading = Reading::default();
+        // An object four or more deltas from the object its chain ends at.
+        let (id, chain) = objects
+            .iter()
+            .find_map(|&(id, _, _)| {
+                packs.read(id, &mut reading, &mut Never::default(), 0)?;
+                let chain: Vec<u64> = reading.chain.iter().map(|(at, _)| *at).collect();
+                (chain.len() >= 4).then_some((id, chain))
+            })
+            .expect("a deep chain");
+        let mut never = Never::default();
+        packs.read(id, &mut reading, &mut never, 2).unwrap();
+        assert_eq!(
+            never.recycled,
+            chain.len(),
+            "the whole base and each step but the last"
+        );
+        for keep in [1, 2, 3] {
+            let mut cache = Keep::default();
+            packs.read(id, &mut reading, &mut cache, keep).unwrap();
+            let mut want: Vec<u64> = chain[..keep].to_vec();
+            want.reverse();
+            assert_eq!(cache.puts, want, "keeping {keep}");
+            // What is kept is shared, not handed back.
+            assert_eq!(cache.recycled, chain.len() - keep + 1);
+        }
+        let mut cache = Keep::default();
+        packs.read(id, &mut reading, &mut cache, 2).unwrap();
+        let base = objects.iter().find(|o| o.1 == chain[1]).unwrap().0;
+        let (kept, _) = packs.read(base, &mut reading, &mut cache, 2).unwrap();
+        assert!(reading.chain.is_empty(), "read from the cache");
+        assert!(Rc::ptr_eq(&kept, &cache.objects[&(0, chain[1])].0));
+    }
+
+    /// A pack entry that says it is larger than any object read, a chain
+    /// of deltas by object id that loops, and a delta by offset that names
+    /// itself fail the read (libgit2 reads such objects then), and do not
+    /// abort the process or loop.
+    #[test]
+    fn damaged_entries_fail_the_read() {
+        // A pack entry's header: type and size, base-128, low bits first.
+        fn header(kind: u8, mut size: u64) -> Vec<u8> {
+            let mut first = (kind << 4) | (size & 0x0f) as u8;
+            size >>= 4;
+            let mut out = Vec::new();
+            while size > 0 {
+                out.push(first | 0x80);
+                first = (size & 0x7f) as u8;
+                size >>= 7;
+            }
+            out.push(first);
+            out
+        }
+        // Zlib's framing around one stored block.
+        fn zlib(data: &[u8]) -> Vec<u8> {
+            let len = data.len() as u16;
+            let mut out = vec![0x78, 0x01, 0x01];
+            out.extend(len.to_le_bytes());
+            out.extend((!len).to_le_bytes());
+            out.extend(data);
+            let (mut a, mut b) = (1u32, 0u32);
+            for &byte in data {
+                a = (a + u32::from(byte)) % 65521;
+                b = (b + a) % 65521;
+            }
+            out.extend(((b << 16) | a).to_be_bytes());
+            out
+        }
+        let id = |n: u8| [n; 20];
+        let (tree, ofs_delta, ref_delta) = (2, 6, 7);
+        // Base size 1, result size 1, copy one byte from offset 0.
+        let delta = zlib(&[1, 1, 0x90, 1]);
+        let mut entries: Vec<([u8; 20], Vec<u8>)> = vec![
+            (id(1), [header(tree, 1 << 40), zlib(b"x")].concat()),
+            (id(2), [header(tree, (1 << 63) + 5), zlib(b"x")].concat()),
+            (
+                id(3),
+                [header(ref_delta, 4), id(4).to_vec(), delta.clone()].concat(),
+            ),
+            (
+                id(4),
+                [header(ref_delta, 4), id(3).to_vec(), delta.clone()].concat(),
+            ),
+            (id(5), [header(ofs_delta, 4), vec![0], delta].concat()),
+        ];
+        let mut pack = b"PACK".to_vec();
+        pack.extend(2u32.to_be_bytes());
+        pack.extend((entries.len() as u32).to_be_bytes());
+        let mut offsets = Vec::new();
+        for (oid, bytes) in &entries {
+            offsets.push((*oid, pack.len() as u32));
+            pack.extend(bytes);
+        }
+        pack.extend([0; 20]);
+        entries.sort();
+        offsets.sort();
+        let mut idx = vec![0xff, b't', b'O', b'c'];
+        idx.extend(2u32.to_be_bytes());
+        for byte in 0..=255u8 {
+            let count = offsets.iter().filter(|(o, _)| o[0] <= byte).count();
+            idx.extend((count as u32).to_be_bytes());
+        }
+        for (oid, _) in &offsets {
+            idx.extend(oid);
+        }
+        idx.extend(std::iter::repeat_n(0, 4 * offsets.len()));
+        for (_, at) in &offsets {
+            idx.extend(at.to_be_bytes());
+        }
+        idx.extend([0; 40]);
+        let dir = tempfile::tempdir().unwrap();
+        let packs_dir = dir.path().join("pack");
+        std::fs::create_dir_all(&packs_dir).unwrap();
+        std::fs::write(packs_dir.join("pack-damaged.pack"), pack).unwrap();
+        std::fs::write(packs_dir.join("pack-damaged.idx"), idx).unwrap();
+        let (packs, unopened) = Packs::open(dir.path());
+        assert!(unopened.is_empty(), "{unopened:?}");
+        let mut reading = Reading::default();
+        for n in 1..=5 {
+            let oid = Oid::from_bytes(&id(n)).unwrap();
+            assert!(
+                packs
+                    .read(oid, &mut reading, &mut Never::default(), 2)
+                    .is_none(),
+                "object {n}"
+            );
+        }
+        assert_eq!(reading.chain.len(), MAX_CHAIN, "the loop stopped");
     }
 
     /// A delta written by hand: a copy with one offset byte and one size

@@ -1478,3 +1478,39 @@ fn a_large_directory_is_compared_where_it_changed() {
         .collect();
     assert_eq!(dates(&side), side_want, "{}", side.stderr);
 }
+
+/// A commit the walk cannot read (no author line: gitoxide and libgit2
+/// refuse it, though the revwalk lists it) is counted as unreadable and
+/// left out; the commits after it keep their own ids, so a secret its child
+/// adds is dated to the child, and only the commits read are counted.
+#[test]
+fn a_commit_that_cannot_be_read_is_left_out_and_the_next_keeps_its_id() {
+    let mut w = Work::repo();
+    let base = w.commit("a.txt", "a\n", "base");
+    let tree = w.git(&["rev-parse", "HEAD^{tree}"]);
+    let raw = format!(
+        "tree {tree}\nparent {base}\ncommitter Ada <ada@example.org> 1700000000 +0000\n\nno author\n"
+    );
+    let bad = w.store("commit", raw.as_bytes());
+    let key = format!("KEY={}\n", fake::aws_key_id(142));
+    w.write("k.txt", &key);
+    w.git(&["add", "k.txt"]);
+    let tree = w.git(&["write-tree"]);
+    let child = w.git(&["commit-tree", &tree, "-p", &bad, "-m", "the key"]);
+    w.git(&["update-ref", "refs/heads/main", &child]);
+    for packed in [false, true] {
+        if packed {
+            w.git(&["repack", "-adq"]);
+        }
+        let run = w.keyward(&["git", "--no-cache", "--format", "json", "-v"]);
+        let f = one(&run);
+        assert_eq!(f["path"], "k.txt", "packed: {packed}");
+        assert_eq!(f["commit"]["id"], child.as_str(), "packed: {packed}");
+        assert!(run.stderr.contains("scanned 2 commits"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("@commit {bad}")),
+            "{}",
+            run.stderr
+        );
+    }
+}
