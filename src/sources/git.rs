@@ -757,10 +757,10 @@ fn parse_entry(data: &[u8]) -> Result<(RawEntry<'_>, &[u8]), Malformed> {
 }
 
 /// Reads raw trees: from the repository's packs (gitoxide's mappings, the
-/// pack pass's, with delta chains resolved by [`Packs::read`]), else (a loose tree, one in a pack that
-/// did not open) through libgit2. (Keeping recently read trees for the
-/// next commit's diff, within an 8 MiB budget, saved no time once trees
-/// were read raw: trufflehog's audit took 2.55 to 2.75 s with it and 2.5 s
+/// pack pass's, with delta chains resolved by [`Packs::read`]), else (a
+/// loose tree, one in a pack that did not open) through libgit2.
+/// (Keeping recently read trees for the next commit's diff, within an
+/// 8 MiB budget, saved no time once trees were read raw: trufflehog's audit took 2.55 to 2.75 s with it and 2.5 s
 /// without, the 100k-commit synthetic history 30.5 s and 30.2 s; and it
 /// cost memory: trufflehog's peak was 18 MB lower and the 10k-commit
 /// history's 43 MB lower without it.)
@@ -1025,9 +1025,8 @@ impl BaseCache {
         self.limit.min(self.entries.capacity()) / 4
     }
 
-    /// Keeps the buffer of an evicted or spent object, unless the reader
-    /// still holds it; when the spare ones are all kept, it takes the place
-    /// of the smallest if larger (large bases are the churn).
+    /// Keeps the buffer of an evicted object spare, unless the reader still
+    /// holds it.
     fn keep_spare(&mut self, data: Rc<Vec<u8>>) {
         if let Ok(buffer) = Rc::try_unwrap(data) {
             self.recycle(buffer);
@@ -1079,6 +1078,9 @@ impl Decoded for BaseCache {
         }
     }
 
+    /// Keeps a buffer spare, unless it is over the largest object kept;
+    /// when the spare ones are all kept, it takes the place of the smallest
+    /// if larger (large objects are the churn).
     fn recycle(&mut self, buffer: Vec<u8>) {
         if buffer.capacity() > self.largest() {
             return;
