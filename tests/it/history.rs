@@ -601,6 +601,19 @@ fn delta_searched(run: &crate::support::Run) -> usize {
         .unwrap_or_else(|| panic!("no pack pass count: {}", run.stderr))
 }
 
+/// Commits three versions of `src/app.py`, `lines` long, each holding
+/// `kept` (a line number and its text) and a line at `edited` that changes.
+fn edit_three_times(w: &mut Work, lines: usize, kept: (usize, &str), edited: usize) {
+    for n in 0..3 {
+        let edit = format!("x = {n}");
+        w.commit(
+            "src/app.py",
+            &long_file(lines, &[kept, (edited, &edit)]),
+            &format!("edit {n}"),
+        );
+    }
+}
+
 /// A clone that borrows its objects (`git clone --shared`: the original's
 /// object directory in `info/alternates`) is audited from the packs it
 /// borrows, as the original is: the same findings, blobs searched as
@@ -609,14 +622,7 @@ fn delta_searched(run: &crate::support::Run) -> usize {
 fn a_clone_sharing_objects_reads_the_borrowed_packs() {
     let mut w = Work::repo();
     let line = format!("TOKEN = \"{}\"", fake::github("ghp_", 43));
-    for n in 0..3 {
-        let edit = format!("x = {n}");
-        w.commit(
-            "src/app.py",
-            &long_file(300, &[(10, &line), (200, &edit)]),
-            &format!("edit {n}"),
-        );
-    }
+    edit_three_times(&mut w, 300, (10, &line), 200);
     w.pack();
     let timed = [("KEYWARD_TIMINGS", "1")];
     let args = ["git", "--no-cache", "--format", "json"];
@@ -665,14 +671,7 @@ fn a_grafted_commit_is_compared_with_its_grafted_parent() {
 fn a_history_in_two_packs_is_audited_whole() {
     let mut w = Work::repo();
     let line = format!("TOKEN = \"{}\"", fake::github("ghp_", 44));
-    for n in 0..3 {
-        let edit = format!("x = {n}");
-        w.commit(
-            "src/app.py",
-            &long_file(200, &[(5, &line), (100, &edit)]),
-            "edit",
-        );
-    }
+    edit_three_times(&mut w, 200, (5, &line), 100);
     w.git(&["repack", "-dq"]);
     let key = format!("KEY={}\n", fake::aws_key_id(141));
     w.commit("later.cfg", &key, "a key");
