@@ -1,0 +1,177 @@
+//! Content: bytes plus where they came from, the checks that decide whether
+//! bytes are scanned at all (binary, size), and the line index that turns a
+//! byte offset into a line and column. Knows nothing of rules or git.
+
+#![forbid(unsafe_code)]
+
+use std::sync::Arc;
+
+/// How many leading bytes are inspected for a NUL to call content binary.
+const BINARY_PROBE: usize = 8 * 1024;
+
+/// Where scanned content came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Source {
+    Tree,
+    History,
+    Staged,
+    Stdin,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Tree => "tree",
+            Source::History => "history",
+            Source::Staged => "staged",
+            Source::Stdin => "stdin",
+        }
+    }
+}
+
+/// The commit that introduced a finding.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommitInfo {
+    pub id: String,
+    pub author: String,
+    pub email: String,
+    /// RFC 3339, in the author's time zone.
+    pub date: String,
+}
+
+/// Bytes to scan and their origin.
+pub struct Content<'a> {
+    pub bytes: &'a [u8],
+    /// Relative to the scan root, `/`-separated.
+    pub path: String,
+    pub source: Source,
+    pub commit: Option<Arc<CommitInfo>>,
+    /// When set, only matches starting on these 1-based lines count: the
+    /// added lines of a diff.
+    pub added_lines: Option<&'a [LineRange]>,
+}
+
+/// An inclusive range of 1-based line numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineRange {
+    pub first: usize,
+    pub last: usize,
+}
+
+/// Why content was not scanned. Every skip is counted and can be listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    Binary,
+    TooLarge { size: u64, limit: u64 },
+    Unreadable(String),
+    Symlink,
+}
+
+impl SkipReason {
+    pub fn label(&self) -> &'static str {
+        match self {
+            SkipReason::Binary => "binary",
+            SkipReason::TooLarge { .. } => "too large",
+            SkipReason::Unreadable(_) => "unreadable",
+            SkipReason::Symlink => "symlink",
+        }
+    }
+
+    pub fn detail(&self) -> String {
+        match self {
+            SkipReason::TooLarge { size, limit } => {
+                format!("too large ({size} bytes, limit {limit})")
+            }
+            SkipReason::Unreadable(why) => format!("unreadable: {why}"),
+            other => other.label().to_string(),
+        }
+    }
+}
+
+/// A skipped input and why.
+#[derive(Debug, Clone)]
+pub struct Skip {
+    pub path: String,
+    pub reason: SkipReason,
+}
+
+/// True when the first 8 KiB hold a NUL byte.
+pub fn is_binary(bytes: &[u8]) -> bool {
+    memchr::memchr(0, &bytes[..bytes.len().min(BINARY_PROBE)]).is_some()
+}
+
+/// Byte offsets of line starts, built only for content that has matches.
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(bytes: &[u8]) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
+        LineIndex { starts }
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset)
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn locate(&self, bytes: &[u8], offset: usize) -> (usize, usize) {
+        let line = self.line_of(offset);
+        let start = self.starts[line - 1];
+        let column = bytes[start..offset]
+            .iter()
+            .filter(|&&b| (b & 0xC0) != 0x80)
+            .count()
+            + 1;
+        (line, column)
+    }
+
+    /// The byte span of 1-based lines `first..=last`: from the first's start
+    /// to the last's end (its newline's offset, or the end of `bytes`).
+    pub fn span(&self, bytes: &[u8], first: usize, last: usize) -> (usize, usize) {
+        let lines = self.starts.len();
+        let start = self.starts[first.clamp(1, lines) - 1];
+        let end = self
+            .starts
+            .get(last.max(first).min(lines))
+            .map_or(bytes.len(), |&next| next - 1);
+        (start, end.max(start))
+    }
+
+    /// The bytes of a 1-based line, without its line ending.
+    pub fn line_text<'b>(&self, bytes: &'b [u8], line: usize) -> &'b [u8] {
+        let start = self.starts[line - 1];
+        let end = self.starts.get(line).map_or(bytes.len(), |&next| next - 1);
+        let text = &bytes[start..end.max(start)];
+        text.strip_suffix(b"\r").unwrap_or(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Offsets map to 1-based lines and character columns, CRLF included.
+    #[test]
+    fn locates_lines_and_columns() {
+        let text = "a=1\r\nπ key=2\nlast".as_bytes();
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.locate(text, 0), (1, 1));
+        let key = text.windows(3).position(|w| w == b"key").unwrap();
+        assert_eq!(idx.locate(text, key), (2, 3));
+        assert_eq!(idx.line_text(text, 1), b"a=1");
+        assert_eq!(idx.line_text(text, 3), b"last");
+    }
+
+    /// A NUL early in the content marks it binary; later ones do not.
+    #[test]
+    fn binary_probe_looks_at_first_8k() {
+        assert!(is_binary(b"abc\0def"));
+        let mut late = vec![b'a'; 9000];
+        late.push(0);
+        assert!(!is_binary(&late));
+    }
+}

@@ -1,0 +1,787 @@
+//! Detection is pure: bytes in, matches out. No paths, no git, no printing.
+//!
+//! One Aho-Corasick pass over the content with every rule's keywords (ASCII
+//! case-insensitive) selects the rules to run; a rule whose keywords do not
+//! occur never runs and its regex is never compiled. Each triggered rule's
+//! regex then runs over the content, and every candidate passes the rule's
+//! entropy gate, the shared placeholder classifier, the rule's allow patterns
+//! and its verifier before it becomes a [`Match`].
+//!
+//! Base64 values that [`decode`] finds (Kubernetes Secret data, long inline
+//! strings) are decoded and scanned the same way, once; their matches are
+//! reported at the encoded value's span.
+
+#![forbid(unsafe_code)]
+
+pub mod check;
+pub mod decode;
+pub mod spans;
+
+use keyward_rules::placeholder;
+
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
+
+use keyward_rules::{Category, Rule, RuleSet};
+
+/// One detected secret: which rule, and the byte span of the secret itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Match {
+    /// Index of the rule in the detector's rule set.
+    pub rule: usize,
+    pub start: usize,
+    pub end: usize,
+    /// The bytes the match depends on, at least the secret: the rule's
+    /// whole match (a key name, a `[pypi]` section header), or for a value
+    /// in a Kubernetes Secret, its document. A scan of a file's changed
+    /// lines counts a match whose context touches one.
+    pub context: (usize, usize),
+}
+
+/// The compiled detector for one rule set.
+pub struct Detector<'r> {
+    rules: &'r [Rule],
+    keywords: AhoCorasick,
+    /// For each keyword pattern id, the rules it triggers.
+    keyword_rules: Vec<Vec<usize>>,
+    /// The multi-line rules' keywords, for focused scans (built on first use).
+    multi: OnceLock<MultiKeywords>,
+    /// The longest keyword, in bytes.
+    longest: usize,
+}
+
+/// How much content a detector is built for, which picks its keyword
+/// automaton: a DFA searches several times faster, a contiguous NFA builds
+/// in a quarter of the time (about 1 ms against 4 ms here), which is what
+/// matters for a hook's few changed lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Volume {
+    Small,
+    Large,
+}
+
+impl<'r> Detector<'r> {
+    pub fn new(set: &'r RuleSet) -> Detector<'r> {
+        Detector::for_volume(set, Volume::Large)
+    }
+
+    pub fn for_volume(set: &'r RuleSet, volume: Volume) -> Detector<'r> {
+        let rules = set.rules();
+        let (keywords, keyword_rules) = keyword_automaton(rules, volume, |_| true);
+        let longest = rules
+            .iter()
+            .flat_map(|r| &r.keywords)
+            .map(String::len)
+            .max()
+            .unwrap_or(0);
+        Detector {
+            rules,
+            keywords,
+            keyword_rules,
+            multi: OnceLock::new(),
+            longest,
+        }
+    }
+
+    pub fn rules(&self) -> &'r [Rule] {
+        self.rules
+    }
+
+    /// Every secret in `haystack`, sorted by position. A generic match whose
+    /// span overlaps a specific rule's match is dropped: the specific rule
+    /// says more about the same bytes.
+    pub fn detect(&self, haystack: &[u8]) -> Vec<Match> {
+        self.detect_focused(haystack, None)
+    }
+
+    /// Like [`Detector::detect`], for content of which only the byte spans
+    /// `focus` (whole lines, sorted) are new: only keyword hits from which a
+    /// match could start inside `focus` trigger their rule. A range scan
+    /// reports only what starts on added lines, so the rules that the rest
+    /// of a changed file would trigger need not be compiled or run.
+    pub fn detect_near(&self, haystack: &[u8], focus: &[(usize, usize)]) -> Vec<Match> {
+        if focus.is_empty() {
+            return Vec::new();
+        }
+        let reach = Reach::new(haystack, focus, self.longest);
+        self.detect_focused(haystack, Some(&reach))
+    }
+
+    /// Drops the matches that yield to an overlapping stronger one, as a
+    /// scan does before it returns (for matches gathered from several).
+    pub fn resolve_overlaps(&self, found: Vec<Match>) -> Vec<Match> {
+        resolve_overlaps(self.rules, found)
+    }
+
+    fn detect_focused(&self, haystack: &[u8], reach: Option<&Reach>) -> Vec<Match> {
+        let mut found = self.candidates(haystack, reach);
+        let values = match reach {
+            None => decode::decoded_values(haystack),
+            Some(reach) => decode::decoded_values_near(haystack, &reach.focus),
+        };
+        for value in values {
+            if value.is_secret_data {
+                let rules = self.rules;
+                found.retain(|m| {
+                    rules[m.rule].category != Category::Generic
+                        || m.end <= value.start
+                        || value.end <= m.start
+                });
+            }
+            found.extend(
+                self.candidates(&value.text, None)
+                    .into_iter()
+                    .map(|m| Match {
+                        rule: m.rule,
+                        start: value.start,
+                        end: value.end,
+                        context: value.context,
+                    }),
+            );
+        }
+        resolve_overlaps(self.rules, found)
+    }
+
+    /// The matches of every triggered rule, overlaps unresolved.
+    fn candidates(&self, haystack: &[u8], reach: Option<&Reach>) -> Vec<Match> {
+        let mut hits = RuleWindows::new(self.rules, haystack);
+        match reach {
+            None => keyword_hits(
+                &self.keywords,
+                &self.keyword_rules,
+                Input::new(haystack),
+                |_| true,
+                &mut hits,
+            ),
+            Some(reach) => {
+                // Single-line rules' keywords are searched for only near the
+                // focus; multi-line rules' keywords, as far out as each reaches.
+                let spans = |spans: &[(usize, usize)]| {
+                    let len = haystack.len();
+                    spans
+                        .iter()
+                        .map(move |&(s, e)| {
+                            Input::new(haystack).span(s..(e + self.longest).min(len))
+                        })
+                        .collect::<Vec<_>>()
+                };
+                for input in spans(&reach.single) {
+                    let single = |r: usize| !self.rules[r].multiline;
+                    keyword_hits(
+                        &self.keywords,
+                        &self.keyword_rules,
+                        input,
+                        single,
+                        &mut hits,
+                    );
+                }
+                self.multi
+                    .get_or_init(|| MultiKeywords::new(self.rules))
+                    .hits(self.rules, haystack, reach, &mut hits);
+            }
+        }
+        let mut found = Vec::new();
+        for (rule, windows) in hits.finish() {
+            self.run_rule(rule, &self.rules[rule], haystack, &windows, &mut found);
+        }
+        found
+    }
+
+    /// Runs one rule's regex inside each window. The search sees the whole
+    /// haystack before the window, so `^` and `\b` keep their meaning.
+    fn run_rule(
+        &self,
+        index: usize,
+        rule: &Rule,
+        haystack: &[u8],
+        windows: &[(usize, usize)],
+        out: &mut Vec<Match>,
+    ) {
+        let Some(regex) = rule.regex() else {
+            return;
+        };
+        let Some(group) = regex.capture_names().position(|n| n == Some("secret")) else {
+            return;
+        };
+        let mut locs = regex.capture_locations();
+        for &(start, end) in windows {
+            let hay = &haystack[..end];
+            let mut at = start;
+            while at <= hay.len() {
+                let Some(whole) = regex.captures_read_at(&mut locs, hay, at) else {
+                    break;
+                };
+                at = if whole.end() > whole.start() {
+                    whole.end()
+                } else {
+                    whole.end() + 1
+                };
+                let Some((s, e)) = locs.get(group) else {
+                    continue;
+                };
+                if is_secret(rule, &haystack[s..e]) {
+                    out.push(Match {
+                        rule: index,
+                        start: s,
+                        end: e,
+                        context: (whole.start().min(s), whole.end().max(e)),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// How far around a keyword hit a rule's match may lie. A single-line rule
+/// looks from the start of the hit's line to the end of the next line (YAML
+/// puts values on the next line); a multi-line rule (private-key blocks)
+/// looks three lines back and 64 KiB ahead. Lines are cut at `LONG_LINE`
+/// bytes from the hit so minified files stay cheap.
+const LONG_LINE: usize = 2048;
+const MULTILINE_REACH: usize = 64 * 1024;
+/// Other multi-line rules bound their reach (`provider[\s\S]{0,40}?token`).
+const CONTEXT_REACH: usize = 4 * 1024;
+
+/// The furthest a window with `reach` ends past its keyword hit's end:
+/// the reach, then to the end of that line and of the next, each cut at
+/// `LONG_LINE` bytes.
+const fn window_past_hit(reach: usize) -> usize {
+    reach + 2 * LONG_LINE + 1
+}
+
+/// The byte window around one keyword hit of `rule` in which its match
+/// may lie (ending at most [`window_past_hit`] past the hit).
+fn window(haystack: &[u8], rule: &Rule, hit_start: usize, hit_end: usize) -> (usize, usize) {
+    let (back_lines, reach) = match (rule.multiline, rule.category) {
+        (false, _) => (0, 0),
+        (true, Category::PrivateKey) => (3, MULTILINE_REACH),
+        (true, _) => (3, CONTEXT_REACH),
+    };
+    let mut start = line_start(haystack, hit_start, hit_start.saturating_sub(LONG_LINE));
+    for _ in 0..back_lines {
+        if start == 0 {
+            break;
+        }
+        start = line_start(haystack, start - 1, start.saturating_sub(1 + LONG_LINE));
+    }
+    let ahead = (hit_end + reach).min(haystack.len());
+    let mut end = line_end(haystack, ahead, ahead + LONG_LINE);
+    if end < haystack.len() {
+        end = line_end(haystack, end + 1, end + 1 + LONG_LINE);
+    }
+    (start, end)
+}
+
+/// The windows of each triggered rule, merged as the keyword hits arrive, so
+/// a file with a million hits holds a few windows, not a million hits.
+struct RuleWindows<'a> {
+    rules: &'a [Rule],
+    haystack: &'a [u8],
+    /// For each rule, its place in `lists` once triggered.
+    slot: Vec<Option<u32>>,
+    lists: Vec<(usize, Vec<(usize, usize)>)>,
+}
+
+impl<'a> RuleWindows<'a> {
+    fn new(rules: &'a [Rule], haystack: &'a [u8]) -> RuleWindows<'a> {
+        RuleWindows {
+            rules,
+            haystack,
+            slot: vec![None; rules.len()],
+            lists: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, rule: usize, hit_start: usize, hit_end: usize) {
+        let (start, end) = window(self.haystack, &self.rules[rule], hit_start, hit_end);
+        let slot = *self.slot[rule].get_or_insert_with(|| {
+            self.lists.push((rule, Vec::new()));
+            (self.lists.len() - 1) as u32
+        });
+        let list = &mut self.lists[slot as usize].1;
+        match list.last_mut() {
+            Some(last) if start <= last.1 && last.0 <= end => {
+                *last = (last.0.min(start), last.1.max(end));
+            }
+            _ => list.push((start, end)),
+        }
+    }
+
+    /// Each triggered rule with its windows, sorted and merged.
+    fn finish(self) -> Vec<(usize, Vec<(usize, usize)>)> {
+        let mut lists = self.lists;
+        for (_, list) in &mut lists {
+            *list = crate::spans::merge_spans(std::mem::take(list));
+        }
+        lists.sort_unstable_by_key(|(rule, _)| *rule);
+        lists
+    }
+}
+
+/// Where a keyword hit may lie for its rule's match to start inside a focus
+/// span, by the reach of [`windows`]: a single-line rule's window starts at
+/// the hit's line and ends with the next line, so the hit lies on a focus
+/// line or the line before; a multi-line rule's window starts three lines
+/// before the hit and reaches up to `CONTEXT_REACH` ahead, or for a private
+/// key `MULTILINE_REACH`. Spans are sorted and merged.
+struct Reach {
+    focus: Vec<(usize, usize)>,
+    single: Vec<(usize, usize)>,
+    near: Vec<(usize, usize)>,
+    far: Vec<(usize, usize)>,
+}
+
+impl Reach {
+    /// `longest`: the longest keyword, whose end a window is measured from.
+    fn new(haystack: &[u8], focus: &[(usize, usize)], longest: usize) -> Reach {
+        let ahead = |reach: usize| {
+            merge(focus.iter().map(|&(start, end)| {
+                let mut after = end;
+                for _ in 0..3 {
+                    if after < haystack.len() {
+                        after = line_end(haystack, after + 1, after + 1 + LONG_LINE);
+                    }
+                }
+                (
+                    start.saturating_sub(window_past_hit(reach) + longest),
+                    after,
+                )
+            }))
+        };
+        let single = merge(focus.iter().map(|&(start, end)| {
+            let previous = line_start(
+                haystack,
+                start.saturating_sub(1),
+                start.saturating_sub(1 + LONG_LINE + longest),
+            );
+            (previous, end)
+        }));
+        Reach {
+            focus: merge(focus.iter().copied()),
+            single,
+            near: ahead(CONTEXT_REACH),
+            far: ahead(MULTILINE_REACH),
+        }
+    }
+}
+
+/// The multi-line rules' keywords, searched for in a focused scan over
+/// everything within their reach of the focus: often most of a file, so the
+/// search runs at the speed of a few-literal search (several GB/s on the
+/// lowercased bytes), and an overlapping search of the few bytes at each hit
+/// finds every keyword that starts there.
+struct MultiKeywords {
+    fast: AhoCorasick,
+    overlapping: AhoCorasick,
+    rules: Vec<Vec<usize>>,
+    longest: usize,
+}
+
+impl MultiKeywords {
+    fn new(rules: &[Rule]) -> MultiKeywords {
+        let (overlapping, keyword_rules) = keyword_automaton(rules, Volume::Small, |r| r.multiline);
+        let words: Vec<String> = rules
+            .iter()
+            .filter(|r| r.multiline)
+            .flat_map(|r| r.keywords.iter().map(|k| k.to_ascii_lowercase()))
+            .collect();
+        let fast = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&words)
+            .expect("keywords are plain literals, always buildable");
+        MultiKeywords {
+            fast,
+            overlapping,
+            rules: keyword_rules,
+            longest: words.iter().map(String::len).max().unwrap_or(0),
+        }
+    }
+
+    /// Hits of multi-line rules' keywords within each rule's reach: the
+    /// far spans for private keys, the near spans for the others.
+    fn hits(&self, rules: &[Rule], haystack: &[u8], reach: &Reach, out: &mut RuleWindows<'_>) {
+        let (Some(lo), Some(hi)) = (
+            reach.near.iter().chain(&reach.far).map(|s| s.0).min(),
+            reach.near.iter().chain(&reach.far).map(|s| s.1).max(),
+        ) else {
+            return;
+        };
+        let hi = (hi + self.longest).min(haystack.len());
+        let within = |spans: &[(usize, usize)], at: usize| {
+            let i = spans.partition_point(|&(_, e)| e + self.longest <= at);
+            spans.get(i).is_some_and(|&(s, _)| s <= at)
+        };
+        // The bytes are lowercased a chunk at a time into a small buffer; a
+        // keyword that starts in one chunk is searched with the bytes after
+        // it, and found in that chunk only.
+        LOWERED.with_borrow_mut(|lowered| {
+            let mut chunk = lo;
+            while chunk < hi {
+                let starts = (chunk + LOWERED_CHUNK).min(hi);
+                let stop = (starts + self.longest).min(hi);
+                lowered.clear();
+                lowered.extend(haystack[chunk..stop].iter().map(u8::to_ascii_lowercase));
+                for found in self.fast.find_iter(lowered.as_slice()) {
+                    let at = chunk + found.start();
+                    if at >= starts {
+                        break;
+                    }
+                    // Every keyword that starts inside this one, too: the
+                    // search goes on after it.
+                    let end = (chunk + found.end() + self.longest).min(haystack.len());
+                    let input = Input::new(haystack).span(at..end);
+                    for m in self.overlapping.find_overlapping_iter(input) {
+                        for &r in &self.rules[m.pattern().as_usize()] {
+                            let spans = if rules[r].category == Category::PrivateKey {
+                                &reach.far
+                            } else {
+                                &reach.near
+                            };
+                            if within(spans, m.start()) {
+                                out.add(r, m.start(), m.end());
+                            }
+                        }
+                    }
+                }
+                chunk = starts;
+            }
+        });
+    }
+}
+
+/// Bytes lowercased at a time for the multi-line keyword search.
+const LOWERED_CHUNK: usize = 64 << 10;
+
+thread_local! {
+    /// A focused scan's lowercased bytes, reused from one file to the next.
+    static LOWERED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// An automaton over the keywords of the rules `keep` selects, and for each
+/// keyword the rules (indices into `rules`) it triggers.
+fn keyword_automaton(
+    rules: &[Rule],
+    volume: Volume,
+    keep: impl Fn(&Rule) -> bool,
+) -> (AhoCorasick, Vec<Vec<usize>>) {
+    let mut words: Vec<String> = Vec::new();
+    let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+    for (i, rule) in rules.iter().enumerate().filter(|(_, r)| keep(r)) {
+        for k in &rule.keywords {
+            let k = k.to_ascii_lowercase();
+            match words.iter().position(|w| *w == k) {
+                Some(p) => keyword_rules[p].push(i),
+                None => {
+                    words.push(k);
+                    keyword_rules.push(vec![i]);
+                }
+            }
+        }
+    }
+    // A DFA: overlapping search is one table lookup per byte, which the
+    // default (an NFA for this many patterns) is several times slower at.
+    let kind = match volume {
+        Volume::Small => AhoCorasickKind::ContiguousNFA,
+        Volume::Large => AhoCorasickKind::DFA,
+    };
+    let automaton = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .kind(Some(kind))
+        .build(&words)
+        .expect("keywords are plain literals, always buildable");
+    (automaton, keyword_rules)
+}
+
+/// Appends (rule, start, end) for each keyword hit in `input` whose rule
+/// `keep` selects.
+fn keyword_hits(
+    automaton: &AhoCorasick,
+    keyword_rules: &[Vec<usize>],
+    input: Input<'_>,
+    keep: impl Fn(usize) -> bool,
+    out: &mut RuleWindows<'_>,
+) {
+    for m in automaton.find_overlapping_iter(input) {
+        for &r in &keyword_rules[m.pattern().as_usize()] {
+            if keep(r) {
+                out.add(r, m.start(), m.end());
+            }
+        }
+    }
+}
+
+/// Sorted, overlapping spans merged into disjoint ones.
+fn merge(spans: impl Iterator<Item = (usize, usize)>) -> Vec<(usize, usize)> {
+    let mut spans: Vec<(usize, usize)> = spans.collect();
+    spans.sort_unstable();
+    let mut out: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
+    for (start, end) in spans {
+        match out.last_mut() {
+            Some(last) if start <= last.1 + 1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out
+}
+
+/// Start of the line holding `at`, but not before `floor`.
+fn line_start(haystack: &[u8], at: usize, floor: usize) -> usize {
+    memchr::memrchr(b'\n', &haystack[floor..at]).map_or(floor, |i| floor + i + 1)
+}
+
+/// End of the line holding `at` (the offset of its newline), but not past `cap`.
+fn line_end(haystack: &[u8], at: usize, cap: usize) -> usize {
+    let cap = cap.min(haystack.len());
+    if at >= cap {
+        return cap;
+    }
+    memchr::memchr(b'\n', &haystack[at..cap]).map_or(cap, |i| at + i)
+}
+
+/// The filters every candidate passes: entropy, placeholders, allow
+/// patterns, verifier.
+fn is_secret(rule: &Rule, secret: &[u8]) -> bool {
+    if secret.is_empty() {
+        return false;
+    }
+    if let Some(min) = rule.min_entropy {
+        if f64::from(entropy::shannon_entropy(secret)) < min {
+            return false;
+        }
+    }
+    if !rule.keep_placeholders && placeholder::is_placeholder(secret) {
+        return false;
+    }
+    // People choose these values; documentation fills them with words.
+    let human = matches!(
+        rule.category,
+        Category::Generic | Category::Database | Category::SigningKey | Category::Credentials
+    );
+    if human && !rule.keep_placeholders && placeholder::is_human_placeholder(secret) {
+        return false;
+    }
+    if rule.category == Category::Generic && placeholder::is_identifier_like(secret) {
+        return false;
+    }
+    if rule.allow().iter().any(|a| a.is_match(secret)) {
+        return false;
+    }
+    rule.verify.is_none_or(|v| v.is_valid(secret))
+}
+
+fn resolve_overlaps(rules: &[Rule], mut found: Vec<Match>) -> Vec<Match> {
+    found.sort_by_key(|m| (m.start, m.end, m.rule));
+    found.dedup_by_key(|m| (m.start, m.end, m.rule));
+    // A match yields to an overlapping one that ranks higher: more confident,
+    // or as confident and specific where it is generic.
+    let rank = |m: &Match| {
+        let r = &rules[m.rule];
+        (r.confidence, r.category != Category::Generic)
+    };
+    // Sorted by start, the matches overlapping one start before its end:
+    // each overlapping pair is looked at once.
+    let mut keep = vec![true; found.len()];
+    for (i, m) in found.iter().enumerate() {
+        for (j, o) in found.iter().enumerate().skip(i + 1) {
+            if o.start >= m.end.max(m.start + 1) {
+                break;
+            }
+            if !(o.start < m.end && m.start < o.end) {
+                continue;
+            }
+            match rank(o).cmp(&rank(m)) {
+                std::cmp::Ordering::Greater => keep[i] = false,
+                std::cmp::Ordering::Less => keep[j] = false,
+                std::cmp::Ordering::Equal => {}
+            }
+        }
+    }
+    let mut keep = keep.into_iter();
+    found.retain(|_| keep.next().unwrap_or(true));
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keyward_rules::parse_rule_file;
+
+    fn set(yaml: &str) -> RuleSet {
+        RuleSet::from_rules(parse_rule_file("t.yaml", yaml).expect("test rules parse"))
+            .expect("unique ids")
+    }
+
+    const TOKEN_RULE: &str = "rules:\n  - id: demo-token\n    name: Demo\n    category: vcs\n    confidence: high\n    keywords: [dmo_]\n    pattern: '\\b(?P<secret>dmo_[A-Za-z0-9]{12})\\b'\n    min_entropy: 2.5\n";
+
+    /// A rule whose keyword is absent never compiles its regex.
+    #[test]
+    fn untriggered_rules_stay_uncompiled() {
+        let s = set(TOKEN_RULE);
+        let d = Detector::new(&s);
+        assert!(d.detect(b"nothing to see here").is_empty());
+        assert!(!s.rules()[0].is_compiled());
+    }
+
+    /// Keywords match case-insensitively and the span is the secret group.
+    #[test]
+    fn reports_secret_span() {
+        let s = set(TOKEN_RULE);
+        let d = Detector::new(&s);
+        let hay = b"x = 'dmo_q8Fz2LpW7vXk'";
+        let m = d.detect(hay);
+        assert_eq!(m.len(), 1);
+        assert_eq!(&hay[m[0].start..m[0].end], b"dmo_q8Fz2LpW7vXk");
+    }
+
+    /// A secret inside a base64 value is reported at the encoded span, and
+    /// a Secret's encoded data is not itself a generic finding.
+    #[test]
+    fn decoded_matches_point_at_the_encoded_value() {
+        use base64::Engine;
+        let generic = "  - id: demo-password\n    name: Demo\n    category: generic\n    confidence: medium\n    keywords: [password]\n    pattern: 'password: (?P<secret>\\S+)'\n";
+        let s = set(&format!("{TOKEN_RULE}{generic}"));
+        let d = Detector::new(&s);
+        let enc = base64::engine::general_purpose::STANDARD
+            .encode("value dmo_q8Fz2LpW7vXk and more text");
+        let hay = format!("config: \"{enc}\"\n");
+        let m = d.detect(hay.as_bytes());
+        assert_eq!(m.len(), 1);
+        assert_eq!(&hay.as_bytes()[m[0].start..m[0].end], enc.as_bytes());
+
+        let pw = base64::engine::general_purpose::STANDARD.encode("changeme");
+        let secret = format!("kind: Secret\ndata:\n  password: {pw}\n");
+        assert_eq!(d.detect(secret.as_bytes()), vec![]);
+    }
+
+    /// Entropy and placeholder filters drop regular values.
+    #[test]
+    fn filters_low_entropy_and_placeholders() {
+        let s = set(TOKEN_RULE);
+        let d = Detector::new(&s);
+        assert!(d.detect(b"dmo_aaaaaaaaaaaa").is_empty());
+        assert!(d.detect(b"dmo_xxxxABCDxxxx").is_empty());
+    }
+
+    /// Overlaps resolve as the definition says (a match yields to any
+    /// overlapping one that ranks higher), on many random sets of matches.
+    #[test]
+    fn overlaps_resolve_like_the_definition() {
+        let yaml = "rules:\n  - id: a\n    name: A\n    category: generic\n    confidence: medium\n    keywords: [aaa]\n    pattern: 'a(?P<secret>b)'\n  - id: b\n    name: B\n    category: vcs\n    confidence: medium\n    keywords: [bbb]\n    pattern: 'a(?P<secret>b)'\n  - id: c\n    name: C\n    category: vcs\n    confidence: high\n    keywords: [ccc]\n    pattern: 'a(?P<secret>b)'\n";
+        let s = set(yaml);
+        let rules = s.rules();
+        let mut seed = 0x2545_F491_4F6C_DD1D_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n) as usize
+        };
+        for _ in 0..500 {
+            let found: Vec<Match> = (0..next(12))
+                .map(|_| {
+                    let start = next(40);
+                    let end = start + next(8);
+                    Match {
+                        rule: next(3),
+                        start,
+                        end,
+                        context: (start, end),
+                    }
+                })
+                .collect();
+            let rank = |m: &Match| {
+                let r = &rules[m.rule];
+                (r.confidence, r.category != Category::Generic)
+            };
+            let mut expected: Vec<Match> = found.clone();
+            expected.sort_by_key(|m| (m.start, m.end, m.rule));
+            expected.dedup_by_key(|m| (m.start, m.end, m.rule));
+            let all = expected.clone();
+            expected.retain(|m| {
+                !all.iter()
+                    .any(|o| o.start < m.end && m.start < o.end && rank(o) > rank(m))
+            });
+            assert_eq!(
+                resolve_overlaps(rules, found.clone()),
+                expected,
+                "{found:?}"
+            );
+        }
+    }
+
+    /// Hits merge into windows as they arrive: a thousand hits on
+    /// consecutive lines are one window, hits out of order merge too, and
+    /// every secret in them is still found.
+    #[test]
+    fn hits_merge_into_few_windows() {
+        let s = set(TOKEN_RULE);
+        let d = Detector::new(&s);
+        let text: String = (0..1000)
+            .map(|i| format!("x = 'dmo_q8Fz{i:04}LpWv'\n"))
+            .collect();
+        let hay = text.as_bytes();
+        let mut windows = RuleWindows::new(s.rules(), hay);
+        for m in memchr::memmem::find_iter(hay, b"dmo_") {
+            windows.add(0, m, m + 4);
+        }
+        assert_eq!(windows.finish(), vec![(0, vec![(0, hay.len())])]);
+        let mut windows = RuleWindows::new(s.rules(), hay);
+        windows.add(0, 400, 404);
+        windows.add(0, 10, 14);
+        windows.add(0, 30, 34);
+        let lists = windows.finish();
+        assert_eq!(lists.len(), 1);
+        assert_eq!(lists[0].1.len(), 2, "{lists:?}");
+        assert_eq!(d.detect(hay).len(), 1000);
+    }
+
+    /// A multi-line keyword that straddles the boundary between two chunks
+    /// of the lowercased search is found, wherever it falls.
+    #[test]
+    fn focused_multiline_keyword_across_chunks() {
+        let rule = "  - id: demo-block\n    name: Demo\n    category: private-key\n    confidence: high\n    keywords: [BEGIN DEMO]\n    pattern: '(?P<secret>BEGIN DEMO\\n[A-Za-z0-9\\n]{40,}?END DEMO)'\n";
+        let s = set(&format!("{TOKEN_RULE}{rule}"));
+        let d = Detector::new(&s);
+        let body = "q8Fz2LpW7vXkRt5Yu\n".repeat(4);
+        for pad in LOWERED_CHUNK - 12..LOWERED_CHUNK + 2 {
+            let filler = format!("{}\n", "x".repeat(pad - 1));
+            let hay = format!("{filler}BEGIN DEMO\n{body}END DEMO\n");
+            let hay = hay.as_bytes();
+            let end_line = hay.len() - "END DEMO\n".len();
+            let near = d.detect_near(hay, &[(end_line, hay.len())]);
+            assert_eq!(near, d.detect(hay), "keyword at {pad}");
+            assert_eq!(near.len(), 1);
+        }
+    }
+
+    /// A focused scan finds exactly what a full scan finds on the focus
+    /// lines, for each line as the focus: a value on the line after its
+    /// keyword, a multi-line block whose keyword opens it, a block whose
+    /// keyword lies before a long filler, and a multi-line rule of short
+    /// reach whose keyword is two lines up (in any case).
+    #[test]
+    fn focused_scan_misses_nothing_on_the_focus_lines() {
+        let rules = "  - id: demo-next-line\n    name: Demo\n    category: generic\n    confidence: medium\n    keywords: ['dmokey:']\n    pattern: 'dmokey:\\s*(?P<secret>[A-Za-z0-9]{16})'\n  - id: demo-block\n    name: Demo\n    category: private-key\n    confidence: high\n    keywords: [BEGIN DEMO]\n    pattern: '(?P<secret>BEGIN DEMO\\n[A-Za-z0-9\\n]{40,}?END DEMO)'\n  - id: demo-near\n    name: Demo\n    category: saas\n    confidence: high\n    keywords: [demoprov]\n    pattern: '(?i)demoprov[\\s\\S]{0,40}?\\b(?P<secret>DP[0-9a-f]{16})\\b'\n";
+        let s = set(&format!("{TOKEN_RULE}{rules}"));
+        let d = Detector::new(&s);
+        let body: String = (0..6).map(|i| format!("q8Fz2LpW7vXk{i}Rt5Yu\n")).collect();
+        let filler = "// filler line\n".repeat(300);
+        let hay = format!(
+            "a = 1\nx = 'dmo_q8Fz2LpW7vXk'\ndmokey:\n  Zq8Fz2LpW7vXkR4t\n{filler}BEGIN DEMO\n{body}END DEMO\nDemoProv:\n  id: 7\n  key: DP0a1b2c3d4e5f6a7b\nlast line\n"
+        );
+        let hay = hay.as_bytes();
+        let index = keyward_content::LineIndex::new(hay);
+        let full = d.detect(hay);
+        assert_eq!(full.len(), 4, "{full:?}");
+        let lines = hay.iter().filter(|&&b| b == b'\n').count();
+        for line in 1..=lines {
+            let on_line = |m: &&Match| index.line_of(m.start) == line;
+            let expected: Vec<Match> = full.iter().filter(on_line).copied().collect();
+            let near = d.detect_near(hay, &[index.span(hay, line, line)]);
+            let got: Vec<Match> = near.iter().filter(on_line).copied().collect();
+            assert_eq!(got, expected, "line {line}");
+        }
+    }
+}

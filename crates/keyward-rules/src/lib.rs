@@ -1,0 +1,538 @@
+//! Rules as data: the YAML schema (`*Spec`, mirroring the file), compiling a
+//! spec into the validated [`Rule`] the detector uses, loading the embedded
+//! pack and user files, the verifiers and the placeholder classifier that
+//! rules share. Nothing here scans content: checking a rule against its
+//! examples runs the detector (`keyward_detect::check`).
+
+#![forbid(unsafe_code)]
+
+mod embedded;
+mod error;
+pub mod placeholder;
+pub mod verify;
+
+use std::fmt;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use regex::bytes::{Regex, RegexBuilder};
+use serde::{Deserialize, Serialize};
+
+pub use error::RuleError;
+pub use verify::Verifier;
+
+/// What kind of credential a rule finds; shown in reports and usable in filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    Cloud,
+    Vcs,
+    Ci,
+    Registry,
+    Payments,
+    Messaging,
+    Ai,
+    Observability,
+    Saas,
+    Database,
+    Jwt,
+    SigningKey,
+    PrivateKey,
+    Credentials,
+    Generic,
+    EnvHygiene,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Cloud => "cloud",
+            Category::Vcs => "vcs",
+            Category::Ci => "ci",
+            Category::Registry => "registry",
+            Category::Payments => "payments",
+            Category::Messaging => "messaging",
+            Category::Ai => "ai",
+            Category::Observability => "observability",
+            Category::Saas => "saas",
+            Category::Database => "database",
+            Category::Jwt => "jwt",
+            Category::SigningKey => "signing-key",
+            Category::PrivateKey => "private-key",
+            Category::Credentials => "credentials",
+            Category::Generic => "generic",
+            Category::EnvHygiene => "env-hygiene",
+        }
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How sure a match is a real secret: `high` for structured, prefixed or
+/// checksummed tokens, `medium` for context-dependent ones, `low` for generic
+/// or encrypted material. Ordered so `Low < Medium < High`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One rule file as written: `rules: [...]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFileSpec {
+    pub rules: Vec<RuleSpec>,
+}
+
+/// One rule as written in YAML, before validation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: String,
+    pub name: String,
+    pub category: Category,
+    pub confidence: Confidence,
+    pub keywords: Vec<String>,
+    pub pattern: String,
+    #[serde(default)]
+    pub min_entropy: Option<f64>,
+    /// Regexes over the secret; a secret matching one is not reported.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// A structural check that rejects look-alikes (checksum, decodable header).
+    #[serde(default)]
+    pub verify: Option<Verifier>,
+    /// Skip the shared placeholder classifier (for rules whose secrets are
+    /// structured enough that words like `example` cannot appear by chance).
+    #[serde(default)]
+    pub keep_placeholders: bool,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negatives: Vec<String>,
+    #[serde(default)]
+    pub references: Vec<String>,
+}
+
+/// A validated rule. Its regex compiles the first time content triggers it,
+/// so a scan that never sees a rule's keywords never pays for it.
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub category: Category,
+    pub confidence: Confidence,
+    pub keywords: Vec<String>,
+    pub pattern: String,
+    pub min_entropy: Option<f64>,
+    /// Allow patterns as written; compiled with the rule's regex.
+    pub allow_patterns: Vec<String>,
+    pub verify: Option<Verifier>,
+    pub keep_placeholders: bool,
+    /// Whether a match can span lines (see `is_multiline`).
+    pub multiline: bool,
+    pub examples: Vec<String>,
+    pub negatives: Vec<String>,
+    pub references: Vec<String>,
+    /// The file the rule came from, for error messages.
+    pub origin: String,
+    regex: OnceLock<Option<Regex>>,
+    allow: OnceLock<Vec<Regex>>,
+}
+
+impl fmt::Debug for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rule")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Room for large compiled patterns (user rule files can hold long
+/// alternations). The lazy DFA's cache keeps the regex crate's default:
+/// there is one per rule per thread, and a larger one made a full-history
+/// audit 5% slower with no less memory.
+const REGEX_SIZE_LIMIT: usize = 64 << 20;
+
+/// Compiles a rule's pattern. Secret formats are ASCII, so `\w`, `\s`,
+/// `\b` and `(?i)` are ASCII-only: Unicode case folding took a third of a
+/// 20-commit pre-push scan, which compiles whichever rules the pushed lines
+/// trigger.
+fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    // A user's pattern that needs Unicode (`\p{L}`) still compiles, with
+    // Unicode on.
+    builder(pattern)
+        .unicode(false)
+        .build()
+        .or_else(|_| builder(pattern).build())
+}
+
+/// Part of the rule-set digest that keys the history cache.
+const PATTERN_SEMANTICS: &str = "patterns:ascii-classes";
+
+/// Compiles an allow pattern. These judge values people type, so Unicode
+/// classes (`\p{L}`) are allowed; they compile only when a candidate needs
+/// them.
+fn build_allow_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    builder(pattern).build()
+}
+
+fn builder(pattern: &str) -> RegexBuilder {
+    let mut b = RegexBuilder::new(pattern);
+    b.size_limit(REGEX_SIZE_LIMIT);
+    b
+}
+
+impl Rule {
+    /// The compiled pattern, built on first use. `None` only when the pattern
+    /// does not compile, which `RuleSet` loading has already reported.
+    pub fn regex(&self) -> Option<&Regex> {
+        self.regex
+            .get_or_init(|| build_regex(&self.pattern).ok())
+            .as_ref()
+    }
+
+    /// Whether the pattern has been compiled: a scan compiles only the
+    /// rules its content triggers.
+    pub fn is_compiled(&self) -> bool {
+        self.regex.get().is_some()
+    }
+
+    /// The compiled allow patterns, built on first use. One that does not
+    /// compile (which checking the rule reports) is left out.
+    pub fn allow(&self) -> &[Regex] {
+        self.allow.get_or_init(|| {
+            self.allow_patterns
+                .iter()
+                .filter_map(|a| build_allow_regex(a).ok())
+                .collect()
+        })
+    }
+
+    /// Compiles the pattern and allow patterns now, and checks the pattern
+    /// has a `secret` group.
+    pub fn check_pattern(&self) -> Result<(), String> {
+        for a in &self.allow_patterns {
+            build_allow_regex(a)
+                .map_err(|e| format!("allow pattern `{a}` does not compile: {e}"))?;
+        }
+        let regex =
+            build_regex(&self.pattern).map_err(|e| format!("pattern does not compile: {e}"))?;
+        if !regex.capture_names().flatten().any(|n| n == "secret") {
+            return Err("pattern has no named group `secret`".into());
+        }
+        Ok(())
+    }
+}
+
+impl RuleSpec {
+    /// Validates what can be checked without running the detector and returns
+    /// the rule. Errors name the rule and the problem.
+    pub fn compile(self, origin: &str) -> Result<Rule, RuleError> {
+        let err = |msg: String| RuleError::Invalid {
+            origin: origin.to_string(),
+            id: self.id.clone(),
+            msg,
+        };
+        if !is_kebab_id(&self.id) {
+            return Err(err("id must be kebab-case ascii (a-z, 0-9, -)".into()));
+        }
+        if self.keywords.is_empty() {
+            return Err(err("rule has no keyword".into()));
+        }
+        if let Some(k) = self.keywords.iter().find(|k| k.len() < 3) {
+            return Err(err(format!("keyword `{k}` is shorter than 3 bytes")));
+        }
+        let multiline = is_multiline(&self.pattern);
+        Ok(Rule {
+            multiline,
+            id: self.id,
+            name: self.name,
+            category: self.category,
+            confidence: self.confidence,
+            keywords: self.keywords,
+            pattern: self.pattern,
+            min_entropy: self.min_entropy,
+            allow_patterns: self.allow,
+            verify: self.verify,
+            keep_placeholders: self.keep_placeholders,
+            examples: self.examples,
+            negatives: self.negatives,
+            references: self.references,
+            origin: origin.to_string(),
+            regex: OnceLock::new(),
+            allow: OnceLock::new(),
+        })
+    }
+}
+
+/// True when a match can span lines: the pattern turns on `(?s)`, or
+/// names a newline (`\n`, `[\s\S]`) outside a negated class, so the
+/// detector looks further around a keyword hit. (A bare `\r`, as in
+/// `\r?$`, does not cross a line.)
+fn is_multiline(pattern: &str) -> bool {
+    let mut outside = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    let mut negated_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let next = chars.next().unwrap_or(' ');
+                if !negated_class {
+                    outside.push(c);
+                    outside.push(next);
+                }
+            }
+            '[' if !negated_class => {
+                let rest = chars.as_str();
+                if rest.starts_with('^') {
+                    negated_class = true;
+                } else {
+                    outside.push(c);
+                }
+            }
+            ']' if negated_class => negated_class = false,
+            _ if !negated_class => outside.push(c),
+            _ => {}
+        }
+    }
+    ["(?s", "(?ms", "(?is", "(?ims", "\\s\\S", "\\n"]
+        .iter()
+        .any(|m| outside.contains(m))
+}
+
+fn is_kebab_id(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Parses one rule file's text. `origin` names it in errors.
+pub fn parse_rule_file(origin: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
+    let spec: RuleFileSpec = serde_yaml_ng::from_str(text).map_err(|e| RuleError::Parse {
+        origin: origin.to_string(),
+        msg: e.to_string(),
+    })?;
+    spec.rules.into_iter().map(|r| r.compile(origin)).collect()
+}
+
+/// Every rule keyward knows for one scan: the embedded pack plus user files,
+/// minus disabled ids.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+}
+
+impl RuleSet {
+    /// The rules compiled into the binary from `patterns/*.yaml`. The rules
+    /// test guarantees these parse; a failure here is a build defect.
+    pub fn embedded() -> Result<RuleSet, RuleError> {
+        let mut rules = Vec::new();
+        for (name, json) in embedded::FILES {
+            let origin = format!("patterns/{name}");
+            let spec: RuleFileSpec = serde_json::from_str(json).map_err(|e| RuleError::Parse {
+                origin: origin.clone(),
+                msg: e.to_string(),
+            })?;
+            for r in spec.rules {
+                rules.push(r.compile(&origin)?);
+            }
+        }
+        RuleSet::from_rules(rules)
+    }
+
+    /// Builds a set, refusing duplicate ids.
+    pub fn from_rules(rules: Vec<Rule>) -> Result<RuleSet, RuleError> {
+        let mut seen = std::collections::HashMap::new();
+        for rule in &rules {
+            if let Some(first) = seen.insert(rule.id.as_str(), rule.origin.as_str()) {
+                return Err(RuleError::Invalid {
+                    origin: rule.origin.clone(),
+                    id: rule.id.clone(),
+                    msg: format!("id repeats a rule from {first}"),
+                });
+            }
+        }
+        Ok(RuleSet { rules })
+    }
+
+    /// Adds the rules of a user's file; their patterns compile now so a typo
+    /// is an error at start-up, not a silently dead rule.
+    pub fn add_file(&mut self, path: &Path) -> Result<(), RuleError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| RuleError::Read {
+            origin: origin.clone(),
+            msg: e.to_string(),
+        })?;
+        let extra = parse_rule_file(&origin, &text)?;
+        for rule in &extra {
+            rule.check_pattern().map_err(|msg| RuleError::Invalid {
+                origin: origin.clone(),
+                id: rule.id.clone(),
+                msg,
+            })?;
+        }
+        let mut all = std::mem::take(&mut self.rules);
+        all.extend(extra);
+        *self = RuleSet::from_rules(all)?;
+        Ok(())
+    }
+
+    /// Drops rules by id; unknown ids are returned so the caller can warn.
+    pub fn disable(&mut self, ids: &[String]) -> Vec<String> {
+        let unknown = ids
+            .iter()
+            .filter(|id| !self.rules.iter().any(|r| &r.id == *id))
+            .cloned()
+            .collect();
+        self.rules.retain(|r| !ids.contains(&r.id));
+        unknown
+    }
+
+    /// Keeps only rules at or above a confidence.
+    pub fn retain_min_confidence(&mut self, min: Confidence) {
+        self.rules.retain(|r| r.confidence >= min);
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// A stable hash of every rule's definition, used to key caches of
+    /// already-scanned content.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(env!("CARGO_PKG_VERSION"));
+        // How patterns compile (ASCII classes since this tag): a cached
+        // "no match" from another compilation must not be reused.
+        h.update(PATTERN_SEMANTICS);
+        for r in &self.rules {
+            for part in [
+                &r.id,
+                &r.pattern,
+                &format!("{:?}{:?}{}", r.min_entropy, r.verify, r.keep_placeholders),
+            ] {
+                h.update(part.as_bytes());
+                h.update([0]);
+            }
+            for a in &r.allow_patterns {
+                h.update(a.as_str());
+                h.update([0]);
+            }
+        }
+        hex(&h.finalize())
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// A copy whose pattern compiles again on first use.
+impl Clone for Rule {
+    fn clone(&self) -> Rule {
+        let rule = self;
+        Rule {
+            id: rule.id.clone(),
+            name: rule.name.clone(),
+            category: rule.category,
+            confidence: rule.confidence,
+            keywords: rule.keywords.clone(),
+            pattern: rule.pattern.clone(),
+            min_entropy: rule.min_entropy,
+            allow_patterns: rule.allow_patterns.clone(),
+            verify: rule.verify,
+            keep_placeholders: rule.keep_placeholders,
+            multiline: rule.multiline,
+            examples: rule.examples.clone(),
+            negatives: rule.negatives.clone(),
+            references: rule.references.clone(),
+            origin: rule.origin.clone(),
+            regex: OnceLock::new(),
+            allow: OnceLock::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only patterns that can cross a newline count as multi-line.
+    #[test]
+    fn multiline_patterns_are_recognised() {
+        let rule = |p: &str| {
+            let yaml = format!("rules:\n  - id: a-b\n    name: x\n    category: generic\n    confidence: low\n    keywords: [abc]\n    pattern: '{p}'\n");
+            parse_rule_file("t.yaml", &yaml).unwrap().remove(0)
+        };
+        assert!(!rule(r#"(?P<secret>[^"\r\n]{8,})"#).multiline);
+        assert!(!rule(r"\b(?P<secret>ghp_[A-Za-z0-9]{36})\b").multiline);
+        assert!(rule(r"(?P<secret>-----BEGIN[\s\S]+?END)").multiline);
+        assert!(rule(r"(?P<secret>KEY-----(?:\r?\n)+)").multiline);
+        assert!(!rule(r"(?P<secret>[a-z]{8})(?:\s|\r?$)").multiline);
+        assert!(rule(r"(?s)(?P<secret>a.+b)").multiline);
+    }
+
+    /// Unknown keys in a rule file are an error, not silently ignored.
+    /// Built-in patterns are ASCII (`\w` does not match `é`); a user's
+    /// pattern that needs Unicode classes still compiles, with Unicode.
+    #[test]
+    fn patterns_are_ascii_unless_they_need_unicode() {
+        let ascii = build_regex(r"^\w+$").unwrap();
+        assert!(ascii.is_match(b"abc_1"));
+        assert!(!ascii.is_match("é".as_bytes()));
+        let unicode = build_regex(r"^\p{L}+$").unwrap();
+        assert!(unicode.is_match("été".as_bytes()));
+        assert!(build_regex(r"(unclosed").is_err());
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let text = "rules:\n  - id: a-b\n    name: x\n    category: generic\n    confidence: low\n    keywords: [abc]\n    pattern: '(?P<secret>abc)'\n    colour: red\n";
+        let err = parse_rule_file("t.yaml", text).unwrap_err().to_string();
+        assert!(err.contains("colour"), "{err}");
+    }
+}

@@ -1,0 +1,133 @@
+//! Structural verifiers a rule can name to reject random look-alikes without
+//! any network access: checksums that providers embed in their tokens, and
+//! headers that must decode to something meaningful.
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+/// A check on a candidate secret that only real tokens pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verifier {
+    /// GitHub and npm tokens: `prefix_` + 30 random base62 + a 6-character
+    /// base62 CRC32 of the random part.
+    Base62Crc32,
+    /// A JWT whose header decodes to a JSON object with an `alg` member.
+    JwtHeader,
+    /// HTTP Basic credentials: base64 of printable `user:password`.
+    BasicAuth,
+}
+
+impl Verifier {
+    pub fn is_valid(self, secret: &[u8]) -> bool {
+        match self {
+            Verifier::Base62Crc32 => is_base62_crc32(secret),
+            Verifier::JwtHeader => is_jwt(secret),
+            Verifier::BasicAuth => is_basic_auth(secret),
+        }
+    }
+}
+
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// Encodes a CRC32 as GitHub does: base62, left-padded with `0` to 6 digits.
+pub fn base62_crc32(data: &[u8]) -> String {
+    let mut n = crc32fast::hash(data);
+    let mut out = [b'0'; 6];
+    for slot in out.iter_mut().rev() {
+        *slot = BASE62[(n % 62) as usize];
+        n /= 62;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn is_base62_crc32(secret: &[u8]) -> bool {
+    let Some(us) = secret.iter().rposition(|&b| b == b'_') else {
+        return false;
+    };
+    let body = &secret[us + 1..];
+    if body.len() < 7 {
+        return false;
+    }
+    let (random, check) = body.split_at(body.len() - 6);
+    base62_crc32(random).as_bytes() == check
+}
+
+fn decode_b64url(part: &[u8]) -> Option<Vec<u8>> {
+    let trimmed: Vec<u8> = part.iter().copied().filter(|&b| b != b'=').collect();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&trimmed)
+        .ok()
+}
+
+fn is_jwt(secret: &[u8]) -> bool {
+    let Some(header) = secret.split(|&b| b == b'.').next() else {
+        return false;
+    };
+    let Some(json) = decode_b64url(header) else {
+        return false;
+    };
+    match serde_json::from_slice::<serde_json::Value>(&json) {
+        Ok(serde_json::Value::Object(map)) => map.get("alg").is_some_and(|a| a.is_string()),
+        _ => false,
+    }
+}
+
+fn is_basic_auth(secret: &[u8]) -> bool {
+    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(secret) else {
+        return false;
+    };
+    let Ok(text) = std::str::from_utf8(&raw) else {
+        return false;
+    };
+    // The decoded password is what a person chose: documentation fills it
+    // with words (`martin:secret`), which are not findings.
+    text.split_once(':').is_some_and(|(user, pass)| {
+        !user.is_empty()
+            && !text.chars().any(char::is_control)
+            && !crate::placeholder::is_placeholder(pass.as_bytes())
+            && !crate::placeholder::is_human_placeholder(pass.as_bytes())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A token built with the right checksum passes; one changed digit fails.
+    #[test]
+    fn base62_crc32_accepts_only_matching_checksums() {
+        let random = "Zx9Kq2LmN4pR7sT1vW3yA5bC8dE0fG";
+        let token = format!("ghp_{random}{}", base62_crc32(random.as_bytes()));
+        assert!(is_base62_crc32(token.as_bytes()));
+        let mut broken = token.into_bytes();
+        let last = broken.len() - 1;
+        broken[last] = if broken[last] == b'A' { b'B' } else { b'A' };
+        assert!(!is_base62_crc32(&broken));
+    }
+
+    /// Basic credentials decode to `user:password`.
+    #[test]
+    fn basic_auth_needs_user_and_password() {
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        assert!(is_basic_auth(b64("api:s3cr3t-Value").as_bytes()));
+        assert!(!is_basic_auth(b64("no-colon-here").as_bytes()));
+        assert!(!is_basic_auth(b64("martin:secret").as_bytes()));
+        assert!(!is_basic_auth(b"not base64!"));
+    }
+
+    /// Only a header that decodes to JSON with `alg` makes a JWT.
+    #[test]
+    fn jwt_needs_alg_in_header() {
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let good = format!(
+            "{}.{}.sig",
+            b64(r#"{"alg":"HS256"}"#),
+            b64(r#"{"sub":"1"}"#)
+        );
+        let bad = format!("{}.{}.sig", b64(r#"{"typ":"JWT"}"#), b64(r#"{"sub":"1"}"#));
+        assert!(is_jwt(good.as_bytes()));
+        assert!(!is_jwt(bad.as_bytes()));
+        assert!(!is_jwt(b"eyJnotbase64!!.x.y"));
+    }
+}

@@ -1,0 +1,184 @@
+//! Reports: findings rendered as human text, JSON, JSON Lines, SARIF or
+//! GitLab's secret-detection report on a writer, and the summary for
+//! stderr. Secrets are redacted unless the user asked for them; nothing
+//! here decides what counts as a finding.
+
+mod gitlab;
+mod human;
+mod json;
+mod sarif;
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::finding::{CommitInfo, Finding};
+use crate::scan::{Outcome, Stats};
+
+pub use gitlab::VERSION as GITLAB_VERSION;
+
+pub use human::summary;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+    Jsonl,
+    Sarif,
+    Gitlab,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    pub format: Format,
+    pub show_secrets: bool,
+    pub color: bool,
+    /// The checkout where the scan ran, for the GitLab report's findings
+    /// outside history.
+    pub checkout: Option<Checkout>,
+}
+
+/// The repository checkout a scan ran in.
+#[derive(Debug, Clone)]
+pub struct Checkout {
+    /// The commit checked out.
+    pub commit: Arc<CommitInfo>,
+    /// The directory a working-tree finding's path is relative to, and the
+    /// repository's work tree (`None` when bare), both canonical.
+    pub base: PathBuf,
+    pub workdir: Option<PathBuf>,
+}
+
+impl Checkout {
+    /// The checkout holding `base` (the scanned directory, or where keyward
+    /// runs), if `base` is in a repository with a commit.
+    pub fn at(base: &Path) -> Option<Checkout> {
+        let (commit, workdir) = keyward_git::git::checkout(base)?;
+        let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+        Some(Checkout {
+            commit: Arc::new(commit),
+            base: canonical(base),
+            workdir: workdir.as_deref().map(canonical),
+        })
+    }
+
+    /// A working-tree finding's path from the repository's root (the form
+    /// GitLab links), or as it was when it lies outside the work tree.
+    pub fn repo_path(&self, path: &str) -> String {
+        let Some(workdir) = &self.workdir else {
+            return path.to_string();
+        };
+        let full = self.base.join(path);
+        let full = full.canonicalize().unwrap_or(full);
+        match full.strip_prefix(workdir) {
+            Ok(rel) => rel.to_string_lossy().replace('\\', "/"),
+            Err(_) => path.to_string(),
+        }
+    }
+}
+
+/// Why this outcome cannot be reported in the chosen format, if it cannot;
+/// checked before a report file is created.
+pub fn unfit(outcome: &Outcome, opts: &ReportOptions) -> Option<String> {
+    match opts.format {
+        Format::Gitlab => gitlab::unfit(outcome, opts),
+        _ => None,
+    }
+}
+
+/// Writes the report of an outcome.
+pub fn write(out: &mut dyn Write, outcome: &Outcome, opts: &ReportOptions) -> io::Result<()> {
+    match opts.format {
+        Format::Human => human::write(out, outcome, opts),
+        Format::Json => json::write_array(out, outcome, opts),
+        Format::Jsonl => json::write_lines(out, outcome, opts),
+        Format::Sarif => sarif::write(out, outcome, opts),
+        Format::Gitlab => gitlab::write(out, outcome, opts),
+    }
+}
+
+/// What a finding is: its rule, category and confidence.
+pub(crate) fn headline(f: &Finding) -> String {
+    format!(
+        "{} ({} credential, {} confidence)",
+        f.rule_name, f.category, f.confidence
+    )
+}
+
+/// What to do about a finding: its rule's remedy, or remove and rotate.
+pub(crate) fn help_text(f: &Finding) -> String {
+    match &f.remedy {
+        Some(remedy) => format!("{}: {remedy}", f.rule_name),
+        None => format!(
+            "{} found. Remove it from the code, rotate it with its provider, and load it from the environment or a secret manager. \
+             If it is not a secret, add `keyward:allow {}` on the line or add it to the baseline.",
+            f.rule_name, f.rule_id
+        ),
+    }
+}
+
+/// Writes the rule list: a table, or a JSON array.
+pub fn write_rules(out: &mut dyn Write, set: &crate::rules::RuleSet, json: bool) -> io::Result<()> {
+    if json {
+        let rules: Vec<_> = set
+            .rules()
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.id,
+                    "name": r.name,
+                    "category": r.category.as_str(),
+                    "confidence": r.confidence.as_str(),
+                    "keywords": r.keywords,
+                })
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *out, &rules)?;
+        return writeln!(out);
+    }
+    for r in set.rules() {
+        writeln!(
+            out,
+            "{:<40} {:<13} {:<7} {}",
+            r.id,
+            r.category.as_str(),
+            r.confidence.as_str(),
+            r.name
+        )?;
+    }
+    Ok(())
+}
+
+/// Human-readable byte count.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// Skips grouped by reason, e.g. `2 binary, 1 too large`.
+pub fn skip_counts(stats: &Stats) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for s in &stats.skips {
+        match counts.iter_mut().find(|(l, _)| *l == s.reason.label()) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((s.reason.label(), 1)),
+        }
+    }
+    counts.sort();
+    counts
+        .iter()
+        .map(|(l, n)| format!("{n} {l}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

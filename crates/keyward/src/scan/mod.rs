@@ -1,0 +1,405 @@
+//! Orchestration: the one module that sees every stage. It loads config and
+//! rules, runs a source with rayon or the walker's threads, turns matches
+//! into findings, applies suppressions, and counts everything it skipped.
+
+mod history;
+
+pub use history::{scan_git, GitTarget};
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use crate::config::Config;
+use crate::content::{is_binary, Content, LineIndex, Skip, SkipReason};
+use crate::detect::{Detector, Match};
+use crate::finding::{sort_and_dedup, Finding, Secret, Source};
+use crate::rules::{Confidence, Rule, RuleSet};
+use crate::sources::tree::{self, Entry, WalkOptions};
+use crate::suppress::{is_allowed_inline, Baseline, BaselineEntry, Exclusions};
+
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
+
+/// Everything a scan needs; the CLI converts its arguments into this, and
+/// tests build it directly.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// Roots to walk; `-` reads standard input. Empty means `.`.
+    pub paths: Vec<PathBuf>,
+    pub no_ignore: bool,
+    pub follow_links: bool,
+    /// Overrides the config's limit; `None` means config or 10 MiB.
+    pub max_file_size: Option<u64>,
+    /// `keyward.toml` to use instead of discovering one.
+    pub config: Option<PathBuf>,
+    /// Extra rule files.
+    pub rules: Vec<PathBuf>,
+    pub baseline: Option<PathBuf>,
+    /// Leave the config's `baseline` out (when creating a new one).
+    pub ignore_config_baseline: bool,
+    /// `None` means the config's, else medium.
+    pub min_confidence: Option<Confidence>,
+    /// Worker threads; 0 picks one per core.
+    pub threads: usize,
+    /// For git scans: the repository (default: the one containing `.`).
+    pub repo: Option<PathBuf>,
+    /// What a git scan covers; `None` for a working-tree scan.
+    pub git: Option<GitTarget>,
+    /// Ignore and do not update the incremental-audit cache.
+    pub no_cache: bool,
+    /// Show progress bars on stderr.
+    pub progress: bool,
+}
+
+/// Counts that tell a reader how much was scanned, so "clean" is never
+/// confused with "scanned nothing".
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Files, or for git scans blobs, whose bytes were scanned.
+    pub files: u64,
+    pub bytes: u64,
+    /// Commits walked, for git scans.
+    pub commits: Option<u64>,
+    /// Blobs whose results came from the incremental-audit cache.
+    pub cached: u64,
+    pub skips: Vec<Skip>,
+    /// Files (or blobs) left out by the config's exclude globs.
+    pub excluded: u64,
+    pub suppressed_inline: u64,
+    pub suppressed_baseline: u64,
+    pub elapsed: Duration,
+    pub warnings: Vec<String>,
+}
+
+/// What a scan produced: findings after suppression, and how it went.
+#[derive(Debug)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub stats: Stats,
+    pub rules: RuleSet,
+    /// Baseline entries that matched nothing in this scan.
+    pub unused_baseline: Vec<BaselineEntry>,
+}
+
+/// The resolved settings of one scan: config merged with options.
+pub(crate) struct Setup {
+    pub rules: RuleSet,
+    pub min_confidence: Confidence,
+    pub exclusions: Exclusions,
+    pub max_file_size: u64,
+    pub baseline: Option<Baseline>,
+    pub warnings: Vec<String>,
+}
+
+impl Setup {
+    /// Loads the config (explicit, else discovered at `root`), the rules and
+    /// the baseline.
+    pub fn new(opts: &ScanOptions, root: &Path) -> Result<Setup> {
+        let config = match &opts.config {
+            Some(path) => Config::load(path)?,
+            None => Config::discover(root)?,
+        };
+        let mut rules = RuleSet::embedded().context("embedded rules")?;
+        for file in config.rules.iter().chain(&opts.rules) {
+            rules.add_file(file)?;
+        }
+        let mut warnings = Vec::new();
+        for id in rules.disable(&config.disable_rules) {
+            warnings.push(format!("config: disable_rules names unknown rule `{id}`"));
+        }
+        let min_confidence = opts
+            .min_confidence
+            .or(config.min_confidence)
+            .unwrap_or(Confidence::Medium);
+        rules.retain_min_confidence(min_confidence);
+        let from_config = config
+            .baseline
+            .clone()
+            .filter(|_| !opts.ignore_config_baseline);
+        let baseline_path = opts.baseline.clone().or(from_config);
+        let baseline = baseline_path.map(|p| Baseline::load(&p)).transpose()?;
+        Ok(Setup {
+            rules,
+            min_confidence,
+            exclusions: Exclusions::new(&config.exclude)?,
+            max_file_size: opts
+                .max_file_size
+                .or(config.max_file_size)
+                .unwrap_or(DEFAULT_MAX_FILE_SIZE),
+            baseline,
+            warnings,
+        })
+    }
+
+    /// Applies the baseline, sorts, and packs the outcome.
+    pub fn finish(self, mut findings: Vec<Finding>, mut stats: Stats, started: Instant) -> Outcome {
+        sort_and_dedup(&mut findings);
+        let mut unused_baseline = Vec::new();
+        if let Some(baseline) = &self.baseline {
+            let known = baseline.fingerprints();
+            let before = findings.len();
+            let seen: std::collections::HashSet<_> =
+                findings.iter().map(|f| f.fingerprint.clone()).collect();
+            findings.retain(|f| !known.contains(&f.fingerprint));
+            stats.suppressed_baseline = (before - findings.len()) as u64;
+            unused_baseline = baseline
+                .findings
+                .iter()
+                .filter(|e| !seen.iter().any(|fp| fp.as_str() == e.fingerprint))
+                .cloned()
+                .collect();
+        }
+        stats.warnings.splice(0..0, self.warnings);
+        stats.elapsed = started.elapsed();
+        Outcome {
+            findings,
+            stats,
+            rules: self.rules,
+            unused_baseline,
+        }
+    }
+}
+
+/// Turns the detector's matches in one piece of content into findings,
+/// dropping lines outside `added_lines` and lines marked `keyward:allow`.
+/// Returns the findings and how many inline allows applied.
+pub(crate) fn findings_in(detector: &Detector<'_>, content: &Content<'_>) -> (Vec<Finding>, u64) {
+    let matches = match content.added_lines {
+        Some(ranges) => {
+            let index = LineIndex::new(content.bytes);
+            let focus: Vec<(usize, usize)> = ranges
+                .iter()
+                .map(|r| index.span(content.bytes, r.first, r.last))
+                .collect();
+            detector.detect_near(content.bytes, &focus)
+        }
+        None => detector.detect(content.bytes),
+    };
+    findings_from(detector.rules(), content, &matches)
+}
+
+/// The findings of matches already made in `content` (by the detector, or
+/// read back from the cache).
+pub(crate) fn findings_from(
+    rules: &[Rule],
+    content: &Content<'_>,
+    matches: &[Match],
+) -> (Vec<Finding>, u64) {
+    if matches.is_empty() {
+        return (Vec::new(), 0);
+    }
+    let index = LineIndex::new(content.bytes);
+    let mut out = Vec::with_capacity(matches.len());
+    let mut allowed = 0;
+    for m in matches {
+        let rule = &rules[m.rule];
+        let (line, column) = index.locate(content.bytes, m.start);
+        if let Some(ranges) = content.added_lines {
+            // Any added line of a match makes it new: a second key whose
+            // header line repeats the first's, or a key whose body changed.
+            let (last, _) = index.locate(content.bytes, m.end.max(m.start + 1) - 1);
+            if !ranges.iter().any(|r| r.first <= last && line <= r.last) {
+                continue;
+            }
+        }
+        if is_allowed_inline(index.line_text(content.bytes, line), &rule.id) {
+            allowed += 1;
+            continue;
+        }
+        let secret = Secret::new(&content.bytes[m.start..m.end]);
+        let mut finding = Finding::of_secret(
+            rule,
+            content.path.clone(),
+            line,
+            column,
+            secret,
+            content.source,
+        );
+        finding.commit.clone_from(&content.commit);
+        out.push(finding);
+    }
+    (out, allowed)
+}
+
+pub(crate) fn thread_count(requested: usize) -> usize {
+    if requested > 0 {
+        requested
+    } else {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    }
+}
+
+/// Scans files and directories in the working tree (or standard input for `-`).
+pub fn scan_tree(opts: &ScanOptions) -> Result<Outcome> {
+    let started = Instant::now();
+    let roots: Vec<PathBuf> = if opts.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        opts.paths.clone()
+    };
+    for root in &roots {
+        if root.as_os_str() != "-" && std::fs::symlink_metadata(root).is_err() {
+            bail!("{}: no such file or directory", root.display());
+        }
+    }
+    let config_root = roots
+        .iter()
+        .find(|r| r.as_os_str() != "-")
+        .map(|r| crate::repo::config_root(r))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let setup = Setup::new(opts, &config_root)?;
+    let detector = Detector::new(&setup.rules);
+
+    let findings = Mutex::new(Vec::new());
+    let skips = Mutex::new(Vec::new());
+    let files = AtomicU64::new(0);
+    let bytes = AtomicU64::new(0);
+    let allowed = AtomicU64::new(0);
+    let excluded = AtomicU64::new(0);
+    let scan_bytes = |data: &[u8], rel: String, source: Source| {
+        files.fetch_add(1, Ordering::Relaxed);
+        bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+        let content = Content {
+            bytes: data,
+            path: rel,
+            source,
+            commit: None,
+            added_lines: None,
+        };
+        let (found, n) = findings_in(&detector, &content);
+        allowed.fetch_add(n, Ordering::Relaxed);
+        if !found.is_empty() {
+            findings
+                .lock()
+                .expect("no panics while holding the lock")
+                .extend(found);
+        }
+    };
+    let skip = |s: Skip| {
+        skips
+            .lock()
+            .expect("no panics while holding the lock")
+            .push(s)
+    };
+
+    let (stdin, walked): (Vec<PathBuf>, Vec<PathBuf>) =
+        roots.into_iter().partition(|r| r.as_os_str() == "-");
+    if !stdin.is_empty() {
+        let mut data = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut data)
+            .context("reading standard input")?;
+        scan_bytes(&data, "<stdin>".into(), Source::Stdin);
+    }
+    let walk_opts = WalkOptions {
+        no_ignore: opts.no_ignore,
+        follow_links: opts.follow_links,
+        threads: thread_count(opts.threads),
+    };
+    tree::walk(&walked, &walk_opts, &|entry| match entry {
+        Entry::File { path, rel, size } => {
+            if setup.exclusions.is_excluded(&rel) {
+                excluded.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            if size > setup.max_file_size {
+                return skip(Skip {
+                    path: rel,
+                    reason: SkipReason::TooLarge {
+                        size,
+                        limit: setup.max_file_size,
+                    },
+                });
+            }
+            match std::fs::read(&path) {
+                Ok(data) if is_binary(&data) => skip(Skip {
+                    path: rel,
+                    reason: SkipReason::Binary,
+                }),
+                Ok(data) => scan_bytes(&data, rel, Source::Tree),
+                Err(e) => skip(Skip {
+                    path: rel,
+                    reason: SkipReason::Unreadable(e.to_string()),
+                }),
+            }
+        }
+        Entry::Skipped(s) => skip(s),
+    });
+
+    let mut skips = skips.into_inner().expect("walk finished");
+    skips.sort_by(|a, b| a.path.cmp(&b.path));
+    // Unreadable files and symlink loops are warnings, not just counts: the
+    // user may have expected them to be scanned.
+    let unreadable: Vec<&Skip> = skips
+        .iter()
+        .filter(|s| matches!(s.reason, SkipReason::Unreadable(_)))
+        .collect();
+    let mut warnings: Vec<String> = unreadable
+        .iter()
+        .take(10)
+        .map(|s| format!("{}: {}", s.path, s.reason.detail()))
+        .collect();
+    if unreadable.len() > 10 {
+        warnings.push(format!(
+            "{} more unreadable paths (-v lists them)",
+            unreadable.len() - 10
+        ));
+    }
+    let mut stats = Stats {
+        files: files.into_inner(),
+        bytes: bytes.into_inner(),
+        skips,
+        suppressed_inline: allowed.into_inner(),
+        excluded: excluded.into_inner(),
+        warnings,
+        ..Stats::default()
+    };
+    let mut findings = findings.into_inner().expect("walk finished");
+    for root in walked.iter().filter(|r| r.is_dir()) {
+        let env = crate::envcheck::check(root, &detector, &setup.exclusions, setup.min_confidence);
+        findings.extend(env.findings);
+        stats.warnings.extend(env.warnings);
+        stats.skips.extend(env.skips);
+    }
+    Ok(setup.finish(findings, stats, started))
+}
+
+/// `keyward env`: only the config-hygiene checks, on the tree at the first
+/// path, and with `history` the env files ever committed.
+pub fn scan_env(opts: &ScanOptions, history: bool) -> Result<Outcome> {
+    let started = Instant::now();
+    let root = opts
+        .paths
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
+    if !root.is_dir() {
+        bail!("{}: not a directory", root.display());
+    }
+    let setup = Setup::new(opts, &crate::repo::config_root(&root))?;
+    let detector = Detector::new(&setup.rules);
+    let env = crate::envcheck::check(&root, &detector, &setup.exclusions, setup.min_confidence);
+    let mut stats = Stats {
+        warnings: env.warnings,
+        skips: env.skips,
+        ..Stats::default()
+    };
+    let mut findings = env.findings;
+    if history {
+        match keyward_git::git::open(&root) {
+            Ok(repo) => {
+                let (found, commits) = history::env_in_history(&repo, setup.min_confidence)?;
+                findings.extend(found);
+                stats.commits = Some(commits);
+            }
+            Err(_) => stats
+                .warnings
+                .push("not a git repository: --history was skipped".into()),
+        }
+    }
+    Ok(setup.finish(findings, stats, started))
+}
