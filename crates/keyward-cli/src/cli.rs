@@ -223,7 +223,7 @@ pub struct CommonArgs {
     /// Suppress findings whose fingerprints are in this baseline file
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
-    /// Report only rules at or above this confidence [default: medium]
+    /// Report only rules at or above this confidence [default: medium; env: low]
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub min_confidence: Option<ConfidenceArg>,
     /// Skip files larger than this (bytes, or with K, M, G suffix) [default: 10M]

@@ -99,6 +99,53 @@ impl fmt::Display for Confidence {
     }
 }
 
+/// The checks implemented in code that a rule can name with `check:`;
+/// their findings take id, name, confidence and remedy from that rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Check {
+    EnvNoIgnoreRule,
+    EnvTracked,
+    EnvNotIgnored,
+    EnvWeakSecret,
+    EnvTemplateSecret,
+    EnvTemplateMissingKey,
+    EnvInHistory,
+}
+
+impl Check {
+    pub const ALL: [Check; 7] = [
+        Check::EnvNoIgnoreRule,
+        Check::EnvTracked,
+        Check::EnvNotIgnored,
+        Check::EnvWeakSecret,
+        Check::EnvTemplateSecret,
+        Check::EnvTemplateMissingKey,
+        Check::EnvInHistory,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Check::EnvNoIgnoreRule => "env-no-ignore-rule",
+            Check::EnvTracked => "env-tracked",
+            Check::EnvNotIgnored => "env-not-ignored",
+            Check::EnvWeakSecret => "env-weak-secret",
+            Check::EnvTemplateSecret => "env-template-secret",
+            Check::EnvTemplateMissingKey => "env-template-missing-key",
+            Check::EnvInHistory => "env-in-history",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Check> {
+        Check::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One rule file as written: `rules: [...]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -114,7 +161,17 @@ pub struct RuleSpec {
     pub name: String,
     pub category: Category,
     pub confidence: Confidence,
+    /// A check implemented in code (`env-tracked`), named instead of a
+    /// pattern: such a rule has no keywords, pattern or examples.
+    #[serde(default)]
+    pub check: Option<String>,
+    /// What to do about a finding; `{name}` placeholders are filled by the
+    /// check that reports it.
+    #[serde(default)]
+    pub remedy: Option<String>,
+    #[serde(default)]
     pub keywords: Vec<String>,
+    #[serde(default)]
     pub pattern: String,
     #[serde(default)]
     pub min_entropy: Option<f64>,
@@ -143,6 +200,9 @@ pub struct Rule {
     pub name: String,
     pub category: Category,
     pub confidence: Confidence,
+    /// The built-in check this rule stands for; `None` for a pattern rule.
+    pub check: Option<Check>,
+    pub remedy: Option<String>,
     pub keywords: Vec<String>,
     pub pattern: String,
     pub min_entropy: Option<f64>,
@@ -208,9 +268,41 @@ impl Rule {
     /// The compiled pattern, built on first use. `None` only when the pattern
     /// does not compile, which `RuleSet` loading has already reported.
     pub fn regex(&self) -> Option<&Regex> {
+        if self.check.is_some() {
+            return None;
+        }
         self.regex
             .get_or_init(|| build_regex(&self.pattern).ok())
             .as_ref()
+    }
+
+    /// The remedy with its `{name}` placeholders filled from `vars`, in one
+    /// pass (a filled value is never read again); unknown names stay as
+    /// written.
+    pub fn remedy_with(&self, vars: &[(&str, &str)]) -> Option<String> {
+        let text = self.remedy.as_deref()?;
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let filled = after.find('}').and_then(|close| {
+                let value = vars.iter().find(|(k, _)| *k == &after[..close])?.1;
+                Some((value, close))
+            });
+            match filled {
+                Some((value, close)) => {
+                    out.push_str(value);
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    out.push('{');
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        Some(out)
     }
 
     /// Whether the pattern has been compiled: a scan compiles only the
@@ -231,8 +323,11 @@ impl Rule {
     }
 
     /// Compiles the pattern and allow patterns now, and checks the pattern
-    /// has a `secret` group.
+    /// has a `secret` group. A check rule has nothing to compile.
     pub fn check_pattern(&self) -> Result<(), String> {
+        if self.check.is_some() {
+            return Ok(());
+        }
         for a in &self.allow_patterns {
             build_allow_regex(a)
                 .map_err(|e| format!("allow pattern `{a}` does not compile: {e}"))?;
@@ -258,7 +353,14 @@ impl RuleSpec {
         if !is_kebab_id(&self.id) {
             return Err(err("id must be kebab-case ascii (a-z, 0-9, -)".into()));
         }
-        if self.keywords.is_empty() {
+        let check = match &self.check {
+            Some(name) => Some(self.compile_check(name).map_err(err)?),
+            None => None,
+        };
+        if check.is_none() && self.pattern.is_empty() {
+            return Err(err("rule has neither a pattern nor a check".into()));
+        }
+        if check.is_none() && self.keywords.is_empty() {
             return Err(err("rule has no keyword".into()));
         }
         if let Some(k) = self.keywords.iter().find(|k| k.len() < 3) {
@@ -271,6 +373,8 @@ impl RuleSpec {
             name: self.name,
             category: self.category,
             confidence: self.confidence,
+            check,
+            remedy: self.remedy,
             keywords: self.keywords,
             pattern: self.pattern,
             min_entropy: self.min_entropy,
@@ -284,6 +388,34 @@ impl RuleSpec {
             regex: OnceLock::new(),
             allow: OnceLock::new(),
         })
+    }
+}
+
+impl RuleSpec {
+    /// Validates a check rule: a known check, a remedy, and none of the
+    /// fields that only a pattern rule uses.
+    fn compile_check(&self, name: &str) -> Result<Check, String> {
+        let check = Check::from_name(name).ok_or_else(|| {
+            let known: Vec<&str> = Check::ALL.iter().map(|c| c.as_str()).collect();
+            format!("unknown check `{name}` (known: {})", known.join(", "))
+        })?;
+        let pattern_fields = [
+            ("pattern", !self.pattern.is_empty()),
+            ("keywords", !self.keywords.is_empty()),
+            ("min_entropy", self.min_entropy.is_some()),
+            ("allow", !self.allow.is_empty()),
+            ("verify", self.verify.is_some()),
+            ("keep_placeholders", self.keep_placeholders),
+            ("examples", !self.examples.is_empty()),
+            ("negatives", !self.negatives.is_empty()),
+        ];
+        if let Some((field, _)) = pattern_fields.iter().find(|(_, set)| *set) {
+            return Err(format!("a check rule has no `{field}` (its check is code)"));
+        }
+        if self.remedy.as_deref().is_none_or(str::is_empty) {
+            return Err("a check rule needs a remedy".into());
+        }
+        Ok(check)
     }
 }
 
@@ -377,6 +509,17 @@ impl RuleSet {
                 });
             }
         }
+        let mut checks = std::collections::HashMap::new();
+        for rule in &rules {
+            let Some(check) = rule.check else { continue };
+            if let Some(first) = checks.insert(check, rule.id.as_str()) {
+                return Err(RuleError::Invalid {
+                    origin: rule.origin.clone(),
+                    id: rule.id.clone(),
+                    msg: format!("check `{check}` is already rule `{first}`"),
+                });
+            }
+        }
         Ok(RuleSet { rules })
     }
 
@@ -426,6 +569,12 @@ impl RuleSet {
         self.rules.iter().find(|r| r.id == id)
     }
 
+    /// The rule standing for a built-in check, if it is in the set (not
+    /// disabled, not below the minimum confidence).
+    pub fn check(&self, check: Check) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.check == Some(check))
+    }
+
     pub fn len(&self) -> usize {
         self.rules.len()
     }
@@ -443,7 +592,8 @@ impl RuleSet {
         // How patterns compile (ASCII classes since this tag): a cached
         // "no match" from another compilation must not be reused.
         h.update(PATTERN_SEMANTICS);
-        for r in &self.rules {
+        // Check rules match no content: toggling one must not void the cache.
+        for r in self.rules.iter().filter(|r| r.check.is_none()) {
             for part in [
                 &r.id,
                 &r.pattern,
@@ -480,6 +630,8 @@ impl Clone for Rule {
             name: rule.name.clone(),
             category: rule.category,
             confidence: rule.confidence,
+            check: rule.check,
+            remedy: rule.remedy.clone(),
             keywords: rule.keywords.clone(),
             pattern: rule.pattern.clone(),
             min_entropy: rule.min_entropy,
@@ -534,5 +686,35 @@ mod tests {
         let text = "rules:\n  - id: a-b\n    name: x\n    category: generic\n    confidence: low\n    keywords: [abc]\n    pattern: '(?P<secret>abc)'\n    colour: red\n";
         let err = parse_rule_file("t.yaml", text).unwrap_err().to_string();
         assert!(err.contains("colour"), "{err}");
+    }
+
+    /// A check rule names a known check, has a remedy and no pattern, and
+    /// its remedy's placeholders are filled.
+    #[test]
+    fn check_rules_are_validated() {
+        let rule = |extra: &str| {
+            let yaml = format!("rules:\n  - id: my-env\n    name: x\n    category: env-hygiene\n    confidence: low\n{extra}");
+            parse_rule_file("t.yaml", &yaml).map_err(|e| e.to_string())
+        };
+        let ok = rule("    check: env-tracked\n    remedy: 'git rm --cached {path} {x}'\n")
+            .unwrap()
+            .remove(0);
+        assert_eq!(ok.check, Some(Check::EnvTracked));
+        assert!(ok.regex().is_none());
+        assert_eq!(
+            ok.remedy_with(&[("path", "{x}.env")]).unwrap(),
+            "git rm --cached {x}.env {x}"
+        );
+        let err = rule("    check: nope\n    remedy: r\n").unwrap_err();
+        assert!(
+            err.contains("my-env") && err.contains("unknown check `nope`"),
+            "{err}"
+        );
+        let err = rule("    check: env-tracked\n    remedy: r\n    keywords: [abc]\n").unwrap_err();
+        assert!(err.contains("no `keywords`"), "{err}");
+        let err = rule("    check: env-tracked\n").unwrap_err();
+        assert!(err.contains("needs a remedy"), "{err}");
+        let err = rule("    keywords: [abc]\n").unwrap_err();
+        assert!(err.contains("neither a pattern nor a check"), "{err}");
     }
 }

@@ -137,7 +137,7 @@ impl Finding {
             source,
             commit: None,
             lifecycle: None,
-            remedy: None,
+            remedy: rule.remedy.clone(),
         }
     }
 

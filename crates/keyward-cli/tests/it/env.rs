@@ -189,6 +189,165 @@ fn drift_from_the_template() {
     w.write(".env.example", "A=\nB=\n");
     w.write(".env", "A=1\nB=2\nC=3\n");
     assert_eq!(env(&w, &[]), vec![t("env-template-missing-key", ".env", 3)]);
-    let default = w.keyward(&["env", "--format", "json"]);
-    assert_eq!(default.findings().len(), 0, "drift is low severity");
+    let medium = w.keyward(&["env", "--format", "json", "--min-confidence", "medium"]);
+    assert_eq!(medium.findings().len(), 0, "drift is low severity");
+}
+
+/// `keyward env` reports every hygiene check by default, low-confidence
+/// drift included; `scan` keeps its medium default.
+#[test]
+fn env_reports_low_confidence_checks_by_default() {
+    let w = Work::repo();
+    w.write(".gitignore", ".env\n");
+    w.write(".env.example", "A=\n");
+    w.write(".env", "A=1\nB=2\n");
+    let run = w.keyward(&["env", "--format", "json"]);
+    assert_eq!(
+        run.rule_path_line(),
+        vec![t("env-template-missing-key", ".env", 2)]
+    );
+    assert!(
+        run.stdout
+            .contains("add `B=` to .env.example so the template documents it"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(w.keyward(&["scan", "--format", "json"]).findings().len(), 0);
+}
+
+/// `disable_rules` in keyward.toml turns a hygiene check off, with no
+/// "unknown rule" warning.
+#[test]
+fn disable_rules_turns_a_check_off() {
+    let w = Work::repo();
+    w.write(".gitignore", ".env\n");
+    w.write(".env", "SECRET_KEY=changeme\n");
+    assert_eq!(env(&w, &[]), vec![t("env-weak-secret", ".env", 1)]);
+    w.write("keyward.toml", "disable_rules = [\"env-weak-secret\"]\n");
+    let run = w.keyward(&["env", "--format", "json"]);
+    assert_eq!(run.rule_path_line(), vec![]);
+    assert!(!run.stderr.contains("unknown rule"), "{}", run.stderr);
+    let scan = w.keyward(&["scan", "--format", "json"]);
+    assert!(!scan.stderr.contains("unknown rule"), "{}", scan.stderr);
+}
+
+/// `keyward rules list` shows every hygiene rule, with its confidence and
+/// the check it stands for.
+#[test]
+fn rules_list_shows_hygiene_rules() {
+    let w = Work::new();
+    let run = w.keyward(&["rules", "list", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let list: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+    let env: Vec<(&str, &str, &str)> = list
+        .iter()
+        .filter(|r| r["id"].as_str().unwrap().starts_with("env-"))
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap(),
+                r["confidence"].as_str().unwrap(),
+                r["category"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        env,
+        vec![
+            ("env-no-ignore-rule", "low", "env-hygiene"),
+            ("env-tracked", "high", "env-hygiene"),
+            ("env-not-ignored", "high", "env-hygiene"),
+            ("env-weak-secret", "medium", "env-hygiene"),
+            ("env-template-secret", "high", "env-hygiene"),
+            ("env-template-missing-key", "low", "env-hygiene"),
+            ("env-in-history", "high", "env-hygiene"),
+        ]
+    );
+    assert!(list
+        .iter()
+        .any(|r| r["id"] == "env-tracked" && r["check"] == "env-tracked"));
+    let human = w.keyward(&["rules", "list"]);
+    assert!(
+        human
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("env-template-missing-key ") && l.contains("low")),
+        "{}",
+        human.stdout
+    );
+}
+
+/// The env summary counts the env files and templates read, and their bytes.
+#[test]
+fn env_summary_counts_files_read() {
+    let w = Work::repo();
+    w.write(".gitignore", ".env\n");
+    w.write(".env", "A=1\n");
+    w.write(".env.example", "A=\n");
+    let run = w.keyward(&["env"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("scanned 2 files (7 B)"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A rule file naming an unknown check is rejected, naming the rule; so
+/// is a check rule that also has a pattern.
+#[test]
+fn unknown_check_is_rejected() {
+    let w = Work::new();
+    w.write(
+        "mine.yaml",
+        "rules:\n  - id: my-check\n    name: x\n    category: env-hygiene\n    confidence: low\n    check: no-such-check\n    remedy: fix it\n",
+    );
+    let run = w.keyward(&["rules", "check", "mine.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("my-check") && run.stderr.contains("unknown check `no-such-check`"),
+        "{}",
+        run.stderr
+    );
+    w.write(
+        "mine.yaml",
+        "rules:\n  - id: my-check\n    name: x\n    category: env-hygiene\n    confidence: low\n    check: env-tracked\n    remedy: fix it\n    pattern: '(?P<secret>abc)'\n",
+    );
+    let run = w.keyward(&["rules", "check", "mine.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("my-check") && run.stderr.contains("no `pattern`"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Hygiene findings on a line are suppressed by `keyward:allow <id>` there,
+/// and any hygiene finding by its fingerprint in a baseline.
+#[test]
+fn allow_and_baseline_suppress_hygiene_findings() {
+    let w = Work::repo();
+    w.write(".gitignore", ".env\n");
+    w.write(
+        ".env",
+        "SECRET_KEY=changeme # keyward:allow env-weak-secret\nDB_PASSWORD=changeme\n",
+    );
+    let run = w.keyward(&["env", "--format", "json"]);
+    assert_eq!(run.rule_path_line(), vec![t("env-weak-secret", ".env", 2)]);
+    assert!(run.stderr.contains("1 inline"), "{}", run.stderr);
+    let bare = Work::repo();
+    bare.write(".env", "SECRET_KEY=changeme\n");
+    assert_eq!(
+        env(&bare, &[]),
+        vec![
+            t("env-not-ignored", ".env", 0),
+            t("env-weak-secret", ".env", 1),
+            t("env-no-ignore-rule", ".gitignore", 0)
+        ]
+    );
+    let created = bare.keyward(&["baseline", "create", "--min-confidence", "low"]);
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    assert_eq!(
+        env(&bare, &["--baseline", ".keyward-baseline.json"]),
+        vec![]
+    );
 }

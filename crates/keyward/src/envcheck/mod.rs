@@ -13,8 +13,8 @@ use crate::content::Skip;
 use crate::detect::Detector;
 use crate::finding::{Finding, Fingerprint, Secret, Source};
 use crate::rules::placeholder;
-use crate::rules::{Category, Confidence};
-use crate::suppress::Exclusions;
+use crate::rules::{Check, RuleSet};
+use crate::suppress::{is_allowed_inline, Exclusions};
 
 /// Real env files and templates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,43 +115,68 @@ pub struct EnvReport {
     pub findings: Vec<Finding>,
     pub warnings: Vec<String>,
     pub skips: Vec<Skip>,
+    /// Env files and templates read, and their bytes.
+    pub files: u64,
+    pub bytes: u64,
+    /// Findings dropped by a `keyward:allow` on their line.
+    pub suppressed_inline: u64,
+}
+
+/// Where a finding is: a file as a whole (line 0), or one line and its
+/// text (which a `keyward:allow` comment can suppress it from).
+#[derive(Clone, Copy)]
+enum At<'a> {
+    File(&'a str),
+    Line(&'a str, usize, &'a str),
 }
 
 struct Ctx<'a> {
-    min: Confidence,
+    rules: &'a RuleSet,
     report: &'a mut EnvReport,
 }
 
 impl Ctx<'_> {
-    #[allow(clippy::too_many_arguments)]
+    /// Whether a check's rule is enabled; a disabled check does not run.
+    fn runs(&self, check: Check) -> bool {
+        self.rules.check(check).is_some()
+    }
+
+    /// Reports a finding of `check`'s rule, its remedy filled from `vars`.
     fn push(
         &mut self,
-        rule_id: &str,
-        name: &str,
-        confidence: Confidence,
-        path: &str,
-        line: usize,
+        check: Check,
+        at: At<'_>,
         key: &[u8],
         secret: Option<&str>,
-        remedy: String,
+        vars: &[(&str, &str)],
     ) {
-        if confidence < self.min {
+        let Some(rule) = self.rules.check(check) else {
             return;
-        }
+        };
+        let (path, line) = match at {
+            At::File(path) => (path, 0),
+            At::Line(path, line, text) => {
+                if is_allowed_inline(text.as_bytes(), &rule.id) {
+                    self.report.suppressed_inline += 1;
+                    return;
+                }
+                (path, line)
+            }
+        };
         self.report.findings.push(Finding {
-            rule_id: rule_id.into(),
-            rule_name: name.into(),
-            category: Category::EnvHygiene,
-            confidence,
+            rule_id: rule.id.clone(),
+            rule_name: rule.name.clone(),
+            category: rule.category,
+            confidence: rule.confidence,
             path: path.into(),
             line,
             column: if line == 0 { 0 } else { 1 },
             secret: secret.map(Secret::new),
-            fingerprint: Fingerprint::of(rule_id, key),
+            fingerprint: Fingerprint::of(&rule.id, key),
             source: Source::Tree,
             commit: None,
             lifecycle: None,
-            remedy: Some(remedy),
+            remedy: rule.remedy_with(vars),
         });
     }
 }
@@ -187,13 +212,15 @@ fn env_files(root: &Path, exclusions: &Exclusions) -> Vec<(PathBuf, String, EnvF
     out
 }
 
-/// Runs every check on the env files under `root`. Checks that need git
-/// are skipped with a warning outside a repository.
+/// Runs every check whose rule is in `rules` (the `env-hygiene` rules
+/// left after `disable_rules` and the minimum confidence) on the env files
+/// under `root`. Checks that need git are skipped with a warning outside a
+/// repository.
 pub fn check(
     root: &Path,
+    rules: &RuleSet,
     detector: &Detector<'_>,
     exclusions: &Exclusions,
-    min: Confidence,
 ) -> EnvReport {
     let mut report = EnvReport::default();
     let files = env_files(root, exclusions);
@@ -201,21 +228,21 @@ pub fn check(
         .ok()
         .filter(|r| !r.is_bare());
     let mut ctx = Ctx {
-        min,
+        rules,
         report: &mut report,
     };
     match &repo {
-        Some(repo) if !crate::repo::is_ignored(repo, root, Path::new(".env")) => {
+        Some(repo)
+            if ctx.runs(Check::EnvNoIgnoreRule)
+                && !crate::repo::is_ignored(repo, root, Path::new(".env")) =>
+        {
             ctx.push(
-                    "env-no-ignore-rule",
-                    "No ignore rule covers .env",
-                    Confidence::Low,
-                    ".gitignore",
-                    0,
-                    b".gitignore",
-                    None,
-                    "add `.env` and `.env.*` (with `!.env.example`) to .gitignore before anyone creates one".into(),
-                );
+                Check::EnvNoIgnoreRule,
+                At::File(".gitignore"),
+                b".gitignore",
+                None,
+                &[],
+            );
         }
         Some(_) => {}
         None if files.iter().any(|f| f.2 == EnvFileKind::Real) => {
@@ -226,10 +253,14 @@ pub fn check(
         }
         None => {}
     }
-    let mut parsed: Vec<(String, EnvFileKind, dotenv::Parsed)> = Vec::new();
+    let mut parsed: Vec<(String, EnvFileKind, String, dotenv::Parsed)> = Vec::new();
     for (abs, rel, kind) in &files {
         let text = match std::fs::read(abs) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Ok(b) => {
+                ctx.report.files += 1;
+                ctx.report.bytes += b.len() as u64;
+                String::from_utf8_lossy(&b).into_owned()
+            }
             Err(e) => {
                 ctx.report.skips.push(Skip {
                     path: rel.clone(),
@@ -239,44 +270,52 @@ pub fn check(
             }
         };
         let env = dotenv::parse(&text);
+        let vars = [("path", rel.as_str())];
         if *kind == EnvFileKind::Real {
             if let Some(repo) = &repo {
                 let rel_path = Path::new(rel.as_str());
+                // A tracked file is reported as tracked only, even when
+                // that check is off: it is not "not ignored".
                 if crate::repo::is_tracked(repo, root, rel_path) {
                     ctx.push(
-                        "env-tracked",
-                        "Env file tracked by git",
-                        Confidence::High,
-                        rel,
-                        0,
+                        Check::EnvTracked,
+                        At::File(rel),
                         rel.as_bytes(),
                         None,
-                        format!("git rm --cached {rel}, add it to .gitignore, and rotate every secret in it"),
+                        &vars,
                     );
-                } else if !crate::repo::is_ignored(repo, root, rel_path) {
+                } else if ctx.runs(Check::EnvNotIgnored)
+                    && !crate::repo::is_ignored(repo, root, rel_path)
+                {
                     ctx.push(
-                        "env-not-ignored",
-                        "Env file not ignored by git",
-                        Confidence::High,
-                        rel,
-                        0,
+                        Check::EnvNotIgnored,
+                        At::File(rel),
                         rel.as_bytes(),
                         None,
-                        format!("add `/{rel}` to .gitignore (or `.env*` with `!.env.example`)"),
+                        &vars,
                     );
                 }
             }
-            weak_secrets(&mut ctx, rel, &env);
-        } else {
+            if ctx.runs(Check::EnvWeakSecret) {
+                weak_secrets(&mut ctx, rel, &text, &env);
+            }
+        } else if ctx.runs(Check::EnvTemplateSecret) {
             template_secrets(&mut ctx, detector, rel, &text, &env);
         }
-        parsed.push((rel.clone(), *kind, env));
+        parsed.push((rel.clone(), *kind, text, env));
     }
-    drift(&mut ctx, &parsed);
+    if ctx.runs(Check::EnvTemplateMissingKey) {
+        drift(&mut ctx, &parsed);
+    }
     report
 }
 
-fn weak_secrets(ctx: &mut Ctx<'_>, rel: &str, env: &dotenv::Parsed) {
+/// The text of 1-based line `n`, for `keyward:allow`.
+fn line_of(text: &str, n: usize) -> &str {
+    text.lines().nth(n.saturating_sub(1)).unwrap_or_default()
+}
+
+fn weak_secrets(ctx: &mut Ctx<'_>, rel: &str, text: &str, env: &dotenv::Parsed) {
     for e in &env.entries {
         if e.value.is_empty() || !is_secret_named(&e.key) {
             continue;
@@ -295,17 +334,11 @@ fn weak_secrets(ctx: &mut Ctx<'_>, rel: &str, env: &dotenv::Parsed) {
                 "a well-known default"
             };
             ctx.push(
-                "env-weak-secret",
-                "Weak secret setting",
-                Confidence::Medium,
-                rel,
-                e.line,
+                Check::EnvWeakSecret,
+                At::Line(rel, e.line, line_of(text, e.line)),
                 format!("{}={}", e.key, e.value).as_bytes(),
                 Some(&e.value),
-                format!(
-                    "{}: {what}; generate one, e.g. `openssl rand -base64 48`",
-                    e.key
-                ),
+                &[("key", &e.key), ("what", what), ("path", rel)],
             );
         }
     }
@@ -332,53 +365,41 @@ fn template_secrets(
             && entropy::shannon_entropy(e.value.as_bytes()) >= 3.3;
         if matched || random {
             ctx.push(
-                "env-template-secret",
-                "Secret in an env template",
-                Confidence::High,
-                rel,
-                e.line,
+                Check::EnvTemplateSecret,
+                At::Line(rel, e.line, line_text),
                 format!("{}={}", e.key, e.value).as_bytes(),
                 Some(&e.value),
-                format!(
-                    "{}: a template is published; put a placeholder here (e.g. `<your-value>`) and rotate the value",
-                    e.key
-                ),
+                &[("key", &e.key), ("path", rel)],
             );
         }
     }
 }
 
 /// Keys set in a real env file but missing from the template beside it.
-fn drift(ctx: &mut Ctx<'_>, parsed: &[(String, EnvFileKind, dotenv::Parsed)]) {
+fn drift(ctx: &mut Ctx<'_>, parsed: &[(String, EnvFileKind, String, dotenv::Parsed)]) {
     let dir = |p: &str| {
         p.rsplit_once('/')
             .map_or(String::new(), |(d, _)| d.to_string())
     };
-    for (rel, kind, env) in parsed {
+    for (rel, kind, text, env) in parsed {
         if *kind != EnvFileKind::Real {
             continue;
         }
         let Some((template, tenv)) = parsed
             .iter()
-            .find(|(t, k, _)| *k == EnvFileKind::Template && dir(t) == dir(rel))
-            .map(|(t, _, e)| (t, e))
+            .find(|(t, k, _, _)| *k == EnvFileKind::Template && dir(t) == dir(rel))
+            .map(|(t, _, _, e)| (t, e))
         else {
             continue;
         };
         for e in &env.entries {
             if tenv.get(&e.key).is_none() {
                 ctx.push(
-                    "env-template-missing-key",
-                    "Env key missing from its template",
-                    Confidence::Low,
-                    rel,
-                    e.line,
+                    Check::EnvTemplateMissingKey,
+                    At::Line(rel, e.line, line_of(text, e.line)),
                     format!("{rel}:{}", e.key).as_bytes(),
                     None,
-                    format!(
-                        "add `{}=` to {template} so the template documents it",
-                        e.key
-                    ),
+                    &[("key", &e.key), ("template", template), ("path", rel)],
                 );
             }
         }

@@ -131,6 +131,7 @@ pub fn write_rules(out: &mut dyn Write, set: &crate::rules::RuleSet, json: bool)
                     "category": r.category.as_str(),
                     "confidence": r.confidence.as_str(),
                     "keywords": r.keywords,
+                    "check": r.check.map(|c| c.as_str()),
                 })
             })
             .collect();

@@ -28,7 +28,7 @@ use crate::detect::spans::touches;
 use crate::detect::{Detector, Match, Volume};
 use crate::envcheck;
 use crate::finding::{CommitInfo, Finding, Lifecycle, Occurrence, Source, COMMIT_MESSAGE_PATH};
-use crate::rules::{Category, Confidence, Rule};
+use crate::rules::{Check, Rule, RuleSet};
 use keyward_git::git::{self, Added, BlobSite, Change, Changes, History, RefSelection};
 use keyward_git::pack::{self, Pack, PackedBlob, Packs};
 
@@ -462,7 +462,7 @@ fn audit(
         repo,
         &mut book,
         &history,
-        setup.min_confidence,
+        &setup.rules,
         presence.as_ref(),
     ));
     if timings {
@@ -1328,7 +1328,7 @@ fn is_real_env_path(path: &str) -> bool {
 
 /// `keyward env --history`: real env files ever committed, from a walk of
 /// every ref that reads no blob. Returns the findings and the commits walked.
-pub fn env_in_history(repo: &Repository, min: Confidence) -> Result<(Vec<Finding>, u64)> {
+pub fn env_in_history(repo: &Repository, rules: &RuleSet) -> Result<(Vec<Finding>, u64)> {
     let (packs, _) = Packs::open(&repo.commondir().join("objects"));
     let history = git::enumerate(
         repo,
@@ -1339,7 +1339,7 @@ pub fn env_in_history(repo: &Repository, min: Confidence) -> Result<(Vec<Finding
         &is_real_env_path,
     )?;
     Ok((
-        env_findings(repo, &mut git::CommitBook::new(repo), &history, min, None),
+        env_findings(repo, &mut git::CommitBook::new(repo), &history, rules, None),
         history.commits.len() as u64,
     ))
 }
@@ -1363,12 +1363,13 @@ fn env_findings(
     repo: &Repository,
     book: &mut git::CommitBook<'_>,
     history: &History,
-    min: Confidence,
+    rules: &RuleSet,
     presence: Option<&Lifecycles>,
 ) -> Vec<Finding> {
-    if Confidence::High < min {
+    // Off when its rule is disabled or below the minimum confidence.
+    let Some(rule) = rules.check(Check::EnvInHistory) else {
         return Vec::new();
-    }
+    };
     let mut by_path: std::collections::BTreeMap<&str, (usize, HashSet<Oid>)> =
         std::collections::BTreeMap::new();
     for site in history.blobs.iter().chain(&history.other_sites) {
@@ -1418,16 +1419,22 @@ fn env_findings(
             (Some(c), false) => format!("removed in {}", &c.id[..c.id.len().min(12)]),
             (None, false) => "not on the default branch".to_string(),
         };
+        let added_id = &added.id[..added.id.len().min(12)];
+        let refs = if reachable.is_empty() {
+            "no ref".to_string()
+        } else {
+            reachable.join(", ")
+        };
         out.push(Finding {
-            rule_id: "env-in-history".into(),
-            rule_name: "Env file committed to history".into(),
-            category: Category::EnvHygiene,
-            confidence: Confidence::High,
+            rule_id: rule.id.clone(),
+            rule_name: rule.name.clone(),
+            category: rule.category,
+            confidence: rule.confidence,
             path: path.to_string(),
             line: 0,
             column: 0,
             secret: None,
-            fingerprint: crate::finding::Fingerprint::of("env-in-history", path.as_bytes()),
+            fingerprint: crate::finding::Fingerprint::of(&rule.id, path.as_bytes()),
             source: Source::History,
             commit: Some(added.clone()),
             lifecycle: Some(Lifecycle {
@@ -1436,12 +1443,12 @@ fn env_findings(
                 still_in_head: still,
                 removed_in: removed,
             }),
-            remedy: Some(format!(
-                "added in {}, {state}, reachable from {}: rotate every secret in it, then rewrite history \
-                 (git filter-repo --invert-paths --path {path}) and force-push",
-                &added.id[..added.id.len().min(12)],
-                if reachable.is_empty() { "no ref".to_string() } else { reachable.join(", ") },
-            )),
+            remedy: rule.remedy_with(&[
+                ("added", added_id),
+                ("state", &state),
+                ("refs", &refs),
+                ("path", path),
+            ]),
         });
     }
     out

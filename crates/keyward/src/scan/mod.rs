@@ -88,7 +88,6 @@ pub struct Outcome {
 /// The resolved settings of one scan: config merged with options.
 pub(crate) struct Setup {
     pub rules: RuleSet,
-    pub min_confidence: Confidence,
     pub exclusions: Exclusions,
     pub max_file_size: u64,
     pub baseline: Option<Baseline>,
@@ -99,6 +98,16 @@ impl Setup {
     /// Loads the config (explicit, else discovered at `root`), the rules and
     /// the baseline.
     pub fn new(opts: &ScanOptions, root: &Path) -> Result<Setup> {
+        Setup::with_default_min(opts, root, Confidence::Medium)
+    }
+
+    /// Like [`Setup::new`], with `default_min` as the minimum confidence
+    /// when neither the options nor the config set one.
+    pub fn with_default_min(
+        opts: &ScanOptions,
+        root: &Path,
+        default_min: Confidence,
+    ) -> Result<Setup> {
         let config = match &opts.config {
             Some(path) => Config::load(path)?,
             None => Config::discover(root)?,
@@ -114,7 +123,7 @@ impl Setup {
         let min_confidence = opts
             .min_confidence
             .or(config.min_confidence)
-            .unwrap_or(Confidence::Medium);
+            .unwrap_or(default_min);
         rules.retain_min_confidence(min_confidence);
         let from_config = config
             .baseline
@@ -124,7 +133,6 @@ impl Setup {
         let baseline = baseline_path.map(|p| Baseline::load(&p)).transpose()?;
         Ok(Setup {
             rules,
-            min_confidence,
             exclusions: Exclusions::new(&config.exclude)?,
             max_file_size: opts
                 .max_file_size
@@ -360,7 +368,9 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Outcome> {
     };
     let mut findings = findings.into_inner().expect("walk finished");
     for root in walked.iter().filter(|r| r.is_dir()) {
-        let env = crate::envcheck::check(root, &detector, &setup.exclusions, setup.min_confidence);
+        // The walk already counted (or skipped) the env files it saw.
+        let env = crate::envcheck::check(root, &setup.rules, &detector, &setup.exclusions);
+        stats.suppressed_inline += env.suppressed_inline;
         findings.extend(env.findings);
         stats.warnings.extend(env.warnings);
         stats.skips.extend(env.skips);
@@ -380,19 +390,23 @@ pub fn scan_env(opts: &ScanOptions, history: bool) -> Result<Outcome> {
     if !root.is_dir() {
         bail!("{}: not a directory", root.display());
     }
-    let setup = Setup::new(opts, &crate::repo::config_root(&root))?;
+    // Every hygiene check reports by default, low-confidence ones too.
+    let setup = Setup::with_default_min(opts, &crate::repo::config_root(&root), Confidence::Low)?;
     let detector = Detector::new(&setup.rules);
-    let env = crate::envcheck::check(&root, &detector, &setup.exclusions, setup.min_confidence);
+    let env = crate::envcheck::check(&root, &setup.rules, &detector, &setup.exclusions);
     let mut stats = Stats {
+        files: env.files,
+        bytes: env.bytes,
         warnings: env.warnings,
         skips: env.skips,
+        suppressed_inline: env.suppressed_inline,
         ..Stats::default()
     };
     let mut findings = env.findings;
     if history {
         match keyward_git::git::open(&root) {
             Ok(repo) => {
-                let (found, commits) = history::env_in_history(&repo, setup.min_confidence)?;
+                let (found, commits) = history::env_in_history(&repo, &setup.rules)?;
                 findings.extend(found);
                 stats.commits = Some(commits);
             }
