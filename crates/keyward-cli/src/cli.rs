@@ -186,7 +186,7 @@ pub struct GitArgs {
 
 impl GitArgs {
     pub fn scan_options(&self, progress: bool) -> ScanOptions {
-        use keyward::git::git::RefSelection;
+        use keyward::git::RefSelection;
         use keyward::scan::GitTarget;
         let target = if self.staged {
             GitTarget::Staged

@@ -159,7 +159,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let outcome = if history {
                 opts.repo = path;
                 opts.git = Some(keyward::GitTarget::History(
-                    keyward::git::git::RefSelection::All,
+                    keyward::git::RefSelection::All,
                 ));
                 keyward::scan_git(&opts)?
             } else {

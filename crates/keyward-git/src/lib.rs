@@ -4,10 +4,12 @@
 
 #![forbid(unsafe_code)]
 
-pub mod git;
+mod git;
 pub mod oids;
 pub mod pack;
 pub mod paths;
+
+pub use git::*;
 
 /// Helpers for the unit tests of the git layer.
 #[cfg(test)]

@@ -54,7 +54,7 @@ impl Checkout {
     /// The checkout holding `base` (the scanned directory, or where keyward
     /// runs), if `base` is in a repository with a commit.
     pub fn at(base: &Path) -> Option<Checkout> {
-        let (commit, workdir) = keyward_git::git::checkout(base)?;
+        let (commit, workdir) = keyward_git::checkout(base)?;
         let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
         Some(Checkout {
             commit: Arc::new(commit),

@@ -29,7 +29,7 @@ use crate::detect::{Detector, Match, Volume};
 use crate::envcheck;
 use crate::finding::{CommitInfo, Finding, Lifecycle, Occurrence, Source, COMMIT_MESSAGE_PATH};
 use crate::rules::{Check, Rule, RuleSet};
-use keyward_git::git::{self, Added, BlobSite, Change, Changes, History, RefSelection};
+use keyward_git::{self as git, Added, BlobSite, Change, Changes, History, RefSelection};
 use keyward_git::pack::{self, Pack, PackedBlob, Packs};
 
 /// How many other places a history finding lists before it only counts.

@@ -404,7 +404,7 @@ pub fn scan_env(opts: &ScanOptions, history: bool) -> Result<Outcome> {
     };
     let mut findings = env.findings;
     if history {
-        match keyward_git::git::open(&root) {
+        match keyward_git::open(&root) {
             Ok(repo) => {
                 let (found, commits) = history::env_in_history(&repo, &setup.rules)?;
                 findings.extend(found);
