@@ -185,7 +185,7 @@ pub struct GitArgs {
 }
 
 impl GitArgs {
-    pub fn scan_options(&self, progress: bool) -> ScanOptions {
+    pub fn scan_options(&self, progress: keyward::progress::Observer) -> ScanOptions {
         use keyward::git::RefSelection;
         use keyward::scan::GitTarget;
         let target = if self.staged {

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod progress;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
@@ -14,6 +15,7 @@ use clap::Parser;
 
 use cli::{BaselineCommand, Cli, Command, FormatArg, HookCommand, OutputArgs, RulesCommand};
 use keyward::hook::{self, HookKind};
+use keyward::progress::Observer;
 use keyward::report;
 use keyward::Outcome;
 
@@ -71,7 +73,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             emit(&outcome, &args.output, root)
         }
         Command::Git(args) => {
-            let progress = io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+            let show = io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+            // KEYWARD_TIMINGS=1 prints when each stage of an audit ended.
+            let timings = std::env::var_os("KEYWARD_TIMINGS").is_some();
+            let progress = Observer::new(progress::Bar::new(show, timings));
             let outcome = keyward::scan_git(&args.scan_options(progress))?;
             emit(
                 &outcome,
@@ -158,9 +163,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             opts.ignore_config_baseline = true;
             let outcome = if history {
                 opts.repo = path;
-                opts.git = Some(keyward::GitTarget::History(
-                    keyward::git::RefSelection::All,
-                ));
+                opts.git = Some(keyward::GitTarget::History(keyward::git::RefSelection::All));
                 keyward::scan_git(&opts)?
             } else {
                 opts.paths = path.into_iter().collect();

@@ -10,6 +10,7 @@ pub mod envcheck;
 pub mod error;
 pub mod finding;
 pub mod hook;
+pub mod progress;
 pub mod repo;
 pub mod report;
 pub mod scan;

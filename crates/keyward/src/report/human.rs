@@ -111,6 +111,11 @@ pub fn summary(outcome: &Outcome, verbose: bool) -> String {
                 skip.reason.detail()
             ));
         }
+        if let Some(n) = s.searched_as_deltas {
+            text.push_str(&format!(
+                "searched {n} blobs stored as deltas only where their delta changed them\n"
+            ));
+        }
     }
     let n = outcome.findings.len();
     let files: std::collections::HashSet<&str> =

@@ -2,9 +2,9 @@
 //! rules, runs a source with rayon or the walker's threads, turns matches
 //! into findings, applies suppressions, and counts everything it skipped.
 
-mod history;
+mod git;
 
-pub use history::{scan_git, GitTarget};
+pub use git::{scan_git, GitTarget};
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::content::{is_binary, Content, LineIndex, Skip, SkipReason};
 use crate::detect::{Detector, Match};
 use crate::finding::{sort_and_dedup, Finding, Secret, Source};
+use crate::progress::Observer;
 use crate::rules::{Confidence, Rule, RuleSet};
 use crate::sources::tree::{self, Entry, WalkOptions};
 use crate::suppress::{is_allowed_inline, Baseline, BaselineEntry, Exclusions};
@@ -51,8 +52,8 @@ pub struct ScanOptions {
     pub git: Option<GitTarget>,
     /// Ignore and do not update the incremental-audit cache.
     pub no_cache: bool,
-    /// Show progress bars on stderr.
-    pub progress: bool,
+    /// Told how a history audit is going (the binary draws a bar).
+    pub progress: Observer,
 }
 
 /// Counts that tell a reader how much was scanned, so "clean" is never
@@ -73,6 +74,9 @@ pub struct Stats {
     pub suppressed_baseline: u64,
     pub elapsed: Duration,
     pub warnings: Vec<String>,
+    /// For a history audit: how many blobs stored as deltas were searched
+    /// only where their delta changed their base.
+    pub searched_as_deltas: Option<u64>,
 }
 
 /// What a scan produced: findings after suppression, and how it went.
@@ -406,7 +410,7 @@ pub fn scan_env(opts: &ScanOptions, history: bool) -> Result<Outcome> {
     if history {
         match keyward_git::open(&root) {
             Ok(repo) => {
-                let (found, commits) = history::env_in_history(&repo, &setup.rules)?;
+                let (found, commits) = git::env_in_history(&repo, &setup.rules)?;
                 findings.extend(found);
                 stats.commits = Some(commits);
             }

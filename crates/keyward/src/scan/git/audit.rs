@@ -1,0 +1,508 @@
+//! The full-history audit: the history walk and the pack pass side by
+//! side, then each unique blob the walk found settles (takes its findings
+//! from the pass, or is read and scanned on its own), and the findings are
+//! grouped by fingerprint with their lifecycle. Reads nothing it does not
+//! scan, prints nothing: progress goes to the scan's [`Observer`].
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use git2::{Oid, Repository};
+use rayon::prelude::*;
+
+use super::super::{findings_from, findings_in, thread_count, Outcome, ScanOptions, Setup, Stats};
+use super::env_history::{env_findings, env_held, is_real_env_path};
+use super::gate::ScanGate;
+use super::group::{fingerprint_held, group_by_fingerprint, lifecycles};
+use super::lock;
+use super::pass::{cached_matches, Found, PackPass, Packed};
+use crate::cache::{BlobCache, CachedBlob, CachedMatch};
+use crate::content::{is_binary, Content, Skip, SkipReason};
+use crate::detect::{Detector, Match};
+use crate::finding::{CommitInfo, Finding, Source, COMMIT_MESSAGE_PATH};
+use crate::progress::Stage;
+use crate::rules::Rule;
+use keyward_git::pack::Packs;
+use keyward_git::{self as git, BlobSite, History, RefSelection};
+
+/// What scanning one blob produced.
+pub(super) enum BlobResult {
+    Scanned {
+        site: usize,
+        bytes: u64,
+        matches: Vec<Match>,
+        findings: Vec<Finding>,
+        allowed: u64,
+        cached: bool,
+    },
+    Skipped {
+        site: usize,
+        skip: Skip,
+    },
+    Excluded,
+}
+
+/// What the workers counted.
+#[derive(Default)]
+pub(super) struct Tally {
+    pub(super) files: AtomicU64,
+    pub(super) bytes: AtomicU64,
+    pub(super) allowed: AtomicU64,
+    pub(super) cached: AtomicU64,
+    pub(super) excluded: AtomicU64,
+}
+
+impl Tally {
+    /// Counts one blob's result, and returns the part still needed.
+    fn count(&self, result: BlobResult, caching: bool) -> Option<BlobResult> {
+        match result {
+            BlobResult::Scanned {
+                site,
+                bytes,
+                matches,
+                findings,
+                allowed,
+                cached,
+            } => {
+                self.files.fetch_add(1, Ordering::Relaxed);
+                self.bytes.fetch_add(bytes, Ordering::Relaxed);
+                self.allowed.fetch_add(allowed, Ordering::Relaxed);
+                if cached {
+                    self.cached.fetch_add(1, Ordering::Relaxed);
+                }
+                let entry = caching && !cached;
+                (entry || !findings.is_empty()).then(|| BlobResult::Scanned {
+                    site,
+                    bytes,
+                    matches: if entry { matches } else { Vec::new() },
+                    findings,
+                    allowed,
+                    cached,
+                })
+            }
+            BlobResult::Excluded => {
+                self.excluded.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+            BlobResult::Skipped { site, skip } => Some(BlobResult::Skipped { site, skip }),
+        }
+    }
+}
+
+pub(super) fn audit(
+    opts: &ScanOptions,
+    repo: &Repository,
+    setup: Setup,
+    selection: &RefSelection,
+    started: Instant,
+) -> Result<Outcome> {
+    let mut stats = Stats::default();
+    let boundary = git::shallow_boundary(repo);
+    if !boundary.is_empty() {
+        let shown: Vec<&str> = boundary
+            .iter()
+            .take(3)
+            .map(|s| &s[..s.len().min(12)])
+            .collect();
+        stats.warnings.push(format!(
+            "shallow clone: the history behind {} boundary commit(s) ({}) is not in this repository and was not scanned",
+            boundary.len(),
+            shown.join(", ")
+        ));
+    }
+    if repo.is_empty().unwrap_or(false) {
+        stats
+            .warnings
+            .push("the repository has no commits: nothing to scan".into());
+        stats.commits = Some(0);
+        return Ok(setup.finish(Vec::new(), stats, started));
+    }
+
+    let detector = Detector::new(&setup.rules);
+    let cache = (!opts.no_cache).then(|| BlobCache::load(repo.path(), &setup.rules.digest()));
+    let tally = Tally::default();
+    let progress = &opts.progress;
+    let git_dir = repo.path().to_path_buf();
+    let threads = thread_count(opts.threads);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("starting worker threads")?;
+    // The history walk (which also scans each commit message as it goes)
+    // runs on its own thread, beside the pack pass: every blob of the packs
+    // decoded once, in pack order, and scanned, on its threads. The rayon
+    // workers wait meanwhile, so the rule regexes build their search caches
+    // for the walk and the pass alone.
+    let pass = PackPass {
+        detector: &detector,
+        setup: &setup,
+        cache: cache.as_ref(),
+        progress,
+        deltas: AtomicU64::new(0),
+    };
+    let in_messages: Mutex<Vec<(usize, Vec<Finding>)>> = Mutex::default();
+    let (packs, unopened) = Packs::open(&repo.commondir().join("objects"));
+    stats.warnings.extend(unopened);
+    let gate = ScanGate::new(threads.saturating_sub(1).max(1));
+    let (walked, packed) = std::thread::scope(|scope| {
+        let walker = scope.spawn(|| {
+            // However the walk ends, the pass may then scan on every core.
+            let _open = gate.opens_when_dropped();
+            let own = Repository::open(&git_dir).context("opening the repository")?;
+            let tick = || progress.commit_walked();
+            // The commit is named once the findings are known (see
+            // `CommitBook`).
+            let on_message = |i: usize, message: String| {
+                let content = message_content(None, &message);
+                let (findings, allowed) = findings_in(&detector, &content);
+                tally.allowed.fetch_add(allowed, Ordering::Relaxed);
+                if !findings.is_empty() {
+                    lock(&in_messages).push((i, findings));
+                }
+            };
+            let walked = git::enumerate(
+                &own,
+                &packs,
+                selection,
+                &tick,
+                &on_message,
+                &is_real_env_path,
+            );
+            progress.stage_done(Stage::Walk, started.elapsed());
+            walked
+        });
+        let (pass, packs, gate) = (&pass, &packs, &gate);
+        let packed = scope.spawn(move || {
+            // The pass decodes on every core, but one core is the walk's
+            // until it is done: only the others' threads scan meanwhile.
+            let packed = pass.run(packs, threads, gate);
+            progress.stage_done(Stage::PackPass, started.elapsed());
+            packed
+        });
+        (walker.join(), packed.join())
+    });
+    let history = walked.map_err(|_| anyhow::anyhow!("the history walk panicked"))??;
+    let (learned, unread) = packed.map_err(|_| anyhow::anyhow!("the pack pass panicked"))?;
+    stats.warnings.extend(unread);
+    let packed = pool.install(|| learned.of(&packs, &history.blobs));
+    // The pack mappings go before the blobs settle and the report is built:
+    // their pages counted in the audit's peak as it ended (trufflehog's
+    // peak came there: the report, and libgit2 reading the commits the
+    // findings name).
+    drop(packs);
+    // Each blob the walk found settles on a worker: the findings the pack
+    // pass placed in it, given the walk's path and commit, or a scan of its
+    // own where the pass did not see it (a loose object, or one in a pack
+    // that could not be read).
+    let results: Vec<BlobResult> = pool.install(|| {
+        history
+            .blobs
+            .par_iter()
+            .enumerate()
+            .map_init(
+                || Repository::open(&git_dir).ok(),
+                |worker, (i, site)| {
+                    let result = settle(worker.as_ref(), &pass, &history, i, site, packed.get(i));
+                    tally.count(result, cache.is_some())
+                },
+            )
+            .flatten()
+            .collect()
+    });
+    drop(packed);
+    progress.stage_done(Stage::Settle, started.elapsed());
+    progress.finished();
+    stats.searched_as_deltas = Some(pass.deltas.load(Ordering::Relaxed));
+    stats.commits = Some(history.commits.len() as u64);
+    if history.commits.is_empty() {
+        stats.warnings.push(
+            "the repository has no commits reachable from the selected refs: nothing to scan"
+                .into(),
+        );
+    }
+    if history.submodules > 0 {
+        stats.warnings.push(format!(
+            "{} submodule entries were not followed: scan each submodule's repository on its own",
+            history.submodules
+        ));
+    }
+    if history.non_commit_refs > 0 {
+        stats.warnings.push(format!(
+            "{} refs point at something other than a commit and were not walked",
+            history.non_commit_refs
+        ));
+    }
+    stats.skips.extend(history.skips.iter().cloned());
+
+    let mut seen = Sightings::default();
+    let mut new_cache: Vec<(Oid, CachedBlob)> = Vec::new();
+    let mut in_messages = in_messages
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    stats.files += tally.files.into_inner();
+    stats.bytes += tally.bytes.into_inner();
+    stats.suppressed_inline += tally.allowed.into_inner();
+    stats.cached += tally.cached.into_inner();
+    stats.excluded += tally.excluded.into_inner();
+    for result in results {
+        match result {
+            BlobResult::Scanned {
+                site,
+                matches,
+                findings,
+                cached,
+                ..
+            } => {
+                let s = &history.blobs[site];
+                if !cached && cache.is_some() {
+                    new_cache.push((s.oid, cache_entry(detector.rules(), &matches)));
+                }
+                for f in findings {
+                    seen.add(s, f);
+                }
+            }
+            BlobResult::Skipped { skip, .. } => stats.skips.push(skip),
+            BlobResult::Excluded => {}
+        }
+    }
+    // In history order (the walk scans messages in that order; the sort
+    // keeps it so should that change).
+    in_messages.sort_by_key(|(commit, _)| *commit);
+    let Sightings {
+        mut located,
+        blob_of,
+        ..
+    } = seen;
+    located.extend(
+        in_messages
+            .into_iter()
+            .flat_map(|(commit, found)| found.into_iter().map(move |f| (commit, f))),
+    );
+    let mut book = git::CommitBook::new(repo);
+    for (commit, f) in &mut located {
+        f.commit = Some(book.get(history.commits[*commit]));
+    }
+    if let Some(cache) = &cache {
+        if let Err(e) = cache.append(&new_cache) {
+            stats.warnings.push(format!("{e:#}"));
+        }
+    }
+    // One walk of the default branch dates both the secrets and env files.
+    let mut held = fingerprint_held(&history, &located, &blob_of);
+    held.extend(env_held(&history));
+    let presence = if held.is_empty() {
+        None
+    } else {
+        match lifecycles(repo, &mut book, &history, &held) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                stats.warnings.push(format!(
+                    "could not walk the default branch to date removals: {e}"
+                ));
+                None
+            }
+        }
+    };
+    let mut findings = group_by_fingerprint(&history, located, &blob_of, presence.as_ref());
+    progress.stage_done(Stage::Lifecycles, started.elapsed());
+    findings.extend(env_findings(
+        repo,
+        &mut book,
+        &history,
+        &setup.rules,
+        presence.as_ref(),
+    ));
+    progress.stage_done(Stage::EnvHistory, started.elapsed());
+    stats.skips.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(setup.finish(findings, stats, started))
+}
+
+/// Where each finding was seen: the findings of every blob (with the
+/// commit that introduced the blob), and each one's blob.
+#[derive(Default)]
+pub(super) struct Sightings {
+    located: Vec<(usize, Finding)>,
+    blob_of: HashMap<usize, Oid>,
+}
+
+impl Sightings {
+    fn add(&mut self, site: &BlobSite, finding: Finding) {
+        self.blob_of.insert(self.located.len(), site.oid);
+        self.located.push((site.commit, finding));
+    }
+}
+
+/// The content of a blob at its first sighting (its findings are given
+/// their commit once they are all known).
+pub(super) fn blob_content<'a>(history: &History, site: &BlobSite, data: &'a [u8]) -> Content<'a> {
+    Content {
+        bytes: data,
+        path: history.path(site).to_string(),
+        source: Source::History,
+        commit: None,
+        added_lines: None,
+    }
+}
+
+/// A cache entry for a blob's matches.
+pub(super) fn cache_entry(rules: &[Rule], matches: &[Match]) -> CachedBlob {
+    CachedBlob {
+        matches: matches
+            .iter()
+            .map(|m| CachedMatch {
+                rule: rules[m.rule].id.clone(),
+                start: m.start,
+                end: m.end,
+                context: m.context,
+            })
+            .collect(),
+    }
+}
+
+/// A commit message as content to scan, at path `@commit-message`.
+pub(super) fn message_content(commit: Option<Arc<CommitInfo>>, message: &str) -> Content<'_> {
+    Content {
+        bytes: message.as_bytes(),
+        path: COMMIT_MESSAGE_PATH.into(),
+        source: Source::History,
+        commit,
+        added_lines: None,
+    }
+}
+
+/// Scans one blob the pack pass did not see, whole.
+pub(super) fn scan_blob(
+    repo: Option<&Repository>,
+    pass: &PackPass<'_, '_>,
+    history: &History,
+    index: usize,
+    site: &BlobSite,
+) -> BlobResult {
+    let skip = |reason| skipped(history, index, site, reason);
+    let Some(repo) = repo else {
+        return skip(SkipReason::Unreadable(
+            "cannot open the repository in a worker".into(),
+        ));
+    };
+    let cached = pass.cache.and_then(|c| c.get(&site.oid));
+    if cached.is_some_and(|c| c.matches.is_empty()) {
+        // Not read, but the size limit holds as it does for a blob read (a
+        // loose object's header is cheap to read).
+        let limit = pass.setup.max_file_size;
+        if let Ok((size, _)) = repo.odb().and_then(|odb| odb.read_header(site.oid)) {
+            if size as u64 > limit {
+                return skip(SkipReason::TooLarge {
+                    size: size as u64,
+                    limit,
+                });
+            }
+        }
+        return BlobResult::Scanned {
+            site: index,
+            bytes: 0,
+            matches: Vec::new(),
+            findings: Vec::new(),
+            allowed: 0,
+            cached: true,
+        };
+    }
+    let blob = match git::read_blob(repo, site.oid, pass.setup.max_file_size) {
+        Ok(b) => b,
+        Err(reason) => return skip(reason),
+    };
+    let data = blob.content();
+    if is_binary(data) {
+        return skip(SkipReason::Binary);
+    }
+    if cached.is_none() {
+        pass.progress.bytes_searched(data.len() as u64);
+    }
+    let rules = pass.detector.rules();
+    let matches = match cached {
+        Some(entry) => cached_matches(rules, entry, data.len()),
+        None => pass.detector.detect(data),
+    };
+    let (findings, allowed) = findings_from(rules, &blob_content(history, site, data), &matches);
+    BlobResult::Scanned {
+        site: index,
+        bytes: if cached.is_some() {
+            0
+        } else {
+            data.len() as u64
+        },
+        matches,
+        findings,
+        allowed,
+        cached: cached.is_some(),
+    }
+}
+
+/// A blob not scanned, listed with its path and id.
+pub(super) fn skipped(
+    history: &History,
+    index: usize,
+    site: &BlobSite,
+    reason: SkipReason,
+) -> BlobResult {
+    BlobResult::Skipped {
+        site: index,
+        skip: Skip {
+            path: format!(
+                "{} (blob {})",
+                history.path(site),
+                &site.oid.to_string()[..12]
+            ),
+            reason,
+        },
+    }
+}
+
+/// The findings of blob `site` (index `index`), from what the pack pass
+/// learned of it (`packed`), or from a scan of its own.
+pub(super) fn settle(
+    repo: Option<&Repository>,
+    pass: &PackPass<'_, '_>,
+    history: &History,
+    index: usize,
+    site: &BlobSite,
+    packed: Option<Found<'_>>,
+) -> BlobResult {
+    let path = history.path(site);
+    if pass.setup.exclusions.is_excluded(path) {
+        return BlobResult::Excluded;
+    }
+    let (bytes, cached, holding) = match packed {
+        None => {
+            pass.progress.blobs_found(1);
+            let result = scan_blob(repo, pass, history, index, site);
+            pass.progress.blob_done();
+            return result;
+        }
+        Some(Found::Aside(Packed::Skipped(reason))) => {
+            return skipped(history, index, site, (**reason).clone())
+        }
+        Some(Found::Clean { bytes, cached }) => (bytes, cached, None),
+        Some(Found::Aside(Packed::Clean { bytes, cached })) => (*bytes, *cached, None),
+        Some(Found::Aside(Packed::Holds(h))) => (h.bytes, h.cached, Some(h)),
+    };
+    let findings = holding
+        .iter()
+        .flat_map(|h| &h.findings)
+        .map(|f| {
+            let mut f = f.clone();
+            path.clone_into(&mut f.path);
+            f
+        })
+        .collect();
+    BlobResult::Scanned {
+        site: index,
+        bytes: if cached { 0 } else { bytes },
+        matches: holding.map(|h| h.matches.to_vec()).unwrap_or_default(),
+        findings,
+        allowed: holding.map_or(0, |h| h.allowed),
+        cached,
+    }
+}
