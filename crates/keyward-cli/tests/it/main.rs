@@ -6,6 +6,8 @@ mod env;
 mod fake;
 mod generic;
 mod history;
+mod history_packs;
+mod history_walk;
 mod hook;
 mod negatives;
 mod scan;
