@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use keyward::report::{Checkout, Format, ReportOptions};
+use keyward::repo::Checkout;
+use keyward::report::{Format, ReportOptions};
 use keyward::rules::Confidence;
 use keyward::ScanOptions;
 

@@ -314,7 +314,7 @@ fn emit_to(
 ) -> anyhow::Result<u8> {
     let checkout = output
         .needs_checkout()
-        .then(|| report::Checkout::at(root))
+        .then(|| keyward::repo::Checkout::at(root))
         .flatten();
     // Refused before a report file is created.
     if let Some(why) = report::unfit(outcome, &output.report_options(false, checkout.clone())) {

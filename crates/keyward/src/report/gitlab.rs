@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 
 use super::ReportOptions;
 use crate::finding::{CommitInfo, Finding, Source, COMMIT_MESSAGE_PATH};
+use crate::outcome::Outcome;
 use crate::rules::Confidence;
-use crate::scan::Outcome;
 
 /// The report-format version written, which GitLab checks against the
 /// versions it accepts.

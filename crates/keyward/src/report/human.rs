@@ -7,8 +7,8 @@ use anstyle::{AnsiColor, Style};
 
 use super::json::shown_secret;
 use super::{bytes, skip_counts, ReportOptions};
+use crate::outcome::{Outcome, Stats};
 use crate::rules::Confidence;
-use crate::scan::{Outcome, Stats};
 
 const PATH: Style = Style::new().bold();
 const HIGH: Style = AnsiColor::Red.on_default().bold();

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::ReportOptions;
 use crate::finding::{CommitInfo, Finding};
-use crate::scan::Outcome;
+use crate::outcome::Outcome;
 
 #[derive(Serialize)]
 struct JsonCommit<'a> {

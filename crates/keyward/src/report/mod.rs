@@ -9,11 +9,10 @@ mod json;
 mod sarif;
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use crate::finding::{CommitInfo, Finding};
-use crate::scan::{Outcome, Stats};
+use crate::finding::Finding;
+use crate::outcome::{Outcome, Stats};
+use crate::repo::Checkout;
 
 pub use gitlab::VERSION as GITLAB_VERSION;
 
@@ -37,45 +36,6 @@ pub struct ReportOptions {
     /// The checkout where the scan ran, for the GitLab report's findings
     /// outside history.
     pub checkout: Option<Checkout>,
-}
-
-/// The repository checkout a scan ran in.
-#[derive(Debug, Clone)]
-pub struct Checkout {
-    /// The commit checked out.
-    pub commit: Arc<CommitInfo>,
-    /// The directory a working-tree finding's path is relative to, and the
-    /// repository's work tree (`None` when bare), both canonical.
-    pub base: PathBuf,
-    pub workdir: Option<PathBuf>,
-}
-
-impl Checkout {
-    /// The checkout holding `base` (the scanned directory, or where keyward
-    /// runs), if `base` is in a repository with a commit.
-    pub fn at(base: &Path) -> Option<Checkout> {
-        let (commit, workdir) = keyward_git::checkout(base)?;
-        let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-        Some(Checkout {
-            commit: Arc::new(commit),
-            base: canonical(base),
-            workdir: workdir.as_deref().map(canonical),
-        })
-    }
-
-    /// A working-tree finding's path from the repository's root (the form
-    /// GitLab links), or as it was when it lies outside the work tree.
-    pub fn repo_path(&self, path: &str) -> String {
-        let Some(workdir) = &self.workdir else {
-            return path.to_string();
-        };
-        let full = self.base.join(path);
-        let full = full.canonicalize().unwrap_or(full);
-        match full.strip_prefix(workdir) {
-            Ok(rel) => rel.to_string_lossy().replace('\\', "/"),
-            Err(_) => path.to_string(),
-        }
-    }
 }
 
 /// Why this outcome cannot be reported in the chosen format, if it cannot;

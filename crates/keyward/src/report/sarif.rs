@@ -8,8 +8,8 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 
 use super::ReportOptions;
+use crate::outcome::Outcome;
 use crate::rules::Confidence;
-use crate::scan::Outcome;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 

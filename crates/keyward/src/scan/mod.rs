@@ -4,13 +4,15 @@
 
 mod git;
 
+pub use crate::outcome::{Outcome, Stats};
+
 pub use git::{scan_git, GitTarget};
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
@@ -21,7 +23,7 @@ use crate::finding::{sort_and_dedup, Finding, Secret, Source};
 use crate::progress::Observer;
 use crate::rules::{Confidence, Rule, RuleSet};
 use crate::sources::tree::{self, Entry, WalkOptions};
-use crate::suppress::{is_allowed_inline, Baseline, BaselineEntry, Exclusions};
+use crate::suppress::{is_allowed_inline, Baseline, Exclusions};
 
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 
@@ -54,39 +56,6 @@ pub struct ScanOptions {
     pub no_cache: bool,
     /// Told how a history audit is going (the binary draws a bar).
     pub progress: Observer,
-}
-
-/// Counts that tell a reader how much was scanned, so "clean" is never
-/// confused with "scanned nothing".
-#[derive(Debug, Default)]
-pub struct Stats {
-    /// Files, or for git scans blobs, whose bytes were scanned.
-    pub files: u64,
-    pub bytes: u64,
-    /// Commits walked, for git scans.
-    pub commits: Option<u64>,
-    /// Blobs whose results came from the incremental-audit cache.
-    pub cached: u64,
-    pub skips: Vec<Skip>,
-    /// Files (or blobs) left out by the config's exclude globs.
-    pub excluded: u64,
-    pub suppressed_inline: u64,
-    pub suppressed_baseline: u64,
-    pub elapsed: Duration,
-    pub warnings: Vec<String>,
-    /// For a history audit: how many blobs stored as deltas were searched
-    /// only where their delta changed their base.
-    pub searched_as_deltas: Option<u64>,
-}
-
-/// What a scan produced: findings after suppression, and how it went.
-#[derive(Debug)]
-pub struct Outcome {
-    pub findings: Vec<Finding>,
-    pub stats: Stats,
-    pub rules: RuleSet,
-    /// Baseline entries that matched nothing in this scan.
-    pub unused_baseline: Vec<BaselineEntry>,
 }
 
 /// The resolved settings of one scan: config merged with options.
