@@ -11,4 +11,5 @@ mod history_walk;
 mod hook;
 mod negatives;
 mod scan;
+mod snapshots;
 mod support;
