@@ -131,7 +131,7 @@ impl Pack {
     }
 }
 
-/// Inflates `entry`'s data into `out` (at most [`ALLOC_LIMIT`] bytes).
+/// Inflates `entry`'s data into `out` (at most [`ALLOC_LIMIT`](super::ALLOC_LIMIT) bytes).
 fn inflate(
     data: &gix_pack::data::File,
     entry: &gix_pack::data::Entry,

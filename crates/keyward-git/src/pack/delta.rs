@@ -122,7 +122,7 @@ pub fn copies(delta: &[u8], len: usize) -> Option<Vec<Copied>> {
 /// Makes in `out` the object that `delta` makes from `base`. `None` when
 /// the delta is malformed, is not for a base of that size, copies from
 /// beyond it, or makes another size than it says (or one over
-/// [`ALLOC_LIMIT`]).
+/// [`ALLOC_LIMIT`](super::ALLOC_LIMIT)).
 pub(super) fn apply(base: &[u8], delta: &[u8], out: &mut Vec<u8>) -> Option<()> {
     let (base_size, size, ops) = DeltaOps::of(delta)?;
     let size = object_size(size)?;

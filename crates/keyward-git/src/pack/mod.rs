@@ -3,7 +3,7 @@
 //! directories it borrows from (`info/alternates`). What is done with an
 //! opened pack lives in the submodules: resolving one object's delta chain
 //! ([`Packs::read`]), decoding every blob of a pack once in pack order
-//! ([`traverse`]), and git's delta format.
+//! ([`traverse()`]), and git's delta format.
 //!
 //! This module reads objects; it never parses trees or commits and never
 //! scans: callers do. A pack that cannot be opened is left out with a
@@ -80,6 +80,7 @@ impl Packs {
         (Packs { packs }, warnings)
     }
 
+    /// The packs opened, in the order they are searched.
     pub fn iter(&self) -> impl Iterator<Item = &Pack> {
         self.packs.iter()
     }
