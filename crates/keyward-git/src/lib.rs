@@ -1,15 +1,37 @@
 //! keyward's git layer: enumerates what a repository holds (commits, trees,
 //! blobs, ranges, staged changes) and says where each blob came from. It
 //! reads objects and never scans them: detection is the caller's.
+//!
+//! - `repo`: opening a repository, the commit checked out, a shallow
+//!   boundary, reading one blob, libgit2's settings for a whole history.
+//! - `commits`: commit metadata ([`CommitBook`]) and the walk's commit parser.
+//! - `walk`: the history walk ([`enumerate`]) that lists each blob once.
+//! - `lifecycle`: paths followed along HEAD's first-parent line.
+//! - `changes`: what a range, a push or the index adds, line by line.
+//! - `trees`: the raw tree parser, the tree reader and its base cache.
+//! - [`pack`]: packs opened once, delta chains, the blob traversal, deltas.
+//! - [`paths`]: interned paths.
+//! - [`oids`]: positions in a list of objects, by object id.
 
 #![forbid(unsafe_code)]
 
-mod git;
+mod changes;
+mod commits;
+mod lifecycle;
 pub mod oids;
 pub mod pack;
 pub mod paths;
+mod repo;
+mod trees;
+mod walk;
 
-pub use git::*;
+pub use changes::{
+    added_since, range_changes, staged_changes, tips_changes, Added, Change, Changes,
+};
+pub use commits::{commit_info, CommitBook};
+pub use lifecycle::{first_parent_path_changes, ChainLog, PathChanges};
+pub use repo::{checkout, open, read_blob, shallow_boundary, tune_for_reading};
+pub use walk::{enumerate, BlobSite, History, OnMessage, RefSelection};
 
 /// Helpers for the unit tests of the git layer.
 #[cfg(test)]

@@ -1,0 +1,180 @@
+//! The packs of a repository's object directory: opening each pack once
+//! (its index and its data, mapped by gitoxide) and following the object
+//! directories it borrows from (`info/alternates`). What is done with an
+//! opened pack lives in the submodules: resolving one object's delta chain
+//! ([`Packs::read`]), decoding every blob of a pack once in pack order
+//! ([`traverse()`]), and git's delta format.
+//!
+//! This module reads objects; it never parses trees or commits and never
+//! scans: callers do. A pack that cannot be opened is left out with a
+//! warning, never a panic, and its objects are then the caller's to read
+//! through libgit2.
+
+use std::path::{Path, PathBuf};
+
+use git2::Oid;
+
+mod chain;
+mod delta;
+mod traverse;
+
+pub use chain::{Decoded, Object, Reading};
+pub use delta::{copies, Copied};
+pub use traverse::{traverse, Delta, PackedBlob};
+
+/// The largest object the packs are decoded into: a size read from a
+/// damaged entry header fails the decoding instead of the allocation. A
+/// larger object in a pack sends that pack's remaining blobs to libgit2.
+const ALLOC_LIMIT: usize = 1 << 30;
+
+/// One pack: its index and its data, each mapped once.
+pub struct Pack {
+    index: gix_pack::index::File,
+    data: gix_pack::data::File,
+}
+
+impl Pack {
+    /// How many objects the pack holds.
+    pub fn objects(&self) -> u32 {
+        self.index.num_objects()
+    }
+
+    /// The position of object `oid` in the pack's index (`0..objects()`),
+    /// if the pack holds it.
+    pub fn position(&self, oid: Oid) -> Option<u32> {
+        let id = gix_hash::oid::try_from_bytes(oid.as_bytes()).ok()?;
+        self.index.lookup(id)
+    }
+}
+
+/// The packs of a repository's object directory, opened once: the pack
+/// pass decodes their blobs and the history walk reads its trees from the
+/// same mappings, since each mapping of a pack counts its pages in the
+/// process's resident memory.
+#[derive(Default)]
+pub struct Packs {
+    packs: Vec<Pack>,
+}
+
+impl Packs {
+    /// Opens the packs under `objects` and under the object directories it
+    /// borrows from (`info/alternates`, as `git clone --shared` and
+    /// `--reference` leave them); one that cannot be opened is left out
+    /// (its objects are read through libgit2), with a warning.
+    pub fn open(objects: &Path) -> (Packs, Vec<String>) {
+        let kind = gix_hash::Kind::Sha1;
+        let mut packs = Vec::new();
+        let mut warnings = Vec::new();
+        for idx in object_dirs(objects).iter().flat_map(|d| indexes(d)) {
+            let index = gix_pack::index::File::at(&idx, kind);
+            let data = gix_pack::data::File::at(idx.with_extension("pack"), kind)
+                .map(|d| d.with_alloc_limit_bytes(Some(ALLOC_LIMIT)));
+            match (index, data) {
+                (Ok(index), Ok(data)) => packs.push(Pack { index, data }),
+                (Err(e), _) | (_, Err(e)) => warnings.push(format!(
+                    "{}: cannot open the pack ({e}); its objects were read one by one",
+                    idx.display()
+                )),
+            }
+        }
+        (Packs { packs }, warnings)
+    }
+
+    /// The packs opened, in the order they are searched.
+    pub fn iter(&self) -> impl Iterator<Item = &Pack> {
+        self.packs.iter()
+    }
+}
+
+/// A size read from the pack, if it is one to allocate: a damaged header
+/// fails the read, not the allocation.
+fn object_size(size: u64) -> Option<usize> {
+    usize::try_from(size).ok().filter(|&s| s <= ALLOC_LIMIT)
+}
+
+/// How deep alternates may borrow from alternates (git's own limit).
+const ALTERNATE_DEPTH: usize = 5;
+
+/// `objects` and the object directories its alternates name, each once,
+/// alternates of alternates included (to git's depth). A line of
+/// `info/alternates` is a directory, absolute or relative to the object
+/// directory that names it; `#` starts a comment.
+fn object_dirs(objects: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut next = vec![(objects.to_path_buf(), 0)];
+    while let Some((dir, depth)) = next.pop() {
+        let key = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+        if !seen.insert(key) {
+            continue;
+        }
+        if depth < ALTERNATE_DEPTH {
+            let listed = std::fs::read_to_string(dir.join("info/alternates")).unwrap_or_default();
+            let alternates: Vec<(PathBuf, usize)> = listed
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(|l| (dir.join(l), depth + 1))
+                .collect();
+            // Popped in file order: packs are searched in the order opened.
+            next.extend(alternates.into_iter().rev());
+        }
+        dirs.push(dir);
+    }
+    dirs
+}
+
+/// The index files of the packs in an object directory, by name.
+fn indexes(objects: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(objects.join("pack")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "idx") && p.with_extension("pack").is_file())
+        .collect();
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Alternates are followed, relative or absolute, each directory once
+    /// (a cycle ends), comments and blank lines skipped, to git's depth.
+    #[test]
+    fn object_dirs_follow_alternates() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = |name: &str| {
+            let d = root.path().join(name).join("objects");
+            std::fs::create_dir_all(d.join("info")).unwrap();
+            d
+        };
+        let (a, b, c) = (dir("a"), dir("b"), dir("c"));
+        let list =
+            |d: &Path, text: String| std::fs::write(d.join("info/alternates"), text).unwrap();
+        list(
+            &a,
+            format!("# borrowed\n{}\n\n../../c/objects\n", b.display()),
+        );
+        // b borrows back from a: a cycle.
+        list(&b, format!("{}\n", a.display()));
+        let found = object_dirs(&a);
+        let names: Vec<PathBuf> = found.iter().map(|d| d.canonicalize().unwrap()).collect();
+        let want: Vec<PathBuf> = [&a, &b, &c]
+            .iter()
+            .map(|d| d.canonicalize().unwrap())
+            .collect();
+        assert_eq!(names, want);
+
+        // A chain longer than git's depth stops there.
+        let chain: Vec<PathBuf> = (0..8).map(|i| dir(&format!("d{i}"))).collect();
+        for pair in chain.windows(2) {
+            list(&pair[0], format!("{}\n", pair[1].display()));
+        }
+        assert_eq!(object_dirs(&chain[0]).len(), ALTERNATE_DEPTH + 1);
+        // No alternates: the directory alone.
+        assert_eq!(object_dirs(&c), vec![c.clone()]);
+    }
+}

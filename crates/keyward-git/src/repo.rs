@@ -1,0 +1,63 @@
+//! Opening a repository, and the whole-repository facts and reads the
+//! other modules and callers need: the commit checked out, a shallow
+//! clone's boundary, one blob, and libgit2's process-wide settings for
+//! reading a whole history.
+//!
+//! It opens and reads; it never walks history or compares trees (the walk
+//! and the change lists do), and never scans what it reads.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use git2::{Oid, Repository};
+use keyward_content::{CommitInfo, SkipReason};
+
+use crate::commits::commit_info;
+
+/// Opens the repository at or above `path`, bare or not.
+pub fn open(path: &Path) -> Result<Repository> {
+    Repository::discover(path).with_context(|| format!("{}: not a git repository", path.display()))
+}
+
+/// The commit checked out in the repository at or above `path` and the
+/// repository's work tree (`None` when bare); `None` outside a repository
+/// or before its first commit.
+pub fn checkout(path: &Path) -> Option<(CommitInfo, Option<std::path::PathBuf>)> {
+    let repo = Repository::discover(path).ok()?;
+    let commit = repo.head().ok()?.peel_to_commit().ok()?;
+    Some((commit_info(&commit), repo.workdir().map(Path::to_path_buf)))
+}
+
+/// Commits at the boundary of a shallow clone: history beyond them is not
+/// there to scan.
+pub fn shallow_boundary(repo: &Repository) -> Vec<String> {
+    if !repo.is_shallow() {
+        return Vec::new();
+    }
+    std::fs::read_to_string(repo.path().join("shallow"))
+        .map(|s| s.lines().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// Reads a blob, or says why it cannot be scanned. The size is checked after
+/// reading: asking the object database for a header first costs a delta-chain
+/// walk per blob, more than the reads it would save.
+pub fn read_blob(repo: &Repository, oid: Oid, limit: u64) -> Result<git2::Blob<'_>, SkipReason> {
+    let blob = repo
+        .find_blob(oid)
+        .map_err(|e| SkipReason::Unreadable(format!("blob {oid}: {}", e.message())))?;
+    let size = blob.size() as u64;
+    if size > limit {
+        return Err(SkipReason::TooLarge { size, limit });
+    }
+    Ok(blob)
+}
+
+/// Process-global libgit2 settings for reading a whole history: a scanner
+/// reads the bytes that are there, as `git cat-file` does, so objects are
+/// not re-hashed on read; and each tree is walked once, so libgit2's object
+/// cache, which held memory for no measurable speed, is off.
+pub fn tune_for_reading() {
+    git2::opts::strict_hash_verification(false);
+    git2::opts::enable_caching(false);
+}
