@@ -65,7 +65,10 @@ impl Packs {
         let kind = gix_hash::Kind::Sha1;
         let mut packs = Vec::new();
         let mut warnings = Vec::new();
-        for idx in object_dirs(objects).iter().flat_map(|d| indexes(d)) {
+        for idx in object_dirs(objects, &mut warnings)
+            .iter()
+            .flat_map(|d| indexes(d))
+        {
             let index = gix_pack::index::File::at(&idx, kind);
             let data = gix_pack::data::File::at(idx.with_extension("pack"), kind)
                 .map(|d| d.with_alloc_limit_bytes(Some(ALLOC_LIMIT)));
@@ -92,34 +95,21 @@ fn object_size(size: u64) -> Option<usize> {
     usize::try_from(size).ok().filter(|&s| s <= ALLOC_LIMIT)
 }
 
-/// How deep alternates may borrow from alternates (git's own limit).
-const ALTERNATE_DEPTH: usize = 5;
-
-/// `objects` and the object directories its alternates name, each once,
-/// alternates of alternates included (to git's depth). A line of
-/// `info/alternates` is a directory, absolute or relative to the object
-/// directory that names it; `#` starts a comment.
-fn object_dirs(objects: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut next = vec![(objects.to_path_buf(), 0)];
-    while let Some((dir, depth)) = next.pop() {
-        let key = dir.canonicalize().unwrap_or_else(|_| dir.clone());
-        if !seen.insert(key) {
-            continue;
-        }
-        if depth < ALTERNATE_DEPTH {
-            let listed = std::fs::read_to_string(dir.join("info/alternates")).unwrap_or_default();
-            let alternates: Vec<(PathBuf, usize)> = listed
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(|l| (dir.join(l), depth + 1))
-                .collect();
-            // Popped in file order: packs are searched in the order opened.
-            next.extend(alternates.into_iter().rev());
-        }
-        dirs.push(dir);
+/// `objects` and the object directories its `info/alternates` names,
+/// alternates of alternates included, as gitoxide resolves them (comments,
+/// C-quoted lines, each directory once, a cycle refused). When they cannot
+/// be resolved, a warning says so and only `objects` is opened: borrowed
+/// objects are then read one by one, and any that cannot be read is
+/// counted unreadable.
+fn object_dirs(objects: &Path, warnings: &mut Vec<String>) -> Vec<PathBuf> {
+    let mut dirs = vec![objects.to_path_buf()];
+    let here = std::env::current_dir().unwrap_or_default();
+    match gix_odb::alternate::resolve(objects.to_path_buf(), &here) {
+        Ok(alternates) => dirs.extend(alternates),
+        Err(e) => warnings.push(format!(
+            "{}: cannot follow info/alternates ({e}); the objects it borrows were read one by one",
+            objects.display()
+        )),
     }
     dirs
 }
@@ -141,8 +131,9 @@ fn indexes(objects: &Path) -> Vec<PathBuf> {
 mod tests {
     use super::*;
 
-    /// Alternates are followed, relative or absolute, each directory once
-    /// (a cycle ends), comments and blank lines skipped, to git's depth.
+    /// Alternates are followed, relative or absolute, alternates of
+    /// alternates too, comments and blank lines skipped; a cycle is said
+    /// in a warning and only the repository's own directory is opened.
     #[test]
     fn object_dirs_follow_alternates() {
         let root = tempfile::tempdir().unwrap();
@@ -158,23 +149,27 @@ mod tests {
             &a,
             format!("# borrowed\n{}\n\n../../c/objects\n", b.display()),
         );
-        // b borrows back from a: a cycle.
-        list(&b, format!("{}\n", a.display()));
-        let found = object_dirs(&a);
+        let d = dir("d");
+        list(&b, format!("{}\n", d.display()));
+        let mut warnings = Vec::new();
+        let found = object_dirs(&a, &mut warnings);
         let names: Vec<PathBuf> = found.iter().map(|d| d.canonicalize().unwrap()).collect();
-        let want: Vec<PathBuf> = [&a, &b, &c]
+        let want: Vec<PathBuf> = [&a, &b, &d, &c]
             .iter()
             .map(|d| d.canonicalize().unwrap())
             .collect();
         assert_eq!(names, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
 
-        // A chain longer than git's depth stops there.
-        let chain: Vec<PathBuf> = (0..8).map(|i| dir(&format!("d{i}"))).collect();
-        for pair in chain.windows(2) {
-            list(&pair[0], format!("{}\n", pair[1].display()));
-        }
-        assert_eq!(object_dirs(&chain[0]).len(), ALTERNATE_DEPTH + 1);
+        // d borrows back from a: a cycle.
+        list(&d, format!("{}\n", a.display()));
+        let found = object_dirs(&a, &mut warnings);
+        assert_eq!(found, vec![a.clone()]);
+        assert!(
+            warnings.len() == 1 && warnings[0].contains("cannot follow info/alternates"),
+            "{warnings:?}"
+        );
         // No alternates: the directory alone.
-        assert_eq!(object_dirs(&c), vec![c.clone()]);
+        assert_eq!(object_dirs(&c, &mut Vec::new()), vec![c.clone()]);
     }
 }
