@@ -1,6 +1,7 @@
-//! Git trees read raw: the parser that iterates a tree object's entries in
-//! place ([`RawTree`], [`Entries`]), git's entry order, and what two
-//! versions of a tree share at either end ([`SharedEnds`]). Reading trees
+//! Git trees read raw: a tree object's entries iterated in place
+//! ([`RawTree`], [`Entries`]; gix-object parses each entry and gives git's
+//! entry order), and what two versions of a tree share at either end
+//! ([`SharedEnds`]). Reading trees
 //! from the object database is [`reader`]'s, and its cache of decoded
 //! objects is [`cache`]'s.
 //!
@@ -14,9 +15,9 @@ use git2::Oid;
 pub(crate) mod cache;
 pub(crate) mod reader;
 
-/// A tree object's raw bytes, whose entries are iterated in place: the
-/// format is fixed (`<octal mode> <name>\0<20-byte id>` per entry), and
-/// libgit2's parser, which allocates per entry, was a large part of a walk.
+/// A tree object's raw bytes, whose entries are iterated in place with
+/// gix-object's tree iterator (libgit2's parser allocates per entry). Kept
+/// raw because the walk compares two versions' bytes (see [`SharedEnds`]).
 #[derive(Clone)]
 pub(crate) struct RawTree(pub(crate) Rc<Vec<u8>>);
 
@@ -200,41 +201,30 @@ fn common_suffix(a: &[u8], b: &[u8]) -> usize {
     i
 }
 
+/// The entry at the start of `data`, parsed by gix-object, and the bytes
+/// after it. An empty name, which git's fsck rejects, is malformed here too.
 fn parse_entry(data: &[u8]) -> Result<(RawEntry<'_>, &[u8]), Malformed> {
-    let space = memchr::memchr(b' ', data).ok_or(Malformed)?;
-    let (mode_text, rest) = (&data[..space], &data[space + 1..]);
-    if mode_text.is_empty() || mode_text.len() > 7 {
+    let entry = gix_object::TreeRefIter::from_bytes(data, gix_hash::Kind::Sha1)
+        .next()
+        .ok_or(Malformed)?
+        .map_err(|_| Malformed)?;
+    let name: &[u8] = entry.filename;
+    if name.is_empty() {
         return Err(Malformed);
     }
-    let mut mode = 0u32;
-    for &d in mode_text {
-        if !(b'0'..=b'7').contains(&d) {
-            return Err(Malformed);
-        }
-        mode = mode * 8 + u32::from(d - b'0');
-    }
-    let nul = memchr::memchr(0, rest).ok_or(Malformed)?;
-    let (name, rest) = (&rest[..nul], &rest[nul + 1..]);
-    if name.is_empty() || rest.len() < 20 {
-        return Err(Malformed);
-    }
-    let (id, rest) = rest.split_at(20);
-    Ok((RawEntry { mode, name, id }, rest))
+    let id = entry.oid.as_bytes();
+    // The id is the entry's last field and borrows from `data`: the entry
+    // ends where the id does.
+    let end = id.as_ptr() as usize - data.as_ptr() as usize + id.len();
+    let mode = u32::from(entry.mode.value());
+    Ok((RawEntry { mode, name, id }, &data[end..]))
 }
 
 /// Git's tree order: names compared bytewise, a tree's name as if it ended
 /// in `/`.
 pub(crate) fn tree_order(a: (EntryKind, &[u8]), b: (EntryKind, &[u8])) -> std::cmp::Ordering {
     let ((ak, an), (bk, bn)) = (a, b);
-    let common = an.len().min(bn.len());
-    an[..common].cmp(&bn[..common]).then_with(|| {
-        let end = |name: &[u8], kind| {
-            name.get(common)
-                .copied()
-                .unwrap_or(if kind == EntryKind::Tree { b'/' } else { 0 })
-        };
-        end(an, ak).cmp(&end(bn, bk))
-    })
+    gix_object::tree::name_order(an, ak == EntryKind::Tree, bn, bk == EntryKind::Tree)
 }
 
 /// `name` under the directory `prefix` (`""` at the root), read lossily.
@@ -281,6 +271,7 @@ mod tests {
             b" a\0".to_vec(),
             b"100644 \0".to_vec(),
             [good.clone(), b"garbage".to_vec()].concat(),
+            [b"77777777 a\0".to_vec(), id.to_vec()].concat(),
         ] {
             let tree = RawTree(Rc::new(bad.clone()));
             let results: Vec<_> = tree.entries().collect();
@@ -289,6 +280,10 @@ mod tests {
         let tree = RawTree(Rc::new(good));
         let ok: Vec<_> = tree.entries().collect();
         assert!(matches!(ok.as_slice(), [Ok(e)] if e.name == b"a" && e.id == id));
+        // An odd mode of seven digits is read (git reads it too) as a file.
+        let odd = RawTree(Rc::new([b"7777777 a\0".to_vec(), id.to_vec()].concat()));
+        let read: Vec<_> = odd.entries().collect();
+        assert!(matches!(read.as_slice(), [Ok(e)] if e.kind() == EntryKind::Blob));
     }
 
     /// The shared start and end are counted as a byte-by-byte count would.
