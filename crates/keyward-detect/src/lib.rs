@@ -15,6 +15,7 @@
 
 pub mod check;
 pub mod decode;
+mod sink;
 pub mod spans;
 mod windows;
 
@@ -203,6 +204,10 @@ impl<'r> Detector<'r> {
         let Some(regex) = rule.regex() else {
             return;
         };
+        if let Some(sink) = &rule.sink {
+            run_sink(index, rule, sink, regex, haystack, windows, out);
+            return;
+        }
         let Some(group) = regex.capture_names().position(|n| n == Some("secret")) else {
             return;
         };
@@ -230,6 +235,38 @@ impl<'r> Detector<'r> {
                         context: (whole.start().min(s), whole.end().max(e)),
                     });
                 }
+            }
+        }
+    }
+}
+
+/// Runs a sink rule: each call its regex finds in a window (up to the `(`)
+/// is a match when the argument the sink names is a literal that passes the
+/// rule's filters. The arguments are read past the window's end.
+fn run_sink(
+    index: usize,
+    rule: &Rule,
+    sink: &keyward_rules::Sink,
+    regex: &regex::bytes::Regex,
+    haystack: &[u8],
+    windows: &[(usize, usize)],
+    out: &mut Vec<Match>,
+) {
+    for &(start, end) in windows {
+        let hay = &haystack[..end];
+        let mut at = start;
+        while let Some(call) = regex.find_at(hay, at) {
+            at = call.end().max(call.start() + 1);
+            let Some(lit) = sink::literal_argument(haystack, call.end(), sink) else {
+                continue;
+            };
+            if is_secret(rule, &haystack[lit.start..lit.end]) {
+                out.push(Match {
+                    rule: index,
+                    start: lit.start,
+                    end: lit.end,
+                    context: (call.start(), lit.args_end),
+                });
             }
         }
     }
@@ -270,10 +307,15 @@ fn resolve_overlaps(rules: &[Rule], mut found: Vec<Match>) -> Vec<Match> {
     found.sort_by_key(|m| (m.start, m.end, m.rule));
     found.dedup_by_key(|m| (m.start, m.end, m.rule));
     // A match yields to an overlapping one that ranks higher: more confident,
-    // or as confident and specific where it is generic.
+    // or as confident and specific where it is generic, or as confident and
+    // naming the provider's format where a sink only says how it is used.
     let rank = |m: &Match| {
         let r = &rules[m.rule];
-        (r.confidence, r.category != Category::Generic)
+        (
+            r.confidence,
+            r.category != Category::Generic,
+            r.sink.is_none(),
+        )
     };
     // Sorted by start, the matches overlapping one start before its end:
     // each overlapping pair is looked at once.

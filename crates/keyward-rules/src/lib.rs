@@ -51,6 +51,10 @@ pub struct RuleSpec {
     pub keywords: Vec<String>,
     #[serde(default)]
     pub pattern: String,
+    /// Where code uses a credential: a call and the argument holding it,
+    /// instead of a pattern.
+    #[serde(default)]
+    pub sink: Option<SinkSpec>,
     #[serde(default)]
     pub min_entropy: Option<f64>,
     /// Regexes over the secret; a secret matching one is not reported.
@@ -71,6 +75,34 @@ pub struct RuleSpec {
     pub references: Vec<String>,
 }
 
+/// A sink as written: the call, and the argument that holds the secret by
+/// position, by name, or both.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SinkSpec {
+    /// The callee as a regex, up to (not including) the `(` that opens its
+    /// arguments: `jwt\.encode`, `new\s+SymmetricSecurityKey`.
+    pub call: String,
+    /// The argument's 1-based position among the arguments not passed by
+    /// name.
+    #[serde(default)]
+    pub arg: Option<usize>,
+    /// Names the argument may be passed by: `key=` (Python, Kotlin), `key:`
+    /// (C#, Ruby), `:key =>`, or a property of an options object or dict
+    /// passed as an argument (`{ password: ... }`).
+    #[serde(default)]
+    pub named: Vec<String>,
+}
+
+/// A validated sink: which argument of the call its pattern finds holds
+/// the secret. The secret is that argument when it is a string literal,
+/// or a literal under a byte conversion (`[]byte("…")`, `"…".getBytes()`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sink {
+    pub arg: Option<usize>,
+    pub named: Vec<String>,
+}
+
 /// A validated rule. Its regex compiles the first time content triggers it,
 /// so a scan that never sees a rule's keywords never pays for it.
 pub struct Rule {
@@ -82,7 +114,11 @@ pub struct Rule {
     pub check: Option<Check>,
     pub remedy: Option<String>,
     pub keywords: Vec<String>,
+    /// The regex; for a sink rule, the one made from its call, which ends
+    /// where the arguments open.
     pub pattern: String,
+    /// For a sink rule, the argument that holds the secret.
+    pub sink: Option<Sink>,
     pub min_entropy: Option<f64>,
     /// Allow patterns as written; compiled with the rule's regex.
     pub allow_patterns: Vec<String>,
@@ -212,7 +248,7 @@ impl Rule {
         }
         let regex =
             build_regex(&self.pattern).map_err(|e| format!("pattern does not compile: {e}"))?;
-        if !regex.capture_names().flatten().any(|n| n == "secret") {
+        if self.sink.is_none() && !regex.capture_names().flatten().any(|n| n == "secret") {
             return Err("pattern has no named group `secret`".into());
         }
         Ok(())
@@ -235,8 +271,16 @@ impl RuleSpec {
             Some(name) => Some(self.compile_check(name).map_err(err)?),
             None => None,
         };
-        if check.is_none() && self.pattern.is_empty() {
-            return Err(err("rule has neither a pattern nor a check".into()));
+        let sink = match &self.sink {
+            Some(spec) => Some(self.compile_sink(spec).map_err(err)?),
+            None => None,
+        };
+        let pattern = match &self.sink {
+            Some(spec) => format!("(?:{})\\s*\\(", spec.call),
+            None => self.pattern.clone(),
+        };
+        if check.is_none() && pattern.is_empty() {
+            return Err(err("rule has neither a pattern, a sink nor a check".into()));
         }
         if check.is_none() && self.keywords.is_empty() {
             return Err(err("rule has no keyword".into()));
@@ -244,7 +288,8 @@ impl RuleSpec {
         if let Some(k) = self.keywords.iter().find(|k| k.len() < 3) {
             return Err(err(format!("keyword `{k}` is shorter than 3 bytes")));
         }
-        let multiline = is_multiline(&self.pattern);
+        // A sink's arguments may run over several lines.
+        let multiline = sink.is_some() || is_multiline(&pattern);
         Ok(Rule {
             multiline,
             id: self.id,
@@ -254,7 +299,8 @@ impl RuleSpec {
             check,
             remedy: self.remedy,
             keywords: self.keywords,
-            pattern: self.pattern,
+            pattern,
+            sink,
             min_entropy: self.min_entropy,
             allow_patterns: self.allow,
             verify: self.verify,
@@ -270,6 +316,30 @@ impl RuleSpec {
 }
 
 impl RuleSpec {
+    /// Validates a sink: a call, an argument named or placed, and no
+    /// pattern of its own (the call is its pattern).
+    fn compile_sink(&self, spec: &SinkSpec) -> Result<Sink, String> {
+        if !self.pattern.is_empty() {
+            return Err("a sink rule has no `pattern` (its `call` is the pattern)".into());
+        }
+        if self.check.is_some() {
+            return Err("a rule is a sink or a check, not both".into());
+        }
+        if spec.call.trim().is_empty() {
+            return Err("a sink needs a `call`".into());
+        }
+        if spec.arg == Some(0) {
+            return Err("a sink's `arg` counts from 1".into());
+        }
+        if spec.arg.is_none() && spec.named.is_empty() {
+            return Err("a sink needs an `arg` position or `named` arguments".into());
+        }
+        Ok(Sink {
+            arg: spec.arg,
+            named: spec.named.clone(),
+        })
+    }
+
     /// Validates a check rule: a known check, a remedy, and none of the
     /// fields that only a pattern rule uses.
     fn compile_check(&self, name: &str) -> Result<Check, String> {
@@ -279,6 +349,7 @@ impl RuleSpec {
         })?;
         let pattern_fields = [
             ("pattern", !self.pattern.is_empty()),
+            ("sink", self.sink.is_some()),
             ("keywords", !self.keywords.is_empty()),
             ("min_entropy", self.min_entropy.is_some()),
             ("allow", !self.allow.is_empty()),
@@ -373,6 +444,7 @@ impl Clone for Rule {
             remedy: rule.remedy.clone(),
             keywords: rule.keywords.clone(),
             pattern: rule.pattern.clone(),
+            sink: rule.sink.clone(),
             min_entropy: rule.min_entropy,
             allow_patterns: rule.allow_patterns.clone(),
             verify: rule.verify,
@@ -454,6 +526,6 @@ mod tests {
         let err = rule("    check: env-tracked\n").unwrap_err();
         assert!(err.contains("needs a remedy"), "{err}");
         let err = rule("    keywords: [abc]\n").unwrap_err();
-        assert!(err.contains("neither a pattern nor a check"), "{err}");
+        assert!(err.contains("neither a pattern"), "{err}");
     }
 }

@@ -136,6 +136,10 @@ impl RuleSet {
                 h.update(part.as_bytes());
                 h.update([0]);
             }
+            if let Some(sink) = &r.sink {
+                h.update(format!("{sink:?}").as_bytes());
+                h.update([0]);
+            }
             for a in &r.allow_patterns {
                 h.update(a.as_str());
                 h.update([0]);

@@ -1,0 +1,548 @@
+//! Sinks: where code uses a credential. A sink rule's regex finds a call up
+//! to the `(` that opens its arguments; this module reads the argument list
+//! from there (strings, brackets and comments respected, across lines) and
+//! returns the string literal in the argument the rule names, by position
+//! or by name (`key=`, `key:`, `:key =>`, or a property of an options
+//! object or dict passed to the call).
+//!
+//! Only a literal is a secret. A variable, an environment or config lookup,
+//! a call, a concatenation or an interpolated string is not: the value is
+//! elsewhere, and keyward reports it where it is written. A literal under a
+//! byte conversion (`[]byte("…")`, `"…".getBytes()`, `Buffer.from("…")`)
+//! counts, since that is how signing keys are passed.
+
+use keyward_rules::Sink;
+
+/// How far past the `(` the arguments are read: a call whose arguments run
+/// longer is not a sink this module can judge, and reading stays bounded.
+const MAX_ARGS: usize = 4096;
+
+/// Calls whose single literal argument is still the literal: conversions
+/// to bytes or from an encoding, in the languages keyward's sinks cover.
+const CONVERSIONS: &[&[u8]] = &[
+    b"[]byte",
+    b"bytes",
+    b"bytearray",
+    b"Buffer.from",
+    b"GetBytes",
+    b"encode",
+    b"FromBase64String",
+    b"b64decode",
+    b"urlsafe_b64decode",
+    b"hmacShaKeyFor",
+    b"getBytes",
+    b"toByteArray",
+    b"from_slice",
+    b"utf8",
+];
+
+/// Methods called on a literal that leave the literal the value.
+const SUFFIXES: &[&[u8]] = &[
+    b"getBytes",
+    b"encode",
+    b"toByteArray",
+    b"encodeToByteArray",
+    b"as_bytes",
+    b"into_bytes",
+    b"to_vec",
+    b"to_string",
+    b"to_owned",
+    b"bytes",
+    b"b",
+    b"toCharArray",
+    b"ToCharArray",
+];
+
+/// Where a sink's literal lies: the literal's content (between its quotes)
+/// and the end of the call's arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Literal {
+    pub start: usize,
+    pub end: usize,
+    pub args_end: usize,
+}
+
+/// The literal that `sink` names among the arguments opening at `open`
+/// (the index just past the `(`), if that argument is one.
+pub(crate) fn literal_argument(hay: &[u8], open: usize, sink: &Sink) -> Option<Literal> {
+    let (args, close) = split(hay, open, b')')?;
+    let mut position = 0;
+    for &(s, e) in &args {
+        let (s, e) = trim(hay, s, e);
+        if s == e {
+            continue;
+        }
+        if let Some((name, value)) = named(hay, s, e) {
+            if wanted(sink, &hay[name.0..name.1]) {
+                return literal(hay, value, e).map(|(start, end)| Literal {
+                    start,
+                    end,
+                    args_end: close + 1,
+                });
+            }
+            continue;
+        }
+        position += 1;
+        if sink.arg == Some(position) {
+            if let Some((start, end)) = literal(hay, s, e) {
+                return Some(Literal {
+                    start,
+                    end,
+                    args_end: close + 1,
+                });
+            }
+        }
+        // An options object, dict or struct literal: its properties are
+        // the names.
+        if let Some(found) = object(hay, s, e, sink, 0) {
+            return Some(Literal {
+                args_end: close + 1,
+                ..found
+            });
+        }
+    }
+    None
+}
+
+/// How deep objects nest before a property is no longer looked for
+/// (`{ auth: { pass: … } }` is two).
+const MAX_NESTING: u8 = 3;
+
+/// The literal under one of `sink`'s names in the object that the
+/// expression `s..e` is: `{ name: … }`, `["name" => …]`, a struct or
+/// composite literal (`&redis.Options{Password: …}`), an object
+/// initializer (`new Options { Password = … }`), at any depth up to
+/// [`MAX_NESTING`].
+fn object(hay: &[u8], s: usize, e: usize, sink: &Sink, depth: u8) -> Option<Literal> {
+    if sink.named.is_empty() || depth >= MAX_NESTING || s >= e {
+        return None;
+    }
+    let close = match hay[e - 1] {
+        b'}' => b'}',
+        b']' => b']',
+        _ => return None,
+    };
+    let opener = if close == b'}' { b'{' } else { b'[' };
+    // What comes before the brace names a type: `&pkg.Type`, `new Type`.
+    let open = memchr::memchr(opener, &hay[s..e]).map(|i| s + i)?;
+    let head = &hay[s..open];
+    let typed = head
+        .iter()
+        .all(|&b| is_ident(b) || matches!(b, b'.' | b'&' | b' ' | b':' | b'\n' | b'\t'));
+    if !typed {
+        return None;
+    }
+    let (pairs, end) = split(hay, open + 1, close)?;
+    if end + 1 != e {
+        return None;
+    }
+    pairs.into_iter().find_map(|(ps, pe)| {
+        let (ps, pe) = trim(hay, ps, pe);
+        if ps >= pe {
+            return None;
+        }
+        let (name, value) = named(hay, ps, pe)?;
+        if wanted(sink, &hay[name.0..name.1]) {
+            if let Some((start, end)) = literal(hay, value, pe) {
+                return Some(Literal {
+                    start,
+                    end,
+                    args_end: e,
+                });
+            }
+        }
+        object(hay, value, pe, sink, depth + 1)
+    })
+}
+
+fn wanted(sink: &Sink, name: &[u8]) -> bool {
+    sink.named
+        .iter()
+        .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// The top-level items (split at commas) from `open` to the `close` that
+/// ends them, and where it is; `None` when the list does not end within
+/// [`MAX_ARGS`] or a bracket does not match.
+fn split(hay: &[u8], open: usize, close: u8) -> Option<(Vec<(usize, usize)>, usize)> {
+    let limit = hay.len().min(open.saturating_add(MAX_ARGS));
+    let mut items = Vec::new();
+    let mut stack: Vec<u8> = Vec::new();
+    let mut start = open;
+    let mut i = open;
+    while i < limit {
+        let b = hay[i];
+        match b {
+            b'"' | b'\'' | b'`' => {
+                i = skip_string(hay, i, limit)?;
+                continue;
+            }
+            b'#' if i == open || hay[i - 1].is_ascii_whitespace() || hay[i - 1] == b',' => {
+                // A comment in Python, Ruby and shell (JavaScript's private
+                // `this.#field` follows a dot).
+                i = line_end(hay, i, limit);
+                continue;
+            }
+            b'/' if hay.get(i + 1) == Some(&b'/') => {
+                i = line_end(hay, i, limit);
+                continue;
+            }
+            b'/' if hay.get(i + 1) == Some(&b'*') => {
+                i = find(hay, i + 2, limit, b"*/")? + 2;
+                continue;
+            }
+            b'(' => stack.push(b')'),
+            b'[' => stack.push(b']'),
+            b'{' => stack.push(b'}'),
+            b')' | b']' | b'}' => match stack.pop() {
+                Some(want) if want == b => {}
+                Some(_) => return None,
+                None if b == close => {
+                    items.push((start, i));
+                    return Some((items, i));
+                }
+                None => return None,
+            },
+            b',' if stack.is_empty() => {
+                items.push((start, i));
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The index past the string literal whose opening quote is at `at`.
+/// Triple-quoted strings (Python) end at the triple quote; a backslash
+/// escapes the next byte.
+fn skip_string(hay: &[u8], at: usize, limit: usize) -> Option<usize> {
+    let q = hay[at];
+    let triple = q != b'`' && hay.get(at..at + 3) == Some(&[q, q, q][..]);
+    if triple {
+        return find(hay, at + 3, limit, &[q, q, q]).map(|i| i + 3);
+    }
+    let mut i = at + 1;
+    while i < limit {
+        match hay[i] {
+            b'\\' => i += 2,
+            b if b == q => return Some(i + 1),
+            b'\n' if q != b'`' => return None,
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+fn find(hay: &[u8], from: usize, limit: usize, needle: &[u8]) -> Option<usize> {
+    let hay = hay.get(from..limit)?;
+    memchr::memmem::find(hay, needle).map(|i| from + i)
+}
+
+fn line_end(hay: &[u8], from: usize, limit: usize) -> usize {
+    memchr::memchr(b'\n', &hay[from..limit]).map_or(limit, |i| from + i)
+}
+
+fn trim(hay: &[u8], mut s: usize, mut e: usize) -> (usize, usize) {
+    while s < e && hay[s].is_ascii_whitespace() {
+        s += 1;
+    }
+    while e > s && hay[e - 1].is_ascii_whitespace() {
+        e -= 1;
+    }
+    (s, e)
+}
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
+}
+
+/// A named item `name = value`, `name: value`, `name => value`, `:name =>
+/// value` or `"name": value`: the name's span and where the value starts.
+fn named(hay: &[u8], s: usize, e: usize) -> Option<((usize, usize), usize)> {
+    let mut i = s;
+    if hay[i] == b':' {
+        i += 1;
+    }
+    let quoted = matches!(hay.get(i), Some(b'"' | b'\''));
+    let name = if quoted {
+        let end = skip_string(hay, i, e)?;
+        (i + 1, end - 1)
+    } else {
+        let from = i;
+        while i < e && is_ident(hay[i]) {
+            i += 1;
+        }
+        if i == from || hay[from].is_ascii_digit() {
+            return None;
+        }
+        (from, i)
+    };
+    let mut j = if quoted { name.1 + 1 } else { name.1 };
+    while j < e && matches!(hay[j], b' ' | b'\t') {
+        j += 1;
+    }
+    let rest = &hay[j..e];
+    let after = if rest.starts_with(b"=>") {
+        j + 2
+    } else if rest.starts_with(b"==") || rest.starts_with(b"::") {
+        return None;
+    } else if rest.starts_with(b"=") || rest.starts_with(b":") {
+        j + 1
+    } else {
+        return None;
+    };
+    let (value, _) = trim(hay, after, e);
+    Some((name, value))
+}
+
+/// The content span of the string literal that the expression `s..e` is,
+/// directly or under a byte conversion; `None` for anything else.
+fn literal(hay: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    literal_at_depth(hay, s, e, 0)
+}
+
+fn literal_at_depth(hay: &[u8], s: usize, e: usize, depth: u8) -> Option<(usize, usize)> {
+    let (s, e) = trim(hay, s, e);
+    if s >= e || depth > 2 {
+        return None;
+    }
+    if let Some(found) = plain_string(hay, s, e) {
+        return Some(found);
+    }
+    // A literal with a conversion called on it: `"…".getBytes(UTF_8)`.
+    if let Some(end) = quoted_end(hay, s, e) {
+        let rest = &hay[end..e];
+        let method = rest.strip_prefix(b".")?;
+        let name_len = method.iter().take_while(|&&b| is_ident(b)).count();
+        let (name, tail) = method.split_at(name_len);
+        let tail_ok = tail.is_empty()
+            || (tail.first() == Some(&b'(')
+                && tail.last() == Some(&b')')
+                && !tail[1..].contains(&b'('));
+        if SUFFIXES.contains(&name) && tail_ok {
+            return plain_string(hay, s, end);
+        }
+        return None;
+    }
+    // A conversion of a literal: `[]byte("…")`, `Encoding.UTF8.GetBytes("…")`.
+    if hay[e - 1] != b')' {
+        return None;
+    }
+    let open = last_call_open(hay, s, e)?;
+    let callee = &hay[s..open];
+    let callee = callee.strip_prefix(b"new ").unwrap_or(callee);
+    let last = callee
+        .rsplit(|&b| b == b'.')
+        .next()
+        .filter(|l| !l.is_empty())?;
+    let known = CONVERSIONS
+        .iter()
+        .any(|c| callee.ends_with(c) || last == *c);
+    let callee_ok = callee
+        .iter()
+        .all(|&b| is_ident(b) || matches!(b, b'.' | b'[' | b']' | b'(' | b')' | b' '));
+    if !known || !callee_ok {
+        return None;
+    }
+    let (args, close) = split(hay, open + 1, b')')?;
+    if close + 1 != e {
+        return None;
+    }
+    let &(first_s, first_e) = args.first()?;
+    literal_at_depth(hay, first_s, first_e, depth + 1)
+}
+
+/// The `(` of the last call at the top level of `s..e`: in
+/// `new TextEncoder().encode("…")`, the one after `encode`.
+fn last_call_open(hay: &[u8], s: usize, e: usize) -> Option<usize> {
+    let (mut depth, mut last, mut i) = (0usize, None, s);
+    while i < e {
+        match hay[i] {
+            b'"' | b'\'' | b'`' => {
+                i = skip_string(hay, i, e)?;
+                continue;
+            }
+            b'(' => {
+                if depth == 0 {
+                    last = Some(i);
+                }
+                depth += 1;
+            }
+            b')' => depth = depth.checked_sub(1)?,
+            _ => {}
+        }
+        i += 1;
+    }
+    last
+}
+
+/// The index past the closing quote of the string literal starting at `s`
+/// (after an allowed prefix), if one does.
+fn quoted_end(hay: &[u8], s: usize, e: usize) -> Option<usize> {
+    let q = string_start(hay, s, e)?;
+    skip_string(hay, q, e)
+}
+
+/// Where the opening quote is, past a prefix that keeps a literal a
+/// literal: `b`, `r`, `u`, `br`, `rb` (Python, Rust), `@` (C#). An `f`
+/// (Python) or `$` (C#) prefix interpolates: not a literal.
+fn string_start(hay: &[u8], s: usize, e: usize) -> Option<usize> {
+    let mut q = s;
+    while q < e && q - s < 2 && matches!(hay[q], b'b' | b'B' | b'r' | b'R' | b'u' | b'U' | b'@') {
+        q += 1;
+    }
+    matches!(hay.get(q), Some(b'"' | b'\'' | b'`')).then_some(q)
+}
+
+/// The content span of `s..e` when it is exactly one string literal
+/// without interpolation.
+fn plain_string(hay: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    let q = string_start(hay, s, e)?;
+    let end = skip_string(hay, q, e)?;
+    if end != e {
+        return None;
+    }
+    let quote = hay[q];
+    let triple = quote != b'`' && hay.get(q..q + 3) == Some(&[quote, quote, quote][..]);
+    let (cs, ce) = if triple {
+        (q + 3, e - 3)
+    } else {
+        (q + 1, e - 1)
+    };
+    let content = &hay[cs..ce];
+    let interpolates = memchr::memmem::find(content, b"${").is_some()
+        || (quote != b'\'' && memchr::memmem::find(content, b"#{").is_some());
+    (!interpolates && cs < ce).then_some((cs, ce))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sink(arg: Option<usize>, named: &[&str]) -> Sink {
+        Sink {
+            arg,
+            named: named.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    /// The literal `sink` names in `call` (written up to and including
+    /// its `(`), as text.
+    fn found(call: &str, sink: &Sink) -> Option<String> {
+        let open = call.find('(').unwrap() + 1;
+        literal_argument(call.as_bytes(), open, sink).map(|l| call[l.start..l.end].to_string())
+    }
+
+    /// Positional and named arguments, in the forms of several languages.
+    #[test]
+    fn finds_the_named_or_placed_literal() {
+        let key = sink(Some(2), &["key", "secret"]);
+        assert_eq!(
+            found(r#"encode(claims, "s3cr3t-Key")"#, &key).as_deref(),
+            Some("s3cr3t-Key")
+        );
+        assert_eq!(
+            found(r#"encode(claims, key='k-1', algorithm="HS256")"#, &key).as_deref(),
+            Some("k-1")
+        );
+        assert_eq!(
+            found(r#"encode(claims, algorithm="HS256", key="k-2")"#, &key).as_deref(),
+            Some("k-2")
+        );
+        assert_eq!(
+            found("encode(\n  claims,\n  'k-3',  # the key\n)", &key).as_deref(),
+            Some("k-3")
+        );
+        assert_eq!(
+            found(r#"Sign(claims, key: "k-4")"#, &key).as_deref(),
+            Some("k-4")
+        );
+        assert_eq!(
+            found(r#"encode(claims, :key => "k-5")"#, &key).as_deref(),
+            Some("k-5")
+        );
+        assert_eq!(
+            found(r#"encode(f(a, b), "k-6")"#, &key).as_deref(),
+            Some("k-6")
+        );
+        assert_eq!(
+            found(r#"encode({"a": [1, 2]}, `k-7`)"#, &key).as_deref(),
+            Some("k-7")
+        );
+        let options = sink(None, &["password"]);
+        assert_eq!(
+            found(
+                r#"new Client({ host: 'db', password: 'pw-1', port: 5432 })"#,
+                &options
+            )
+            .as_deref(),
+            Some("pw-1")
+        );
+        assert_eq!(
+            found(r#"connect({"password": "pw-2"})"#, &options).as_deref(),
+            Some("pw-2")
+        );
+        assert_eq!(
+            found(r#"connect(['password' => 'pw-3'])"#, &options).as_deref(),
+            Some("pw-3")
+        );
+    }
+
+    /// Byte conversions of a literal keep the literal.
+    #[test]
+    fn conversions_of_a_literal_count() {
+        let first = sink(Some(1), &[]);
+        for call in [
+            r#"SignedString([]byte("k-b"))"#,
+            r#"Key(Encoding.UTF8.GetBytes("k-b"))"#,
+            r#"Key(new TextEncoder().encode("k-b"))"#,
+            r#"Key("k-b".getBytes(StandardCharsets.UTF_8))"#,
+            r#"Key("k-b".encode())"#,
+            r#"Key(b"k-b")"#,
+            r#"Key(Buffer.from("k-b", "utf8"))"#,
+            r#"Key(@"k-b")"#,
+            r#"Key(Keys.hmacShaKeyFor("k-b".getBytes()))"#,
+        ] {
+            assert_eq!(found(call, &first).as_deref(), Some("k-b"), "{call}");
+        }
+    }
+
+    /// What is not a literal is not a secret: variables, lookups, calls,
+    /// concatenations and interpolations.
+    #[test]
+    fn anything_but_a_literal_is_not_a_secret() {
+        let key = sink(Some(2), &["key"]);
+        for call in [
+            "encode(claims, SECRET_KEY)",
+            r#"encode(claims, os.environ["JWT_SECRET"])"#,
+            r#"encode(claims, os.getenv("JWT_SECRET"))"#,
+            r#"encode(claims, settings.SECRET_KEY)"#,
+            r#"encode(claims, "prefix" + suffix)"#,
+            r#"encode(claims, f"{prefix}-key")"#,
+            r#"encode(claims, $"{prefix}-key")"#,
+            r#"encode(claims, `${prefix}-key`)"#,
+            r##"encode(claims, "#{prefix}-key")"##,
+            r#"encode(claims, key=get_key())"#,
+            r#"encode(claims, "")"#,
+            r#"encode(claims)"#,
+            r#"encode(claims, "unterminated)"#,
+        ] {
+            assert_eq!(found(call, &key), None, "{call}");
+        }
+        // A keyword argument of another name is not the position's.
+        assert_eq!(found(r#"encode(claims, algorithm="HS256")"#, &key), None);
+    }
+
+    /// Reading stops at the call's end, at a bracket that does not match,
+    /// and after MAX_ARGS bytes.
+    #[test]
+    fn reading_is_bounded() {
+        let key = sink(Some(2), &[]);
+        assert_eq!(found(r#"encode(a) + other("k", "v")"#, &key), None);
+        assert_eq!(found(r#"encode(a, ] "k")"#, &key), None);
+        let long = format!("encode({}, \"k\")", "x".repeat(MAX_ARGS + 10));
+        assert_eq!(found(&long, &key), None);
+    }
+}
