@@ -276,7 +276,8 @@ impl RuleSpec {
             None => None,
         };
         let pattern = match &self.sink {
-            Some(spec) => format!("(?:{})\\s*\\(", spec.call),
+            // No space before the `(`: code writes calls so, prose does not.
+            Some(spec) => format!("(?:{})\\(", spec.call),
             None => self.pattern.clone(),
         };
         if check.is_none() && pattern.is_empty() {
