@@ -41,9 +41,11 @@ pub struct ScanOptions {
     pub config: Option<PathBuf>,
     /// Extra rule files.
     pub rules: Vec<PathBuf>,
+    /// Baseline to use instead of the config's `baseline`, else
+    /// `.keyward-baseline.json` at the root when it exists.
     pub baseline: Option<PathBuf>,
-    /// Leave the config's `baseline` out (when creating a new one).
-    pub ignore_config_baseline: bool,
+    /// Use no baseline at all (`--no-baseline`, or when creating a new one).
+    pub no_baseline: bool,
     /// `None` means the config's, else medium.
     pub min_confidence: Option<Confidence>,
     /// Worker threads; 0 picks one per core.
@@ -98,11 +100,14 @@ impl Setup {
             .or(config.min_confidence)
             .unwrap_or(default_min);
         rules.retain_min_confidence(min_confidence);
-        let from_config = config
-            .baseline
-            .clone()
-            .filter(|_| !opts.ignore_config_baseline);
-        let baseline_path = opts.baseline.clone().or(from_config);
+        let baseline_path = if opts.no_baseline {
+            None
+        } else {
+            opts.baseline
+                .clone()
+                .or_else(|| config.baseline.clone())
+                .or_else(|| default_baseline(root))
+        };
         let baseline = baseline_path.map(|p| Baseline::load(&p)).transpose()?;
         Ok(Setup {
             rules,
@@ -143,6 +148,14 @@ impl Setup {
             unused_baseline,
         }
     }
+}
+
+/// `.keyward-baseline.json` at `root` (the repository's work tree, or the
+/// directory scanned), the file `keyward baseline create` writes, when it
+/// exists: so that following a hook's advice is enough to unblock it.
+pub fn default_baseline(root: &Path) -> Option<PathBuf> {
+    let path = root.join(Baseline::FILE_NAME);
+    path.is_file().then_some(path)
 }
 
 /// Turns the detector's matches in one piece of content into findings,
