@@ -108,16 +108,18 @@ pub enum HookCommand {
 #[derive(Debug, Subcommand)]
 pub enum BaselineCommand {
     /// Write the fingerprints of every current finding (no secrets, no line
-    /// numbers) to .keyward-baseline.json, keeping reasons already written
+    /// numbers) to .keyward-baseline.json at the repository root (which
+    /// scans and hooks then read), keeping reasons already written
     Create {
         /// Working tree or repository to scan (default .)
         path: Option<PathBuf>,
         /// Baseline the full git history instead of the working tree
         #[arg(long)]
         history: bool,
-        /// File to write
-        #[arg(long, short = 'o', default_value = ".keyward-baseline.json")]
-        output: PathBuf,
+        /// File to write [default: .keyward-baseline.json at the root of the
+        /// repository holding PATH, else in PATH]
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -222,8 +224,13 @@ pub struct CommonArgs {
     #[arg(long = "rules", value_name = "FILE")]
     pub rules: Vec<PathBuf>,
     /// Suppress findings whose fingerprints are in this baseline file
+    /// [default: keyward.toml's `baseline`, else .keyward-baseline.json at
+    /// the repository root when it exists]
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// Use no baseline, not even .keyward-baseline.json or the config's
+    #[arg(long, conflicts_with = "baseline")]
+    pub no_baseline: bool,
     /// Report only rules at or above this confidence [default: medium; env: low]
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub min_confidence: Option<ConfidenceArg>,
@@ -312,6 +319,7 @@ impl CommonArgs {
         opts.config.clone_from(&self.config);
         opts.rules.clone_from(&self.rules);
         opts.baseline.clone_from(&self.baseline);
+        opts.no_baseline = self.no_baseline;
         opts.min_confidence = self.min_confidence.map(Confidence::from);
         opts.max_file_size = self.max_file_size;
         opts.threads = self.threads;

@@ -7,7 +7,7 @@ mod cli;
 mod progress;
 
 use std::io::{self, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -160,7 +160,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             common.apply(&mut opts);
             // A baseline is of everything found now, so no old one applies.
             opts.baseline = None;
-            opts.ignore_config_baseline = true;
+            opts.no_baseline = true;
+            let output = output.unwrap_or_else(|| default_baseline_file(path.as_deref()));
             let outcome = if history {
                 opts.repo = path;
                 opts.git = Some(keyward::GitTarget::History(keyward::git::RefSelection::All));
@@ -212,6 +213,20 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 Ok(EXIT_FINDINGS)
             }
         }
+    }
+}
+
+/// Where `baseline create` writes by default: `.keyward-baseline.json` at
+/// the root of the repository holding `path` (else in `path`), where scans
+/// and hooks look for it; shown relative when that is where keyward runs.
+fn default_baseline_file(path: Option<&Path>) -> PathBuf {
+    let root = keyward::repo::config_root(path.unwrap_or(Path::new(".")));
+    let here = std::env::current_dir().and_then(|d| d.canonicalize()).ok();
+    let is_here = root.canonicalize().ok() == here;
+    if is_here {
+        PathBuf::from(keyward::suppress::Baseline::FILE_NAME)
+    } else {
+        root.join(keyward::suppress::Baseline::FILE_NAME)
     }
 }
 
@@ -269,22 +284,63 @@ fn run_hook(
     Ok(code)
 }
 
-/// What to do when a hook blocks: shown under the findings.
+/// What to do when a hook blocks: shown under the findings. A push sends
+/// commits already made (and maybe shared); a commit is not made yet, so
+/// its remedies are to unstage or edit, and to rotate only what was pushed.
 fn block_message(action: &str, outcome: &Outcome) -> String {
     let n = outcome.findings.len();
-    [
-        String::new(),
-        format!("keyward: {action} blocked: {n} secret(s) in what is being {action}ed."),
-        "  - remove each one from the commit that adds it (git commit --amend, git rebase -i)"
-            .into(),
-        "    and rotate it: treat it as leaked;".into(),
+    let mut lines = vec![String::new()];
+    if action == "commit" {
+        let mut files: Vec<String> = outcome
+            .findings
+            .iter()
+            .map(|f| shell_word(&f.path))
+            .collect();
+        files.dedup();
+        lines.extend([
+            format!("keyward: commit blocked: {n} secret(s) in the staged changes."),
+            "  - take each one out of the commit: edit the file and `git add` it again,".into(),
+            format!(
+                "    or unstage the file (git restore --staged -- {});",
+                files.join(" ")
+            ),
+            "  - rotate a secret only if it was ever pushed or shared: this commit is not made;"
+                .into(),
+        ]);
+    } else {
+        lines.extend([
+            format!("keyward: push blocked: {n} secret(s) in the commits being pushed."),
+            "  - remove each one from the commit that adds it (git commit --amend, git rebase -i)"
+                .into(),
+            "    and rotate it: treat it as leaked;".into(),
+        ]);
+    }
+    // `baseline create` writes .keyward-baseline.json at the repository
+    // root, which every scan and both hooks read; commits being pushed are
+    // history, staged changes are still in the working tree.
+    let create = if action == "commit" {
+        "keyward baseline create"
+    } else {
+        "keyward baseline create --history"
+    };
+    lines.extend([
         "  - if one is not a secret, put `keyward:allow <rule-id>` in a comment on its line,"
             .into(),
-        "    or add it to the baseline (keyward baseline create);".into(),
+        format!("    or baseline every finding: run `{create}` at the repository root;"),
         format!("  - to skip the check once: git {action} --no-verify"),
         String::new(),
-    ]
-    .join("\n")
+    ]);
+    lines.join("\n")
+}
+
+/// `s` as one shell word: quoted unless it is plainly safe.
+fn shell_word(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+@:=,".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
 }
 
 fn color_for_stdout() -> bool {

@@ -62,7 +62,15 @@ pub struct LineRange {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SkipReason {
     Binary,
-    TooLarge { size: u64, limit: u64 },
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
+    /// A stream (standard input) that went on past the limit; reading
+    /// stopped there, so its full size is unknown.
+    StreamTooLarge {
+        limit: u64,
+    },
     Unreadable(String),
     Symlink,
 }
@@ -71,7 +79,7 @@ impl SkipReason {
     pub fn label(&self) -> &'static str {
         match self {
             SkipReason::Binary => "binary",
-            SkipReason::TooLarge { .. } => "too large",
+            SkipReason::TooLarge { .. } | SkipReason::StreamTooLarge { .. } => "too large",
             SkipReason::Unreadable(_) => "unreadable",
             SkipReason::Symlink => "symlink",
         }
@@ -81,6 +89,9 @@ impl SkipReason {
         match self {
             SkipReason::TooLarge { size, limit } => {
                 format!("too large ({size} bytes, limit {limit})")
+            }
+            SkipReason::StreamTooLarge { limit } => {
+                format!("too large (more than {limit} bytes, the limit; not read further)")
             }
             SkipReason::Unreadable(why) => format!("unreadable: {why}"),
             other => other.label().to_string(),

@@ -52,13 +52,29 @@ pub struct Changes {
     pub skips: Vec<Skip>,
 }
 
+/// Why `spec` is not a range of this repository, in the user's terms:
+/// which revision is unknown, or what shape a range takes.
+fn bad_range(repo: &Repository, spec: &str) -> String {
+    let sides: Vec<&str> = spec.split("..").collect();
+    if let [from, to] = sides[..] {
+        for side in [from, to] {
+            if !side.is_empty() && repo.revparse_single(side).is_err() {
+                return format!(
+                    "`{spec}`: unknown revision `{side}`: name a branch, tag or commit this repository has"
+                );
+            }
+        }
+    }
+    format!("`{spec}` is not a revision range: use A..B (two revisions, such as main..feature)")
+}
+
 /// Added lines of every non-merge commit of the range `spec` (`A..B`: the
 /// commits reachable from `B` and not from `A`), as [`tips_changes`] finds
 /// them; an error when `spec` is not such a range.
 pub fn range_changes(repo: &Repository, spec: &str) -> Result<Changes> {
     let revspec = repo
         .revparse(spec)
-        .with_context(|| format!("`{spec}` is not a revision range"))?;
+        .map_err(|_| anyhow::anyhow!(bad_range(repo, spec)))?;
     let (Some(from), Some(to)) = (revspec.from(), revspec.to()) else {
         bail!("`{spec}` is not a range: use A..B");
     };

@@ -8,15 +8,24 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use git2::{Oid, Repository};
 use keyward_content::{CommitInfo, SkipReason};
 
 use crate::commits::commit_info;
 
-/// Opens the repository at or above `path`, bare or not.
+/// Opens the repository at or above `path`, bare or not. The error is one
+/// line in the user's terms; libgit2's own (its class and code) is left out.
 pub fn open(path: &Path) -> Result<Repository> {
-    Repository::discover(path).with_context(|| format!("{}: not a git repository", path.display()))
+    Repository::discover(path).map_err(|e| {
+        let why = match e.code() {
+            git2::ErrorCode::NotFound => {
+                "not a git repository (nor is any parent directory): run keyward inside one, or name one".to_string()
+            }
+            _ => format!("not a git repository keyward can open: {}", e.message()),
+        };
+        anyhow::anyhow!("{}: {why}", path.display())
+    })
 }
 
 /// The commit checked out in the repository at or above `path` and the

@@ -49,8 +49,7 @@ pub enum Change {
 /// linked worktrees share. Bare repositories are refused: nobody pushes or
 /// commits from them.
 pub fn hooks_dir(start: &Path) -> Result<PathBuf> {
-    let repo = Repository::discover(start)
-        .with_context(|| format!("{}: not a git repository", start.display()))?;
+    let repo = keyward_git::open(start)?;
     if repo.is_bare() {
         bail!(
             "{}: a bare repository has no work tree to commit or push from; install the hook in a clone",
@@ -225,7 +224,7 @@ pub struct PushRange {
 
 /// The push range of `updates` in the repository that contains `start`.
 pub fn push_range_at(start: &Path, remote: &str, updates: &[PushUpdate]) -> Result<PushRange> {
-    let repo = Repository::discover(start).context("pre-push: not in a git repository")?;
+    let repo = keyward_git::open(start).context("pre-push")?;
     push_range(&repo, remote, updates)
 }
 

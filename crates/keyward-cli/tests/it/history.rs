@@ -530,3 +530,32 @@ fn audit_output_is_deterministic() {
     assert_eq!(a.stdout, b.stdout);
     assert_eq!(a.findings()[0]["more_occurrences"], 9);
 }
+
+/// Errors about the repository or a range are one line in the user's terms,
+/// without libgit2's class and code (issue 24).
+#[test]
+fn git_errors_are_one_plain_line() {
+    let plain = Work::new();
+    let run = plain.keyward(&["git"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "keyward: error: .: not a git repository (nor is any parent directory): run keyward inside one, or name one\n"
+    );
+    let mut w = Work::repo();
+    w.commit("a.txt", "a\n", "one");
+    for (spec, line) in [
+        (
+            "a..b..c",
+            "keyward: error: `a..b..c` is not a revision range: use A..B (two revisions, such as main..feature)\n",
+        ),
+        (
+            "nope..HEAD",
+            "keyward: error: `nope..HEAD`: unknown revision `nope`: name a branch, tag or commit this repository has\n",
+        ),
+    ] {
+        let run = w.keyward(&["git", "--range", spec]);
+        assert_eq!((run.code, run.stderr.as_str()), (2, line));
+        assert!(!run.stderr.contains("class=") && !run.stderr.contains("code="));
+    }
+}

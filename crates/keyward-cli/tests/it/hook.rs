@@ -294,9 +294,62 @@ fn allow_and_baseline_suppress_exactly() {
         "cfg.py",
         &format!("A = \"{a}\"  # keyward:allow aws-access-key-id\nB = \"{b}\"  # keyward:allow\n"),
     );
-    let allowed = w.keyward(&["scan", "--format", "json"]);
+    let allowed = w.keyward(&["scan", "--no-baseline", "--format", "json"]);
     assert_eq!(
         allowed.rule_path_line(),
         vec![("github-pat-classic".into(), "cfg.py".into(), 1)]
     );
+}
+
+/// The command a blocked push's message gives, run as written, adds the
+/// finding to `.keyward-baseline.json`, which the hook and scans then read
+/// without any config; `--no-baseline` turns it off (issue 24).
+#[test]
+fn following_the_push_message_unblocks_the_push() {
+    let mut w = clone_with_hook();
+    let token = fake::github("ghp_", 11);
+    w.commit("app.py", &format!("TOKEN = \"{token}\"\n"), "add token");
+    let (ok, stderr) = w.git_try(&["push", "origin", "main"]);
+    assert!(!ok && stderr.contains("push blocked"), "{stderr}");
+    let command = stderr
+        .split("run `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("no command in the message: {stderr}"));
+    let args: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(args[0], "keyward", "{command}");
+    let run = w.keyward(&args[1..]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (ok, stderr) = w.git_try(&["push", "origin", "main"]);
+    assert!(ok, "the push passes once baselined: {stderr}");
+    let scan = w.keyward(&["scan", "--format", "json"]);
+    assert_eq!(
+        (scan.code, scan.findings().len()),
+        (0, 0),
+        "{}",
+        scan.stderr
+    );
+    let off = w.keyward(&["scan", "--no-baseline", "--format", "json"]);
+    assert_eq!(off.findings().len(), 1, "{}", off.stderr);
+}
+
+/// A blocked commit's message fits a commit not yet made: unstage or edit
+/// the file, rotate only if it was pushed; no amend or rebase (issue 24).
+#[test]
+fn pre_commit_message_fits_a_commit_not_yet_made() {
+    let mut w = Work::repo();
+    w.commit("a.txt", "a\n", "init");
+    assert_eq!(w.keyward(&["hook", "install", "--pre-commit"]).code, 0);
+    w.write("conf/notes.txt", &format!("{}\n", fake::aws_key_id(12)));
+    w.git(&["add", "conf/notes.txt"]);
+    let (ok, stderr) = w.git_try(&["commit", "-q", "-m", "staged secret"]);
+    assert!(!ok, "{stderr}");
+    assert!(
+        stderr.contains("git restore --staged -- conf/notes.txt")
+            && stderr.contains("only if it was ever pushed"),
+        "{stderr}"
+    );
+    for wrong in ["commited", "--amend", "rebase -i", "treat it as leaked"] {
+        assert!(!stderr.contains(wrong), "`{wrong}` in: {stderr}");
+    }
 }

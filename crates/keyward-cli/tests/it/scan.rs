@@ -592,3 +592,68 @@ fn config_is_found_at_repository_root() {
         vec![triple("github-pat-classic", "a.txt", 2)]
     );
 }
+
+/// A path named on the command line that cannot be opened (a dangling
+/// symbolic link) is an error naming it, not a clean scan of 0 files
+/// (issue 24).
+#[test]
+fn named_path_that_cannot_be_read_is_an_error() {
+    let w = Work::new();
+    w.write("ok.txt", "nothing here\n");
+    std::os::unix::fs::symlink(w.join("gone.txt"), w.join("broken")).unwrap();
+    let run = w.keyward(&["scan", "broken", "ok.txt"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", run.stderr);
+    assert!(
+        lines[0].starts_with("keyward: error: broken: cannot read"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A scan that skipped every file it met says that nothing was scanned
+/// (issue 24).
+#[test]
+fn scan_that_skipped_everything_says_so() {
+    let w = Work::new();
+    w.write_bytes("blob.bin", b"\0\x01\x02 binary\n");
+    let run = w.keyward(&["scan"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("warning: nothing was scanned: all 1 files were skipped"),
+        "{}",
+        run.stderr
+    );
+    w.write("text.txt", "hello\n");
+    let run = w.keyward(&["scan"]);
+    assert!(
+        !run.stderr.contains("nothing was scanned"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// `scan -` applies `--max-file-size` to standard input: past the limit it
+/// is a counted too-large skip, not scanned (issue 24).
+#[test]
+fn stdin_honours_max_file_size() {
+    let w = Work::new();
+    let input = format!("key = \"{}\"\n{}\n", fake::aws_key_id(91), "x".repeat(4000));
+    let run = w.keyward_stdin(
+        &["scan", "-", "--max-file-size", "1K", "--format", "json"],
+        &input,
+    );
+    assert_eq!((run.code, run.findings().len()), (0, 0), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("skipped 1 (1 too large"),
+        "{}",
+        run.stderr
+    );
+    let small = w.keyward_stdin(
+        &["scan", "-", "--max-file-size", "10K", "--format", "json"],
+        &input,
+    );
+    assert_eq!(small.findings().len(), 1, "{}", small.stderr);
+}

@@ -41,9 +41,11 @@ pub struct ScanOptions {
     pub config: Option<PathBuf>,
     /// Extra rule files.
     pub rules: Vec<PathBuf>,
+    /// Baseline to use instead of the config's `baseline`, else
+    /// `.keyward-baseline.json` at the root when it exists.
     pub baseline: Option<PathBuf>,
-    /// Leave the config's `baseline` out (when creating a new one).
-    pub ignore_config_baseline: bool,
+    /// Use no baseline at all (`--no-baseline`, or when creating a new one).
+    pub no_baseline: bool,
     /// `None` means the config's, else medium.
     pub min_confidence: Option<Confidence>,
     /// Worker threads; 0 picks one per core.
@@ -98,11 +100,14 @@ impl Setup {
             .or(config.min_confidence)
             .unwrap_or(default_min);
         rules.retain_min_confidence(min_confidence);
-        let from_config = config
-            .baseline
-            .clone()
-            .filter(|_| !opts.ignore_config_baseline);
-        let baseline_path = opts.baseline.clone().or(from_config);
+        let baseline_path = if opts.no_baseline {
+            None
+        } else {
+            opts.baseline
+                .clone()
+                .or_else(|| config.baseline.clone())
+                .or_else(|| default_baseline(root))
+        };
         let baseline = baseline_path.map(|p| Baseline::load(&p)).transpose()?;
         Ok(Setup {
             rules,
@@ -143,6 +148,14 @@ impl Setup {
             unused_baseline,
         }
     }
+}
+
+/// `.keyward-baseline.json` at `root` (the repository's work tree, or the
+/// directory scanned), the file `keyward baseline create` writes, when it
+/// exists: so that following a hook's advice is enough to unblock it.
+pub fn default_baseline(root: &Path) -> Option<PathBuf> {
+    let path = root.join(Baseline::FILE_NAME);
+    path.is_file().then_some(path)
 }
 
 /// Turns the detector's matches in one piece of content into findings,
@@ -222,10 +235,8 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Outcome> {
     } else {
         opts.paths.clone()
     };
-    for root in &roots {
-        if root.as_os_str() != "-" && std::fs::symlink_metadata(root).is_err() {
-            bail!("{}: no such file or directory", root.display());
-        }
+    for root in roots.iter().filter(|r| r.as_os_str() != "-") {
+        check_readable(root)?;
     }
     let config_root = roots
         .iter()
@@ -270,11 +281,22 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Outcome> {
     let (stdin, walked): (Vec<PathBuf>, Vec<PathBuf>) =
         roots.into_iter().partition(|r| r.as_os_str() == "-");
     if !stdin.is_empty() {
+        // One byte past the limit tells a stream that is too large; reading
+        // stops there rather than holding all of it in memory.
+        let limit = setup.max_file_size;
         let mut data = Vec::new();
         std::io::stdin()
+            .take(limit.saturating_add(1))
             .read_to_end(&mut data)
             .context("reading standard input")?;
-        scan_bytes(&data, "<stdin>".into(), Source::Stdin);
+        if data.len() as u64 > limit {
+            skip(Skip {
+                path: "<stdin>".into(),
+                reason: SkipReason::StreamTooLarge { limit },
+            });
+        } else {
+            scan_bytes(&data, "<stdin>".into(), Source::Stdin);
+        }
     }
     let walk_opts = WalkOptions {
         no_ignore: opts.no_ignore,
@@ -348,7 +370,42 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Outcome> {
         stats.warnings.extend(env.warnings);
         stats.skips.extend(env.skips);
     }
+    if stats.files == 0 && !stats.skips.is_empty() {
+        // A gate that read nothing must not look like a clean pass.
+        stats.warnings.push(format!(
+            "nothing was scanned: all {} files were skipped",
+            stats.skips.len()
+        ));
+    }
     Ok(setup.finish(findings, stats, started))
+}
+
+/// Fails unless `root`, a path named on the command line, can be read: a
+/// named path that cannot be opened is the user's mistake, not a skip.
+fn check_readable(root: &Path) -> Result<()> {
+    let shown = root.display();
+    let link = std::fs::symlink_metadata(root)
+        .map_err(|_| anyhow::anyhow!("{shown}: no such file or directory"))?;
+    let meta = match std::fs::metadata(root) {
+        Ok(meta) => meta,
+        Err(e) if link.is_symlink() => {
+            let target = std::fs::read_link(root)
+                .map(|t| t.display().to_string())
+                .unwrap_or_default();
+            bail!("{shown}: cannot read: it is a symbolic link to `{target}`, which cannot be opened ({e})")
+        }
+        Err(e) => bail!("{shown}: cannot read: {e}"),
+    };
+    // Only directories and regular files are opened: opening a FIFO waits
+    // for a writer; the walk counts anything else as a skip.
+    let opened = if meta.is_dir() {
+        std::fs::read_dir(root).map(drop)
+    } else if meta.is_file() {
+        std::fs::File::open(root).map(drop)
+    } else {
+        Ok(())
+    };
+    opened.map_err(|e| anyhow::anyhow!("{shown}: cannot read: {e}"))
 }
 
 /// `keyward env`: only the config-hygiene checks, on the tree at the first
