@@ -227,7 +227,7 @@ impl<'r> Detector<'r> {
                 let Some((s, e)) = locs.get(group) else {
                     continue;
                 };
-                if is_secret(rule, &haystack[s..e]) {
+                if is_secret(rule, &haystack[s..e], &haystack[whole.start()..whole.end()]) {
                     out.push(Match {
                         rule: index,
                         start: s,
@@ -260,7 +260,11 @@ fn run_sink(
             let Some(lit) = sink::literal_argument(haystack, call.end(), sink) else {
                 continue;
             };
-            if is_secret(rule, &haystack[lit.start..lit.end]) {
+            if is_secret(
+                rule,
+                &haystack[lit.start..lit.end],
+                &haystack[call.start()..lit.args_end],
+            ) {
                 out.push(Match {
                     rule: index,
                     start: lit.start,
@@ -273,8 +277,8 @@ fn run_sink(
 }
 
 /// The filters every candidate passes: entropy, placeholders, allow
-/// patterns, verifier.
-fn is_secret(rule: &Rule, secret: &[u8]) -> bool {
+/// patterns, verifier (which may read the whole match `whole`).
+fn is_secret(rule: &Rule, secret: &[u8], whole: &[u8]) -> bool {
     if secret.is_empty() {
         return false;
     }
@@ -300,7 +304,7 @@ fn is_secret(rule: &Rule, secret: &[u8]) -> bool {
     if rule.allow().iter().any(|a| a.is_match(secret)) {
         return false;
     }
-    rule.verify.is_none_or(|v| v.is_valid(secret))
+    rule.verify.is_none_or(|v| v.is_valid(secret, whole))
 }
 
 fn resolve_overlaps(rules: &[Rule], mut found: Vec<Match>) -> Vec<Match> {

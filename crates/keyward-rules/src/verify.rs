@@ -16,16 +16,61 @@ pub enum Verifier {
     JwtHeader,
     /// HTTP Basic credentials: base64 of printable `user:password`.
     BasicAuth,
+    /// A URL's password that is not a local development default: on a
+    /// local host (`localhost`, `127.x`, `::1`, `0.0.0.0`,
+    /// `host.docker.internal`, or a one-label service name such as `db`), a
+    /// password equal to the user, or a plain word with at most four digits
+    /// after it (`postgres`, `mypass`, `test1234`), is what templates,
+    /// CI services and documentation hold.
+    UrlNotLocalDefault,
 }
 
 impl Verifier {
-    pub fn is_valid(self, secret: &[u8]) -> bool {
+    /// Whether `secret`, found in the match `whole`, passes.
+    pub fn is_valid(self, secret: &[u8], whole: &[u8]) -> bool {
         match self {
             Verifier::Base62Crc32 => is_base62_crc32(secret),
             Verifier::JwtHeader => is_jwt(secret),
             Verifier::BasicAuth => is_basic_auth(secret),
+            Verifier::UrlNotLocalDefault => !is_local_default(secret, whole),
         }
     }
+}
+
+/// Whether the URL `whole` (scheme, user, the password `secret`, host) is a
+/// local development default (see [`Verifier::UrlNotLocalDefault`]).
+fn is_local_default(secret: &[u8], whole: &[u8]) -> bool {
+    let Some(scheme_end) = memchr::memmem::find(whole, b"://") else {
+        return false;
+    };
+    let rest = &whole[scheme_end + 3..];
+    let Some(at) = memchr::memrchr(b'@', rest) else {
+        return false;
+    };
+    let (userinfo, after) = (&rest[..at], &rest[at + 1..]);
+    let user = userinfo.split(|&b| b == b':').next().unwrap_or_default();
+    let host_end = after
+        .iter()
+        .position(|&b| matches!(b, b':' | b'/' | b'?' | b'#' | b',' | b'"' | b'\''))
+        .unwrap_or(after.len());
+    let host = after[..host_end].to_ascii_lowercase();
+    let host = host.strip_prefix(b"[").unwrap_or(&host);
+    let local = host == b"localhost"
+        || host.starts_with(b"127.")
+        || host.starts_with(b"::1")
+        || host == b"0.0.0.0"
+        || host == b"host.docker.internal"
+        || (!host.is_empty() && !host.contains(&b'.') && !host.contains(&b':'));
+    if !local {
+        return false;
+    }
+    let letters = secret
+        .iter()
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    let digits = secret.len() - letters;
+    let word = letters >= 3 && digits <= 4 && secret[letters..].iter().all(u8::is_ascii_digit);
+    secret == user || word
 }
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -114,6 +159,37 @@ mod tests {
         assert!(!is_basic_auth(b64("no-colon-here").as_bytes()));
         assert!(!is_basic_auth(b64("martin:secret").as_bytes()));
         assert!(!is_basic_auth(b"not base64!"));
+    }
+
+    /// Local development defaults in URLs are not secrets; a random password,
+    /// or any password on a real host, is.
+    #[test]
+    fn local_defaults_in_urls() {
+        let ok = |url: &str, pw: &str| {
+            Verifier::UrlNotLocalDefault.is_valid(pw.as_bytes(), url.as_bytes())
+        };
+        assert!(!ok(
+            "postgres://postgres:postgres@localhost:5432/test",
+            "postgres"
+        ));
+        assert!(!ok("postgresql://orders:orders@127.0.0.1/orders", "orders"));
+        assert!(!ok(
+            "postgres://myuser:mypass@localhost/somedatabase",
+            "mypass"
+        ));
+        assert!(!ok("redis://:secret123@redis:6379/0", "secret123"));
+        assert!(ok(
+            "postgres://app:Zx9Kq2LmN4pR7sT1@localhost:5432/app",
+            "Zx9Kq2LmN4pR7sT1"
+        ));
+        assert!(ok(
+            "postgres://orders:orders@db.prod.example.org/orders",
+            "orders"
+        ));
+        assert!(ok(
+            "mysql://shop:w7Gv3Nq9Zr2Lk5Xp@mysql.prod:3306/shop",
+            "w7Gv3Nq9Zr2Lk5Xp"
+        ));
     }
 
     /// Only a header that decodes to JSON with `alg` makes a JWT.
