@@ -304,6 +304,9 @@ fn is_secret(rule: &Rule, secret: &[u8], whole: &[u8]) -> bool {
     if rule.allow().iter().any(|a| a.is_match(secret)) {
         return false;
     }
+    if rule.allow_match().iter().any(|a| a.is_match(whole)) {
+        return false;
+    }
     rule.verify.is_none_or(|v| v.is_valid(secret, whole))
 }
 

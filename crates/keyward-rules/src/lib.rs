@@ -60,6 +60,11 @@ pub struct RuleSpec {
     /// Regexes over the secret; a secret matching one is not reported.
     #[serde(default)]
     pub allow: Vec<String>,
+    /// Regexes over the whole match (the name and the value); a candidate
+    /// whose match one of them finds is not reported: names that say what
+    /// the value is not (`csrf_token`, `authenticity_token`).
+    #[serde(default)]
+    pub allow_match: Vec<String>,
     /// A structural check that rejects look-alikes (checksum, decodable header).
     #[serde(default)]
     pub verify: Option<Verifier>,
@@ -122,6 +127,8 @@ pub struct Rule {
     pub min_entropy: Option<f64>,
     /// Allow patterns as written; compiled with the rule's regex.
     pub allow_patterns: Vec<String>,
+    /// Allow patterns over the whole match, as written.
+    pub allow_match_patterns: Vec<String>,
     pub verify: Option<Verifier>,
     pub keep_placeholders: bool,
     /// Whether a match can span lines (see `is_multiline`).
@@ -133,6 +140,7 @@ pub struct Rule {
     pub origin: String,
     regex: OnceLock<Option<Regex>>,
     allow: OnceLock<Vec<Regex>>,
+    allow_match: OnceLock<Vec<Regex>>,
 }
 
 impl fmt::Debug for Rule {
@@ -236,13 +244,23 @@ impl Rule {
         })
     }
 
+    /// The compiled allow patterns over the whole match, built on first use.
+    pub fn allow_match(&self) -> &[Regex] {
+        self.allow_match.get_or_init(|| {
+            self.allow_match_patterns
+                .iter()
+                .filter_map(|a| build_allow_regex(a).ok())
+                .collect()
+        })
+    }
+
     /// Compiles the pattern and allow patterns now, and checks the pattern
     /// has a `secret` group. A check rule has nothing to compile.
     pub fn check_pattern(&self) -> Result<(), String> {
         if self.check.is_some() {
             return Ok(());
         }
-        for a in &self.allow_patterns {
+        for a in self.allow_patterns.iter().chain(&self.allow_match_patterns) {
             build_allow_regex(a)
                 .map_err(|e| format!("allow pattern `{a}` does not compile: {e}"))?;
         }
@@ -304,6 +322,7 @@ impl RuleSpec {
             sink,
             min_entropy: self.min_entropy,
             allow_patterns: self.allow,
+            allow_match_patterns: self.allow_match,
             verify: self.verify,
             keep_placeholders: self.keep_placeholders,
             examples: self.examples,
@@ -312,6 +331,7 @@ impl RuleSpec {
             origin: origin.to_string(),
             regex: OnceLock::new(),
             allow: OnceLock::new(),
+            allow_match: OnceLock::new(),
         })
     }
 }
@@ -354,6 +374,7 @@ impl RuleSpec {
             ("keywords", !self.keywords.is_empty()),
             ("min_entropy", self.min_entropy.is_some()),
             ("allow", !self.allow.is_empty()),
+            ("allow_match", !self.allow_match.is_empty()),
             ("verify", self.verify.is_some()),
             ("keep_placeholders", self.keep_placeholders),
             ("examples", !self.examples.is_empty()),
@@ -448,6 +469,7 @@ impl Clone for Rule {
             sink: rule.sink.clone(),
             min_entropy: rule.min_entropy,
             allow_patterns: rule.allow_patterns.clone(),
+            allow_match_patterns: rule.allow_match_patterns.clone(),
             verify: rule.verify,
             keep_placeholders: rule.keep_placeholders,
             multiline: rule.multiline,
@@ -457,6 +479,7 @@ impl Clone for Rule {
             origin: rule.origin.clone(),
             regex: OnceLock::new(),
             allow: OnceLock::new(),
+            allow_match: OnceLock::new(),
         }
     }
 }

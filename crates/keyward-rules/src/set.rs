@@ -140,7 +140,7 @@ impl RuleSet {
                 h.update(format!("{sink:?}").as_bytes());
                 h.update([0]);
             }
-            for a in &r.allow_patterns {
+            for a in r.allow_patterns.iter().chain(&r.allow_match_patterns) {
                 h.update(a.as_str());
                 h.update([0]);
             }
