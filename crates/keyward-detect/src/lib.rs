@@ -257,6 +257,10 @@ fn run_sink(
         let mut at = start;
         while let Some(call) = regex.find_at(hay, at) {
             at = call.end().max(call.start() + 1);
+            // A call in a comment documents an API; it uses nothing.
+            if sink::is_in_comment(haystack, call.start()) {
+                continue;
+            }
             let Some(lit) = sink::literal_argument(haystack, call.end(), sink) else {
                 continue;
             };

@@ -108,6 +108,16 @@ pub(crate) fn literal_argument(hay: &[u8], open: usize, sink: &Sink) -> Option<L
 /// (`{ auth: { pass: … } }` is two).
 const MAX_NESTING: u8 = 3;
 
+/// Whether the line holding `at` is a comment up to `at`: it opens with
+/// `#`, `//`, `/*`, `*`, `--` or `<!--` (after indentation).
+pub(crate) fn is_in_comment(hay: &[u8], at: usize) -> bool {
+    let start = memchr::memrchr(b'\n', &hay[..at]).map_or(0, |i| i + 1);
+    let line = hay[start..at].trim_ascii_start();
+    [&b"#"[..], b"//", b"/*", b"*", b"--", b"<!--"]
+        .iter()
+        .any(|marker| line.starts_with(marker))
+}
+
 /// The literal under one of `sink`'s names in the object that the
 /// expression `s..e` is: `{ name: … }`, `["name" => …]`, a struct or
 /// composite literal (`&redis.Options{Password: …}`), an object
@@ -533,6 +543,20 @@ mod tests {
         }
         // A keyword argument of another name is not the position's.
         assert_eq!(found(r#"encode(claims, algorithm="HS256")"#, &key), None);
+    }
+
+    /// A call on a comment line documents an API; code before it does not.
+    #[test]
+    fn comment_lines_are_told() {
+        let text =
+            b"x = 1\n  #   user.update(password: \"nohack4u\")\n// connect(p)\nconnect(p) # why\n";
+        let at = |needle: &str| {
+            let hay = std::str::from_utf8(text).unwrap();
+            hay.find(needle).unwrap()
+        };
+        assert!(is_in_comment(text, at("user.update")));
+        assert!(is_in_comment(text, at("connect(p)")));
+        assert!(!is_in_comment(text, at("connect(p) #")));
     }
 
     /// Reading stops at the call's end, at a bracket that does not match,

@@ -149,6 +149,11 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if is_variable_reference(text) || (text.starts_with('{') && text.ends_with('}')) {
         return true;
     }
+    // Truncated for display (`"identitytoken": "9cbaf023786cd7..."`): API
+    // documentation shows the shape of a value, not a value.
+    if text.ends_with("...") || text.ends_with('…') {
+        return true;
+    }
     is_regular(trimmed)
 }
 
@@ -321,6 +326,14 @@ mod tests {
         ] {
             assert!(!is_identifier_like(r.as_bytes()), "{r}");
         }
+    }
+
+    /// A value cut short with an ellipsis is documentation.
+    #[test]
+    fn truncated_values_are_placeholders() {
+        assert!(is_placeholder(b"9cbaf023786cd7..."));
+        assert!(is_placeholder("Zx9Kq2LmN4pR7sT1\u{2026}".as_bytes()));
+        assert!(!is_placeholder(b"Zx9Kq2LmN4pR7sT1.v2"));
     }
 
     /// Random-looking values are not placeholders.
