@@ -11,5 +11,6 @@ mod history_walk;
 mod hook;
 mod negatives;
 mod scan;
+mod sinks;
 mod snapshots;
 mod support;
