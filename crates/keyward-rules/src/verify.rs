@@ -23,6 +23,10 @@ pub enum Verifier {
     /// after it (`postgres`, `mypass`, `test1234`), is what templates,
     /// CI services and documentation hold.
     UrlNotLocalDefault,
+    /// A password that no other argument of its call repeats: a call that
+    /// passes the same literal as user and password (`user="postgres",
+    /// password="postgres"`) holds a well-known default.
+    NotUserAsPassword,
 }
 
 impl Verifier {
@@ -33,6 +37,9 @@ impl Verifier {
             Verifier::JwtHeader => is_jwt(secret),
             Verifier::BasicAuth => is_basic_auth(secret),
             Verifier::UrlNotLocalDefault => !is_local_default(secret, whole),
+            Verifier::NotUserAsPassword => {
+                memchr::memmem::find_iter(whole, secret).nth(1).is_none()
+            }
         }
     }
 }
@@ -190,6 +197,16 @@ mod tests {
             "mysql://shop:w7Gv3Nq9Zr2Lk5Xp@mysql.prod:3306/shop",
             "w7Gv3Nq9Zr2Lk5Xp"
         ));
+    }
+
+    /// A literal that a call passes twice (user and password) is a default.
+    #[test]
+    fn a_password_repeating_the_user_is_a_default() {
+        let v = Verifier::NotUserAsPassword;
+        let call = br#"connect(user="postgres", password="postgres")"#;
+        assert!(!v.is_valid(b"postgres", call));
+        let call = br#"connect(user="app", password="kJA*CKTFDayOSAgu")"#;
+        assert!(v.is_valid(b"kJA*CKTFDayOSAgu", call));
     }
 
     /// Only a header that decodes to JSON with `alg` makes a JWT.

@@ -78,7 +78,6 @@ fn describe(case: &Case) -> String {
 /// cases is; on failure every missed positive and every reported negative is
 /// listed.
 #[test]
-#[ignore = "issue 20: 37 misses, 4 false positives — see the list"]
 fn sink_fixtures_recall_and_false_positives() {
     let (positives, found_lines) = scan_fixture(
         "positives.txt",
