@@ -46,7 +46,7 @@ fn leaky_tree() -> Work {
 }
 
 /// Each category of secret is found at the right path and line, in
-/// (path, line, rule) order.
+/// (path, line, column, rule) order.
 #[test]
 fn finds_each_category_at_its_line() {
     let w = leaky_tree();
@@ -656,4 +656,36 @@ fn stdin_honours_max_file_size() {
         &input,
     );
     assert_eq!(small.findings().len(), 1, "{}", small.stderr);
+}
+
+/// Two findings on one line are listed by column, whatever their rule ids
+/// (issue 24).
+#[test]
+fn findings_on_one_line_are_ordered_by_column() {
+    let w = Work::new();
+    w.write(
+        "pair.txt",
+        &format!(
+            "tokens = [\"{}\", \"{}\"]\n",
+            fake::github("ghp_", 94),
+            fake::aws_key_id(95)
+        ),
+    );
+    let run = w.keyward(&["scan", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let found: Vec<(String, u64, u64)> = run
+        .findings()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().expect("rule_id").to_string(),
+                f["line"].as_u64().expect("line"),
+                f["column"].as_u64().expect("column"),
+            )
+        })
+        .collect();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0].0, "github-pat-classic", "{found:?}");
+    assert_eq!(found[1].0, "aws-access-key-id", "{found:?}");
+    assert!(found[0].2 < found[1].2, "{found:?}");
 }
