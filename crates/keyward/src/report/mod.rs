@@ -111,6 +111,16 @@ pub fn write_rules(out: &mut dyn Write, set: &crate::rules::RuleSet, json: bool)
     Ok(())
 }
 
+/// `n noun` with the noun in the plural unless `n` is 1: `1 file`,
+/// `2 files`. For nouns whose plural adds an `s`.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Human-readable byte count.
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
