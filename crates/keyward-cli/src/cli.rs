@@ -129,9 +129,8 @@ pub enum BaselineCommand {
 pub enum RulesCommand {
     /// List every rule: id, name, category, confidence, keywords
     List {
-        /// `human` or `json`
-        #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Human)]
-        format: FormatArg,
+        #[arg(long, short = 'f', value_enum, default_value_t = RulesFormatArg::Human)]
+        format: RulesFormatArg,
         /// Include rules from this file too; repeatable
         #[arg(long = "rules", value_name = "FILE")]
         rules: Vec<PathBuf>,
@@ -277,6 +276,16 @@ pub enum FormatArg {
     Sarif,
     /// GitLab's secret-detection report, for `artifacts:reports:secret_detection`
     Gitlab,
+}
+
+/// What `rules list` writes: the rule set is not a report of findings, so
+/// the report formats do not apply.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RulesFormatArg {
+    /// A table: id, category, confidence, name, keywords
+    Human,
+    /// One JSON array of rules
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
-use cli::{BaselineCommand, Cli, Command, FormatArg, HookCommand, OutputArgs, RulesCommand};
+use cli::{BaselineCommand, Cli, Command, HookCommand, OutputArgs, RulesCommand, RulesFormatArg};
 use keyward::hook::{self, HookKind};
 use keyward::progress::Observer;
 use keyward::report;
@@ -195,11 +195,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             let stdout = io::stdout();
             let mut out = io::BufWriter::new(stdout.lock());
-            keyward::report::write_rules(
-                &mut out,
-                &set,
-                matches!(format, FormatArg::Json | FormatArg::Jsonl),
-            )?;
+            keyward::report::write_rules(&mut out, &set, matches!(format, RulesFormatArg::Json))?;
             out.flush()?;
             Ok(EXIT_CLEAN)
         }
