@@ -49,3 +49,50 @@ fn rules_list_shows_keywords() {
         line("env-tracked")
     );
 }
+
+/// `rules check` reports every problem of every rule in a file: each
+/// unknown key, and a bad id does not hide the rule's other problems or
+/// the next rule's (issue 24).
+#[test]
+fn rules_check_reports_every_problem() {
+    let w = Work::new();
+    w.write(
+        "mine.yaml",
+        "rules:
+  - id: first-token
+    name: first
+    category: generic
+    confidence: high
+    keywords: [fst_]
+    patern: '(?P<secret>fst_[0-9]{8})'
+    exampels: ['fst_12345678']
+  - id: Second_Token
+    name: second
+    category: generic
+    confidence: high
+    keywords: [sn]
+    pattern: '(?P<secret>snd_[0-9]{8})'
+    examples: ['snd_12345678']
+    negatives: ['snd_']
+  - id: third-token
+    name: third
+    category: generic
+    confidence: high
+    keywords: [thd_]
+    pattern: '(?P<secret>thd_[0-9]{8})'
+    examples: ['thd_1234']
+    negatives: ['thd_']
+",
+    );
+    let run = w.keyward(&["rules", "check", "mine.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for expected in [
+        "rule `first-token`: unknown key `patern`",
+        "rule `first-token`: unknown key `exampels`",
+        "rule `Second_Token`: id must be kebab-case",
+        "rule `Second_Token`: keyword `sn` is shorter than 3 bytes",
+        "rule `third-token`: example 1 is not detected",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}:\n{}", run.stderr);
+    }
+}
