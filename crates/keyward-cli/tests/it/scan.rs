@@ -767,3 +767,36 @@ fn unreadable_path_is_warned_once() {
         assert_eq!(lines[0].matches("d/loop").count(), 1, "{}", run.stderr);
     }
 }
+
+/// `max_file_size` in keyward.toml takes the flag's syntax (`1K`, `10M`)
+/// as well as a number of bytes (issue 24).
+#[test]
+fn config_max_file_size_takes_units() {
+    let w = Work::new();
+    w.write(
+        "big.txt",
+        &format!("{}\n{}\n", "a".repeat(2000), fake::github("ghp_", 98)),
+    );
+    for setting in ["\"1K\"", "1024", "\"1k\""] {
+        w.write("keyward.toml", &format!("max_file_size = {setting}\n"));
+        let run = w.keyward(&["scan", "--format", "json"]);
+        assert_eq!(run.code, 0, "{setting}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("skipped 1 (1 too large)"),
+            "{setting}: {}",
+            run.stderr
+        );
+    }
+    w.write("keyward.toml", "max_file_size = \"10M\"\n");
+    let run = w.keyward(&["scan", "--format", "json"]);
+    assert_eq!(run.findings().len(), 1, "{}", run.stderr);
+    w.write("keyward.toml", "max_file_size = \"10Q\"\n");
+    let run = w.keyward(&["scan"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("keyward.toml: `10Q` has an unknown unit"),
+        "{}",
+        run.stderr
+    );
+}
