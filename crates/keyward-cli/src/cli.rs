@@ -129,9 +129,8 @@ pub enum BaselineCommand {
 pub enum RulesCommand {
     /// List every rule: id, name, category, confidence, keywords
     List {
-        /// `human` or `json`
-        #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Human)]
-        format: FormatArg,
+        #[arg(long, short = 'f', value_enum, default_value_t = RulesFormatArg::Human)]
+        format: RulesFormatArg,
         /// Include rules from this file too; repeatable
         #[arg(long = "rules", value_name = "FILE")]
         rules: Vec<PathBuf>,
@@ -235,7 +234,7 @@ pub struct CommonArgs {
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub min_confidence: Option<ConfidenceArg>,
     /// Skip files larger than this (bytes, or with K, M, G suffix) [default: 10M]
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = keyward::config::parse_size)]
     pub max_file_size: Option<u64>,
     /// Worker threads (0: one per core)
     #[arg(long, default_value_t = 0)]
@@ -279,6 +278,16 @@ pub enum FormatArg {
     Gitlab,
 }
 
+/// What `rules list` writes: the rule set is not a report of findings, so
+/// the report formats do not apply.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RulesFormatArg {
+    /// A table: id, category, confidence, name, keywords
+    Human,
+    /// One JSON array of rules
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ConfidenceArg {
     Low,
@@ -294,24 +303,6 @@ impl From<ConfidenceArg> for Confidence {
             ConfidenceArg::High => Confidence::High,
         }
     }
-}
-
-fn parse_size(s: &str) -> Result<u64, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (digits, unit) = s.split_at(split);
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("`{s}` is not a size (e.g. 500K, 10M)"))?;
-    let mult = match unit.to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        _ => return Err(format!("`{s}` has an unknown unit (use K, M or G)")),
-    };
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("`{s}` is too large"))
 }
 
 impl CommonArgs {
@@ -360,20 +351,5 @@ impl ScanArgs {
         };
         self.common.apply(&mut opts);
         opts
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Sizes accept plain bytes and K/M/G suffixes, and reject nonsense.
-    #[test]
-    fn parses_sizes() {
-        assert_eq!(parse_size("100"), Ok(100));
-        assert_eq!(parse_size("10M"), Ok(10 << 20));
-        assert_eq!(parse_size("2KiB"), Ok(2048));
-        assert!(parse_size("ten").is_err());
-        assert!(parse_size("5T").is_err());
     }
 }

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
-use cli::{BaselineCommand, Cli, Command, FormatArg, HookCommand, OutputArgs, RulesCommand};
+use cli::{BaselineCommand, Cli, Command, HookCommand, OutputArgs, RulesCommand, RulesFormatArg};
 use keyward::hook::{self, HookKind};
 use keyward::progress::Observer;
 use keyward::report;
@@ -178,9 +178,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 keyward::suppress::Baseline::from_findings(&outcome.findings, old.as_ref());
             std::fs::write(&output, baseline.to_json())
                 .with_context(|| format!("{}: cannot write baseline", output.display()))?;
+            let entries = match baseline.findings.len() {
+                1 => "1 entry".to_string(),
+                n => format!("{n} entries"),
+            };
             eprintln!(
-                "keyward: wrote {} entries to {} (fingerprints only; no secrets)",
-                baseline.findings.len(),
+                "keyward: wrote {entries} to {} (fingerprints only; no secrets)",
                 output.display()
             );
             Ok(EXIT_CLEAN)
@@ -192,11 +195,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             let stdout = io::stdout();
             let mut out = io::BufWriter::new(stdout.lock());
-            keyward::report::write_rules(
-                &mut out,
-                &set,
-                matches!(format, FormatArg::Json | FormatArg::Jsonl),
-            )?;
+            keyward::report::write_rules(&mut out, &set, matches!(format, RulesFormatArg::Json))?;
             out.flush()?;
             Ok(EXIT_CLEAN)
         }
@@ -206,10 +205,16 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 eprintln!("{p}");
             }
             if problems.is_empty() {
-                eprintln!("keyward: {} file(s) checked, no problems", files.len());
+                eprintln!(
+                    "keyward: {} checked, no problems",
+                    report::count(files.len() as u64, "file")
+                );
                 Ok(EXIT_CLEAN)
             } else {
-                eprintln!("keyward: {} problem(s)", problems.len());
+                eprintln!(
+                    "keyward: {}",
+                    report::count(problems.len() as u64, "problem")
+                );
                 Ok(EXIT_FINDINGS)
             }
         }
@@ -260,6 +265,7 @@ fn describe(change: &hook::Change) -> String {
             p.display()
         ),
         NotInstalled(p) => format!("{} is not keyward's; left alone", p.display()),
+        Absent(p) => format!("{}: no such hook; nothing to remove", p.display()),
     }
 }
 
@@ -288,7 +294,7 @@ fn run_hook(
 /// commits already made (and maybe shared); a commit is not made yet, so
 /// its remedies are to unstage or edit, and to rotate only what was pushed.
 fn block_message(action: &str, outcome: &Outcome) -> String {
-    let n = outcome.findings.len();
+    let n = report::count(outcome.findings.len() as u64, "secret");
     let mut lines = vec![String::new()];
     if action == "commit" {
         let mut files: Vec<String> = outcome
@@ -298,7 +304,7 @@ fn block_message(action: &str, outcome: &Outcome) -> String {
             .collect();
         files.dedup();
         lines.extend([
-            format!("keyward: commit blocked: {n} secret(s) in the staged changes."),
+            format!("keyward: commit blocked: {n} in the staged changes."),
             "  - take each one out of the commit: edit the file and `git add` it again,".into(),
             format!(
                 "    or unstage the file (git restore --staged -- {});",
@@ -309,7 +315,7 @@ fn block_message(action: &str, outcome: &Outcome) -> String {
         ]);
     } else {
         lines.extend([
-            format!("keyward: push blocked: {n} secret(s) in the commits being pushed."),
+            format!("keyward: push blocked: {n} in the commits being pushed."),
             "  - remove each one from the commit that adds it (git commit --amend, git rebase -i)"
                 .into(),
             "    and rotate it: treat it as leaked;".into(),

@@ -3,7 +3,7 @@
 //! Lives with the detector because a rule is only right if the detector,
 //! with its prefilter, windows, entropy and placeholder filters, agrees.
 
-use keyward_rules::{parse_rule_file, Rule, RuleSet};
+use keyward_rules::{check_rule_file, Rule, RuleSet};
 
 use crate::Detector;
 
@@ -71,10 +71,11 @@ pub fn check_files(files: &[std::path::PathBuf]) -> Vec<String> {
             }
         }
         match std::fs::read_to_string(file) {
-            Ok(text) => match parse_rule_file(&origin, &text) {
-                Ok(rules) => checked.extend(rules),
-                Err(e) => problems.push(e.to_string()),
-            },
+            Ok(text) => {
+                let (rules, found) = check_rule_file(&origin, &text);
+                checked.extend(rules);
+                problems.extend(found.iter().map(ToString::to_string));
+            }
             Err(e) => problems.push(format!("{origin}: cannot read: {e}")),
         }
     }
@@ -94,9 +95,7 @@ pub fn check_files(files: &[std::path::PathBuf]) -> Vec<String> {
             ));
         }
     }
-    if let Err(e) = RuleSet::from_rules(checked.clone()) {
-        problems.push(e.to_string());
-    }
+    problems.extend(RuleSet::conflicts(&checked).iter().map(ToString::to_string));
     problems.extend(check_rules(&checked));
     problems
 }
@@ -104,6 +103,7 @@ pub fn check_files(files: &[std::path::PathBuf]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use keyward_rules::parse_rule_file;
 
     /// Every embedded rule parses, has a unique id, compiles, has examples
     /// that the real detector finds and negatives it does not.

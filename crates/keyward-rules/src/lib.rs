@@ -277,20 +277,34 @@ impl RuleSpec {
     /// Validates what can be checked without running the detector and returns
     /// the rule. Errors name the rule and the problem.
     pub fn compile(self, origin: &str) -> Result<Rule, RuleError> {
+        let (rule, mut problems) = self.compile_checked(origin);
+        match rule {
+            Some(rule) if problems.is_empty() => Ok(rule),
+            _ => Err(problems.remove(0)),
+        }
+    }
+
+    /// Every problem [`compile`](RuleSpec::compile) sees, not only the
+    /// first, and the rule when one can still be run against its examples
+    /// (its only fault, if any, is its id).
+    pub fn compile_checked(self, origin: &str) -> (Option<Rule>, Vec<RuleError>) {
         let err = |msg: String| RuleError::Invalid {
             origin: origin.to_string(),
             id: self.id.clone(),
             msg,
         };
+        let mut problems = Vec::new();
         if !is_kebab_id(&self.id) {
-            return Err(err("id must be kebab-case ascii (a-z, 0-9, -)".into()));
+            problems.push(err("id must be kebab-case ascii (a-z, 0-9, -)".into()));
         }
+        let id_problems = problems.len();
+        let mut failed = |msgs: Vec<String>| problems.extend(msgs.into_iter().map(err));
         let check = match &self.check {
-            Some(name) => Some(self.compile_check(name).map_err(err)?),
+            Some(name) => self.compile_check(name).map_err(&mut failed).ok(),
             None => None,
         };
         let sink = match &self.sink {
-            Some(spec) => Some(self.compile_sink(spec).map_err(err)?),
+            Some(spec) => self.compile_sink(spec).map_err(&mut failed).ok(),
             None => None,
         };
         let pattern = match &self.sink {
@@ -298,18 +312,23 @@ impl RuleSpec {
             Some(spec) => format!("(?:{})\\(", spec.call),
             None => self.pattern.clone(),
         };
-        if check.is_none() && pattern.is_empty() {
-            return Err(err("rule has neither a pattern, a sink nor a check".into()));
+        let mut others = Vec::new();
+        if self.check.is_none() && pattern.is_empty() {
+            others.push("rule has neither a pattern, a sink nor a check".to_string());
         }
-        if check.is_none() && self.keywords.is_empty() {
-            return Err(err("rule has no keyword".into()));
+        if self.check.is_none() && self.keywords.is_empty() {
+            others.push("rule has no keyword".into());
         }
-        if let Some(k) = self.keywords.iter().find(|k| k.len() < 3) {
-            return Err(err(format!("keyword `{k}` is shorter than 3 bytes")));
+        for k in self.keywords.iter().filter(|k| k.len() < 3) {
+            others.push(format!("keyword `{k}` is shorter than 3 bytes"));
+        }
+        failed(others);
+        if problems.len() > id_problems {
+            return (None, problems);
         }
         // A sink's arguments may run over several lines.
         let multiline = sink.is_some() || is_multiline(&pattern);
-        Ok(Rule {
+        let rule = Rule {
             multiline,
             id: self.id,
             name: self.name,
@@ -332,28 +351,38 @@ impl RuleSpec {
             regex: OnceLock::new(),
             allow: OnceLock::new(),
             allow_match: OnceLock::new(),
-        })
+        };
+        (Some(rule), problems)
     }
 }
 
 impl RuleSpec {
     /// Validates a sink: a call, an argument named or placed, and no
     /// pattern of its own (the call is its pattern).
-    fn compile_sink(&self, spec: &SinkSpec) -> Result<Sink, String> {
-        if !self.pattern.is_empty() {
-            return Err("a sink rule has no `pattern` (its `call` is the pattern)".into());
-        }
-        if self.check.is_some() {
-            return Err("a rule is a sink or a check, not both".into());
-        }
-        if spec.call.trim().is_empty() {
-            return Err("a sink needs a `call`".into());
-        }
-        if spec.arg == Some(0) {
-            return Err("a sink's `arg` counts from 1".into());
-        }
-        if spec.arg.is_none() && spec.named.is_empty() {
-            return Err("a sink needs an `arg` position or `named` arguments".into());
+    fn compile_sink(&self, spec: &SinkSpec) -> Result<Sink, Vec<String>> {
+        let faults = [
+            (
+                !self.pattern.is_empty(),
+                "a sink rule has no `pattern` (its `call` is the pattern)",
+            ),
+            (
+                self.check.is_some(),
+                "a rule is a sink or a check, not both",
+            ),
+            (spec.call.trim().is_empty(), "a sink needs a `call`"),
+            (spec.arg == Some(0), "a sink's `arg` counts from 1"),
+            (
+                spec.arg.is_none() && spec.named.is_empty(),
+                "a sink needs an `arg` position or `named` arguments",
+            ),
+        ];
+        let problems: Vec<String> = faults
+            .iter()
+            .filter(|(is_fault, _)| *is_fault)
+            .map(|(_, msg)| msg.to_string())
+            .collect();
+        if !problems.is_empty() {
+            return Err(problems);
         }
         Ok(Sink {
             arg: spec.arg,
@@ -363,11 +392,16 @@ impl RuleSpec {
 
     /// Validates a check rule: a known check, a remedy, and none of the
     /// fields that only a pattern rule uses.
-    fn compile_check(&self, name: &str) -> Result<Check, String> {
-        let check = Check::from_name(name).ok_or_else(|| {
+    fn compile_check(&self, name: &str) -> Result<Check, Vec<String>> {
+        let mut problems = Vec::new();
+        let check = Check::from_name(name);
+        if check.is_none() {
             let known: Vec<&str> = Check::ALL.iter().map(|c| c.as_str()).collect();
-            format!("unknown check `{name}` (known: {})", known.join(", "))
-        })?;
+            problems.push(format!(
+                "unknown check `{name}` (known: {})",
+                known.join(", ")
+            ));
+        }
         let pattern_fields = [
             ("pattern", !self.pattern.is_empty()),
             ("sink", self.sink.is_some()),
@@ -380,13 +414,16 @@ impl RuleSpec {
             ("examples", !self.examples.is_empty()),
             ("negatives", !self.negatives.is_empty()),
         ];
-        if let Some((field, _)) = pattern_fields.iter().find(|(_, set)| *set) {
-            return Err(format!("a check rule has no `{field}` (its check is code)"));
+        for (field, _) in pattern_fields.iter().filter(|(_, set)| *set) {
+            problems.push(format!("a check rule has no `{field}` (its check is code)"));
         }
         if self.remedy.as_deref().is_none_or(str::is_empty) {
-            return Err("a check rule needs a remedy".into());
+            problems.push("a check rule needs a remedy".into());
         }
-        Ok(check)
+        match check {
+            Some(check) if problems.is_empty() => Ok(check),
+            _ => Err(problems),
+        }
     }
 }
 
@@ -443,6 +480,94 @@ pub fn parse_rule_file(origin: &str, text: &str) -> Result<Vec<Rule>, RuleError>
     spec.rules.into_iter().map(|r| r.compile(origin)).collect()
 }
 
+/// The keys a rule may have: `RuleSpec`'s fields. A unit test keeps the
+/// two in step.
+const RULE_KEYS: &[&str] = &[
+    "id",
+    "name",
+    "category",
+    "confidence",
+    "check",
+    "remedy",
+    "keywords",
+    "pattern",
+    "sink",
+    "min_entropy",
+    "allow",
+    "allow_match",
+    "verify",
+    "keep_placeholders",
+    "examples",
+    "negatives",
+    "references",
+];
+
+/// Parses a rule file for `rules check`: the rules that compile, and every
+/// problem of every rule (each unknown key, each failed validation) where
+/// [`parse_rule_file`] stops at the first. Each rule is read on its own,
+/// so one rule's fault hides nothing of another's.
+pub fn check_rule_file(origin: &str, text: &str) -> (Vec<Rule>, Vec<RuleError>) {
+    use serde_yaml_ng::Value;
+    let parse = |msg: String| RuleError::Parse {
+        origin: origin.to_string(),
+        msg,
+    };
+    let key_text = |key: &Value| {
+        key.as_str()
+            .map_or_else(|| format!("{key:?}"), str::to_string)
+    };
+    let value: Value = match serde_yaml_ng::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return (Vec::new(), vec![parse(e.to_string())]),
+    };
+    let Some(file) = value.as_mapping() else {
+        return (
+            Vec::new(),
+            vec![parse("expected `rules:` and a list".into())],
+        );
+    };
+    let mut problems: Vec<RuleError> = file
+        .keys()
+        .filter(|k| k.as_str() != Some("rules"))
+        .map(|k| parse(format!("unknown key `{}`", key_text(k))))
+        .collect();
+    let Some(list) = file.get("rules").and_then(Value::as_sequence) else {
+        problems.push(parse("expected `rules:` and a list".into()));
+        return (Vec::new(), problems);
+    };
+    let mut rules = Vec::new();
+    for (i, item) in list.iter().enumerate() {
+        let at = |msg: String| match item.get("id").and_then(Value::as_str) {
+            Some(id) => RuleError::Invalid {
+                origin: origin.to_string(),
+                id: id.to_string(),
+                msg,
+            },
+            None => parse(format!("rules[{i}]: {msg}")),
+        };
+        let Some(fields) = item.as_mapping() else {
+            problems.push(at("expected a rule's keys".into()));
+            continue;
+        };
+        let mut known = fields.clone();
+        for key in fields.keys() {
+            if !key.as_str().is_some_and(|k| RULE_KEYS.contains(&k)) {
+                problems.push(at(format!("unknown key `{}`", key_text(key))));
+                known.remove(key);
+            }
+        }
+        match serde_yaml_ng::from_value::<RuleSpec>(Value::Mapping(known)) {
+            Ok(spec) => {
+                let (rule, found) = spec.compile_checked(origin);
+                problems.extend(found);
+                rules.extend(rule);
+            }
+            Err(e) => problems.push(at(e.to_string())),
+        }
+    }
+    (rules, problems)
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes
@@ -487,6 +612,45 @@ impl Clone for Rule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `RULE_KEYS` are exactly the keys `RuleSpec` accepts, as serde lists
+    /// them when it refuses an unknown one.
+    #[test]
+    fn rule_keys_match_the_spec() {
+        let text = "rules:\n  - id: x\n    no_such_key: 1\n";
+        let msg = serde_yaml_ng::from_str::<RuleFileSpec>(text)
+            .expect_err("unknown key refused")
+            .to_string();
+        let listed = msg
+            .split("expected one of ")
+            .nth(1)
+            .expect("serde lists the keys");
+        let keys: Vec<&str> = listed
+            .split(", ")
+            .map(|k| k.split('`').nth(1).expect("a quoted key"))
+            .collect();
+        assert_eq!(keys, RULE_KEYS);
+    }
+
+    /// A rule file's every problem is listed: each unknown key, and a bad
+    /// id beside the rule's other faults (issue 24).
+    #[test]
+    fn check_rule_file_lists_every_problem() {
+        let text = "rules:\n  - id: Bad_Id\n    name: x\n    category: generic\n    confidence: high\n    keywords: [ab]\n    patern: x\n    exampels: []\n";
+        let (rules, problems) = check_rule_file("t.yaml", text);
+        let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert!(rules.is_empty());
+        assert_eq!(
+            problems,
+            [
+                "t.yaml: rule `Bad_Id`: unknown key `patern`",
+                "t.yaml: rule `Bad_Id`: unknown key `exampels`",
+                "t.yaml: rule `Bad_Id`: id must be kebab-case ascii (a-z, 0-9, -)",
+                "t.yaml: rule `Bad_Id`: rule has neither a pattern, a sink nor a check",
+                "t.yaml: rule `Bad_Id`: keyword `ab` is shorter than 3 bytes",
+            ]
+        );
+    }
 
     /// Only patterns that can cross a newline count as multi-line.
     #[test]

@@ -33,10 +33,20 @@ impl RuleSet {
 
     /// Builds a set, refusing duplicate ids.
     pub fn from_rules(rules: Vec<Rule>) -> Result<RuleSet, RuleError> {
+        match RuleSet::conflicts(&rules).into_iter().next() {
+            Some(problem) => Err(problem),
+            None => Ok(RuleSet { rules }),
+        }
+    }
+
+    /// Every id that repeats an earlier rule's, and every check that an
+    /// earlier rule already stands for.
+    pub fn conflicts(rules: &[Rule]) -> Vec<RuleError> {
+        let mut problems = Vec::new();
         let mut seen = std::collections::HashMap::new();
-        for rule in &rules {
+        for rule in rules {
             if let Some(first) = seen.insert(rule.id.as_str(), rule.origin.as_str()) {
-                return Err(RuleError::Invalid {
+                problems.push(RuleError::Invalid {
                     origin: rule.origin.clone(),
                     id: rule.id.clone(),
                     msg: format!("id repeats a rule from {first}"),
@@ -44,17 +54,17 @@ impl RuleSet {
             }
         }
         let mut checks = std::collections::HashMap::new();
-        for rule in &rules {
+        for rule in rules {
             let Some(check) = rule.check else { continue };
             if let Some(first) = checks.insert(check, rule.id.as_str()) {
-                return Err(RuleError::Invalid {
+                problems.push(RuleError::Invalid {
                     origin: rule.origin.clone(),
                     id: rule.id.clone(),
                     msg: format!("check `{check}` is already rule `{first}`"),
                 });
             }
         }
-        Ok(RuleSet { rules })
+        problems
     }
 
     /// Adds the rules of a user's file; their patterns compile now so a typo

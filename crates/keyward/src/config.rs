@@ -28,8 +28,50 @@ pub struct Config {
     /// Baseline file, relative to the config file.
     #[serde(default)]
     pub baseline: Option<PathBuf>,
-    #[serde(default)]
+    /// Bytes, or a number with K, M or G, as `--max-file-size` takes.
+    #[serde(default, deserialize_with = "size")]
     pub max_file_size: Option<u64>,
+}
+
+/// A size as `--max-file-size` and `max_file_size` take it: bytes, or a
+/// number with a K, M or G suffix (binary multiples; `KB`, `KiB` too).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (e.g. 500K, 10M)"))?;
+    let mult = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(format!("`{s}` has an unknown unit (use K, M or G)")),
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+/// `max_file_size`: a number of bytes or a string [`parse_size`] reads.
+fn size<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    struct Size;
+    impl serde::de::Visitor<'_> for Size {
+        type Value = u64;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a size: bytes, or a number with K, M or G (10M)")
+        }
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<u64, E> {
+            Ok(n)
+        }
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<u64, E> {
+            u64::try_from(n).map_err(|_| E::custom(format!("`{n}` is not a size")))
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<u64, E> {
+            parse_size(s).map_err(E::custom)
+        }
+    }
+    d.deserialize_any(Size).map(Some)
 }
 
 impl Config {
@@ -76,6 +118,16 @@ fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sizes accept plain bytes and K/M/G suffixes, and reject nonsense.
+    #[test]
+    fn parses_sizes() {
+        assert_eq!(parse_size("100"), Ok(100));
+        assert_eq!(parse_size("10M"), Ok(10 << 20));
+        assert_eq!(parse_size("2KiB"), Ok(2048));
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("5T").is_err());
+    }
 
     /// An unknown key is an error that names it.
     #[test]

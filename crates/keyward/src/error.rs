@@ -8,7 +8,7 @@ pub use keyward_rules::RuleError;
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read")]
     Read {
         path: String,
         #[source]

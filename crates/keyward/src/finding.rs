@@ -141,18 +141,21 @@ impl Finding {
         }
     }
 
-    /// The order reports use: (path, line, rule), then column.
-    pub fn sort_key(&self) -> (&str, usize, &str, usize) {
-        (&self.path, self.line, &self.rule_id, self.column)
+    /// The order reports use: (path, line, column, rule), so findings on
+    /// one line read left to right.
+    pub fn sort_key(&self) -> (&str, usize, usize, &str) {
+        (&self.path, self.line, self.column, &self.rule_id)
     }
 }
 
 /// Sorts findings for stable output and drops repeats of the same
-/// fingerprint at the same path and line.
+/// fingerprint at the same path and line, keeping the leftmost. Repeats
+/// need not be neighbours once columns order a line (another rule may sit
+/// between them), hence the set rather than `dedup_by`.
 pub fn sort_and_dedup(findings: &mut Vec<Finding>) {
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    findings
-        .dedup_by(|b, a| a.fingerprint == b.fingerprint && a.path == b.path && a.line == b.line);
+    let mut seen = std::collections::HashSet::new();
+    findings.retain(|f| seen.insert((f.fingerprint.clone(), f.path.clone(), f.line)));
 }
 
 #[cfg(test)]

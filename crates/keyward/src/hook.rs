@@ -41,7 +41,10 @@ pub enum Change {
     Removed(PathBuf),
     /// Removed, and the hook that was there before is back.
     Restored(PathBuf),
+    /// A hook is there, but not keyward's: left as it is.
     NotInstalled(PathBuf),
+    /// No hook of this kind to remove.
+    Absent(PathBuf),
 }
 
 /// The directory git runs hooks from: `core.hooksPath` when set (relative
@@ -152,6 +155,9 @@ pub fn install(start: &Path, kind: HookKind, exe: &Path, force: bool) -> Result<
 pub fn uninstall(start: &Path, kind: HookKind) -> Result<Change> {
     let dir = hooks_dir(start)?;
     let path = dir.join(kind.file_name());
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Ok(Change::Absent(path));
+    }
     if !is_ours(&path) {
         return Ok(Change::NotInstalled(path));
     }

@@ -353,3 +353,17 @@ fn pre_commit_message_fits_a_commit_not_yet_made() {
         assert!(!stderr.contains(wrong), "`{wrong}` in: {stderr}");
     }
 }
+
+/// Uninstalling a hook that does not exist says so, rather than calling it
+/// someone else's (issue 24).
+#[test]
+fn uninstalling_a_missing_hook_says_there_is_none() {
+    let w = Work::repo();
+    let run = w.keyward(&["hook", "uninstall", "--pre-push"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("no such hook"), "{}", run.stderr);
+    assert!(!run.stderr.contains("not keyward's"), "{}", run.stderr);
+    w.write(".git/hooks/pre-push", "#!/bin/sh\nexit 0\n");
+    let run = w.keyward(&["hook", "uninstall", "--pre-push"]);
+    assert!(run.stderr.contains("not keyward's"), "{}", run.stderr);
+}

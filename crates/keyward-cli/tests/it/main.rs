@@ -10,6 +10,7 @@ mod history_packs;
 mod history_walk;
 mod hook;
 mod negatives;
+mod rules;
 mod scan;
 mod sinks;
 mod snapshots;

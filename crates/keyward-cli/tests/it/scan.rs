@@ -46,7 +46,7 @@ fn leaky_tree() -> Work {
 }
 
 /// Each category of secret is found at the right path and line, in
-/// (path, line, rule) order.
+/// (path, line, column, rule) order.
 #[test]
 fn finds_each_category_at_its_line() {
     let w = leaky_tree();
@@ -198,7 +198,7 @@ fn skips_are_counted_and_listed() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("scanned 1 files"), "{}", run.stderr);
+    assert!(run.stderr.contains("scanned 1 file ("), "{}", run.stderr);
     let verbose = w.keyward(&["scan", "--max-file-size", "1K", "-v"]);
     assert!(
         verbose
@@ -224,7 +224,7 @@ fn symlink_loop_is_reported_not_fatal() {
     let run = w.keyward(&["scan", "--follow", "--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(run.findings().len(), 1);
-    assert!(run.stderr.contains("warning: "), "{}", run.stderr);
+    assert!(run.stderr.contains("keyward: warning: "), "{}", run.stderr);
     assert!(run.stderr.contains("unreadable"), "{}", run.stderr);
 }
 
@@ -566,7 +566,7 @@ fn human_report_snapshot() {
     ");
     assert!(
         run.stderr
-            .starts_with("keyward: 1 finding; scanned 1 files (35 B) in "),
+            .starts_with("keyward: 1 finding; scanned 1 file (35 B) in "),
         "{}",
         run.stderr
     );
@@ -622,7 +622,7 @@ fn scan_that_skipped_everything_says_so() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("warning: nothing was scanned: all 1 files were skipped"),
+            .contains("keyward: warning: nothing was scanned: the only file was skipped"),
         "{}",
         run.stderr
     );
@@ -656,4 +656,147 @@ fn stdin_honours_max_file_size() {
         &input,
     );
     assert_eq!(small.findings().len(), 1, "{}", small.stderr);
+}
+
+/// Two findings on one line are listed by column, whatever their rule ids
+/// (issue 24).
+#[test]
+fn findings_on_one_line_are_ordered_by_column() {
+    let w = Work::new();
+    w.write(
+        "pair.txt",
+        &format!(
+            "tokens = [\"{}\", \"{}\"]\n",
+            fake::github("ghp_", 94),
+            fake::aws_key_id(95)
+        ),
+    );
+    let run = w.keyward(&["scan", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let found: Vec<(String, u64, u64)> = run
+        .findings()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().expect("rule_id").to_string(),
+                f["line"].as_u64().expect("line"),
+                f["column"].as_u64().expect("column"),
+            )
+        })
+        .collect();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0].0, "github-pat-classic", "{found:?}");
+    assert_eq!(found[1].0, "aws-access-key-id", "{found:?}");
+    assert!(found[0].2 < found[1].2, "{found:?}");
+}
+
+/// Counts of one read in the singular (`1 file`, `1 commit`, `1 blob`,
+/// `1 more occurrence`) in the summary and the human report (issue 24).
+#[test]
+fn counts_of_one_are_singular() {
+    let w = Work::new();
+    w.write("a.txt", "nothing here\n");
+    let run = w.keyward(&["scan"]);
+    assert!(run.stderr.contains("scanned 1 file ("), "{}", run.stderr);
+    let mut r = Work::repo();
+    let token = fake::github("ghp_", 96);
+    r.commit("a.txt", &format!("{token}\n"), "add");
+    let run = r.keyward(&["git"]);
+    assert!(
+        run.stderr.contains("scanned 1 commit, 1 blob ("),
+        "{}",
+        run.stderr
+    );
+    r.commit("b.txt", &format!("{token}\n"), "copy");
+    let run = r.keyward(&["git"]);
+    assert!(
+        run.stdout.contains(", 1 more occurrence\n"),
+        "{}",
+        run.stdout
+    );
+    r.commit(
+        "b.txt",
+        &format!("{token}\n{}\n", fake::aws_key_id(97)),
+        "more",
+    );
+    let run = r.keyward(&["git"]);
+    assert!(
+        run.stderr.contains("findings in 2 files;"),
+        "{}",
+        run.stderr
+    );
+    let run = r.keyward(&["scan", "b.txt"]);
+    assert!(
+        run.stderr.contains("keyward: 2 findings in 1 file;"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A config file that cannot be read is one error line naming the OS
+/// error once (issue 24).
+#[test]
+fn missing_config_names_the_os_error_once() {
+    let w = Work::new();
+    let run = w.keyward(&["scan", "--config", "nope.toml"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.trim_end(),
+        "keyward: error: nope.toml: cannot read: No such file or directory (os error 2)"
+    );
+}
+
+/// A path the walk cannot read is one warning, `keyward: warning: PATH:
+/// why`, naming the path once; with `-v` it is still printed once
+/// (issue 24).
+#[test]
+fn unreadable_path_is_warned_once() {
+    let w = Work::new();
+    std::fs::create_dir(w.join("d")).unwrap();
+    std::os::unix::fs::symlink(w.join("d"), w.join("d/loop")).unwrap();
+    w.write("d/a.txt", "nothing here\n");
+    for args in [&["scan", "--follow"][..], &["scan", "--follow", "-v"]] {
+        let run = w.keyward(args);
+        let lines: Vec<&str> = run.stderr.lines().filter(|l| l.contains("loop")).collect();
+        assert_eq!(lines.len(), 1, "{args:?}: {}", run.stderr);
+        assert!(
+            lines[0].starts_with("keyward: warning: d/loop: unreadable: "),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(lines[0].matches("d/loop").count(), 1, "{}", run.stderr);
+    }
+}
+
+/// `max_file_size` in keyward.toml takes the flag's syntax (`1K`, `10M`)
+/// as well as a number of bytes (issue 24).
+#[test]
+fn config_max_file_size_takes_units() {
+    let w = Work::new();
+    w.write(
+        "big.txt",
+        &format!("{}\n{}\n", "a".repeat(2000), fake::github("ghp_", 98)),
+    );
+    for setting in ["\"1K\"", "1024", "\"1k\""] {
+        w.write("keyward.toml", &format!("max_file_size = {setting}\n"));
+        let run = w.keyward(&["scan", "--format", "json"]);
+        assert_eq!(run.code, 0, "{setting}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("skipped 1 (1 too large)"),
+            "{setting}: {}",
+            run.stderr
+        );
+    }
+    w.write("keyward.toml", "max_file_size = \"10M\"\n");
+    let run = w.keyward(&["scan", "--format", "json"]);
+    assert_eq!(run.findings().len(), 1, "{}", run.stderr);
+    w.write("keyward.toml", "max_file_size = \"10Q\"\n");
+    let run = w.keyward(&["scan"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("keyward.toml: `10Q` has an unknown unit"),
+        "{}",
+        run.stderr
+    );
 }

@@ -169,7 +169,8 @@ fn description(f: &Finding, file: Option<&str>, opts: &ReportOptions) -> String 
         ));
         let elsewhere = life.occurrences.len() + life.more_occurrences;
         if elsewhere > 0 {
-            text.push_str(&format!(" Seen at {elsewhere} other place(s) in history."));
+            let places = super::count(elsewhere as u64, "other place");
+            text.push_str(&format!(" Seen at {places} in history."));
         }
         match (&life.removed_in, life.still_in_head) {
             (_, true) => text.push_str(" Still present at HEAD."),

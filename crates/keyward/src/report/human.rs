@@ -6,7 +6,8 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 
 use super::json::shown_secret;
-use super::{bytes, skip_counts, ReportOptions};
+use super::{bytes, count, skip_counts, ReportOptions};
+use crate::content::SkipReason;
 use crate::outcome::{Outcome, Stats};
 use crate::rules::Confidence;
 
@@ -78,7 +79,7 @@ pub fn write(out: &mut dyn Write, outcome: &Outcome, opts: &ReportOptions) -> io
             };
             let more = life.occurrences.len() + life.more_occurrences;
             let seen = if more > 0 {
-                format!(", {more} more occurrences")
+                format!(", {}", count(more as u64, "more occurrence"))
             } else {
                 String::new()
             };
@@ -100,11 +101,34 @@ pub fn write(out: &mut dyn Write, outcome: &Outcome, opts: &ReportOptions) -> io
 pub fn summary(outcome: &Outcome, verbose: bool) -> String {
     let s: &Stats = &outcome.stats;
     let mut text = String::new();
-    for w in &s.warnings {
-        text.push_str(&format!("warning: {w}\n"));
+    // Unreadable paths are warnings, not just counts: the user may have
+    // expected them to be scanned. Ten are named unless `-v` asks for all;
+    // `-v` lists the other skips, so each skip is printed once.
+    let (unreadable, other_skips): (Vec<_>, Vec<_>) = s
+        .skips
+        .iter()
+        .partition(|skip| matches!(skip.reason, SkipReason::Unreadable(_)));
+    let named = if verbose {
+        unreadable.len()
+    } else {
+        unreadable.len().min(10)
+    };
+    let mut warnings: Vec<String> = unreadable[..named]
+        .iter()
+        .map(|skip| format!("{}: {}", skip.path, skip.reason.detail()))
+        .collect();
+    if named < unreadable.len() {
+        warnings.push(format!(
+            "{} more unreadable (-v lists them)",
+            count((unreadable.len() - named) as u64, "path")
+        ));
+    }
+    warnings.extend(s.warnings.iter().cloned());
+    for w in &warnings {
+        text.push_str(&format!("keyward: warning: {w}\n"));
     }
     if verbose {
-        for skip in &s.skips {
+        for skip in other_skips {
             text.push_str(&format!(
                 "skipped {}: {}\n",
                 skip.path,
@@ -113,7 +137,8 @@ pub fn summary(outcome: &Outcome, verbose: bool) -> String {
         }
         if let Some(n) = s.searched_as_deltas {
             text.push_str(&format!(
-                "searched {n} blobs stored as deltas only where their delta changed them\n"
+                "searched {} stored as deltas only where their delta changed them\n",
+                count(n, "blob")
             ));
         }
     }
@@ -123,7 +148,7 @@ pub fn summary(outcome: &Outcome, verbose: bool) -> String {
     let found = match n {
         0 => "no findings".to_string(),
         1 => "1 finding".to_string(),
-        _ => format!("{n} findings in {} files", files.len()),
+        _ => format!("{n} findings in {}", count(files.len() as u64, "file")),
     };
     let scanned = match s.commits {
         Some(commits) => {
@@ -133,12 +158,13 @@ pub fn summary(outcome: &Outcome, verbose: bool) -> String {
                 String::new()
             };
             format!(
-                "{commits} commits, {} blobs ({}{cached})",
-                s.files,
+                "{}, {} ({}{cached})",
+                count(commits, "commit"),
+                count(s.files, "blob"),
                 bytes(s.bytes)
             )
         }
-        None => format!("{} files ({})", s.files, bytes(s.bytes)),
+        None => format!("{} ({})", count(s.files, "file"), bytes(s.bytes)),
     };
     text.push_str(&format!(
         "keyward: {found}; scanned {scanned} in {:.2} s",

@@ -78,7 +78,8 @@ pub(crate) fn help_text(f: &Finding) -> String {
     }
 }
 
-/// Writes the rule list: a table, or a JSON array.
+/// Writes the rule list: a table (id, category, confidence, name, keywords;
+/// `-` for a rule without keywords), or a JSON array.
 pub fn write_rules(out: &mut dyn Write, set: &crate::rules::RuleSet, json: bool) -> io::Result<()> {
     if json {
         let rules: Vec<_> = set
@@ -98,17 +99,42 @@ pub fn write_rules(out: &mut dyn Write, set: &crate::rules::RuleSet, json: bool)
         serde_json::to_writer_pretty(&mut *out, &rules)?;
         return writeln!(out);
     }
+    // Names align up to a width most fit in; a longer one pushes only its
+    // own row's keywords along.
+    let name_width = set
+        .rules()
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(48);
     for r in set.rules() {
+        let keywords = if r.keywords.is_empty() {
+            "-".to_string()
+        } else {
+            r.keywords.join(",")
+        };
         writeln!(
             out,
-            "{:<40} {:<13} {:<7} {}",
+            "{:<40} {:<13} {:<7} {:<width$} {keywords}",
             r.id,
             r.category.as_str(),
             r.confidence.as_str(),
-            r.name
+            r.name,
+            width = name_width,
         )?;
     }
     Ok(())
+}
+
+/// `n noun` with the noun in the plural unless `n` is 1: `1 file`,
+/// `2 files`. For nouns whose plural adds an `s`.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// Human-readable byte count.

@@ -335,30 +335,12 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Outcome> {
 
     let mut skips = skips.into_inner().expect("walk finished");
     skips.sort_by(|a, b| a.path.cmp(&b.path));
-    // Unreadable files and symlink loops are warnings, not just counts: the
-    // user may have expected them to be scanned.
-    let unreadable: Vec<&Skip> = skips
-        .iter()
-        .filter(|s| matches!(s.reason, SkipReason::Unreadable(_)))
-        .collect();
-    let mut warnings: Vec<String> = unreadable
-        .iter()
-        .take(10)
-        .map(|s| format!("{}: {}", s.path, s.reason.detail()))
-        .collect();
-    if unreadable.len() > 10 {
-        warnings.push(format!(
-            "{} more unreadable paths (-v lists them)",
-            unreadable.len() - 10
-        ));
-    }
     let mut stats = Stats {
         files: files.into_inner(),
         bytes: bytes.into_inner(),
         skips,
         suppressed_inline: allowed.into_inner(),
         excluded: excluded.into_inner(),
-        warnings,
         ..Stats::default()
     };
     let mut findings = findings.into_inner().expect("walk finished");
@@ -372,10 +354,10 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Outcome> {
     }
     if stats.files == 0 && !stats.skips.is_empty() {
         // A gate that read nothing must not look like a clean pass.
-        stats.warnings.push(format!(
-            "nothing was scanned: all {} files were skipped",
-            stats.skips.len()
-        ));
+        stats.warnings.push(match stats.skips.len() {
+            1 => "nothing was scanned: the only file was skipped".to_string(),
+            n => format!("nothing was scanned: all {n} files were skipped"),
+        });
     }
     Ok(setup.finish(findings, stats, started))
 }

@@ -58,15 +58,19 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions, visit: &(dyn Fn(Entry) + Sync
         .threads(opts.threads)
         .filter_entry(|e| e.file_name() != ".git");
     let many = roots.len() > 1;
+    // A path as reports show it: relative to the root it was found from.
+    let show = move |path: &Path| {
+        let root = roots
+            .iter()
+            .find(|r| path.starts_with(r))
+            .map_or(Path::new(""), PathBuf::as_path);
+        relative(root, path, many)
+    };
     builder.build_parallel().run(|| {
         Box::new(move |result| {
             match result {
                 Ok(entry) => {
-                    let root = roots
-                        .iter()
-                        .find(|r| entry.path().starts_with(r))
-                        .map_or(Path::new(""), PathBuf::as_path);
-                    let rel = relative(root, entry.path(), many);
+                    let rel = show(entry.path());
                     let Some(ft) = entry.file_type() else {
                         return WalkState::Continue;
                     };
@@ -84,25 +88,43 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions, visit: &(dyn Fn(Entry) + Sync
                             }),
                             Err(e) => visit(Entry::Skipped(Skip {
                                 path: rel,
-                                reason: SkipReason::Unreadable(e.to_string()),
+                                reason: SkipReason::Unreadable(why(&e, &show)),
                             })),
                         }
                     }
                 }
-                Err(err) => visit(Entry::Skipped(walk_error(err))),
+                Err(err) => visit(Entry::Skipped(walk_error(&err, &show))),
             }
             WalkState::Continue
         })
     });
 }
 
-fn walk_error(err: ignore::Error) -> Skip {
-    let path = error_path(&err)
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_default();
+fn walk_error(err: &ignore::Error, show: &dyn Fn(&Path) -> String) -> Skip {
     Skip {
-        path,
-        reason: SkipReason::Unreadable(err.to_string()),
+        path: error_path(err).map(show).unwrap_or_default(),
+        reason: SkipReason::Unreadable(why(err, show)),
+    }
+}
+
+/// What went wrong, without the path the skip already names: `ignore`'s
+/// own message repeats it (`./locked: ./locked: Permission denied`).
+fn why(err: &ignore::Error, show: &dyn Fn(&Path) -> String) -> String {
+    match err {
+        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => {
+            why(err, show)
+        }
+        ignore::Error::WithLineNumber { line, err } => format!("line {line}: {}", why(err, show)),
+        ignore::Error::Loop { ancestor, .. } => match show(ancestor) {
+            top if top.is_empty() => "a symbolic link loop: it leads back to the scan root".into(),
+            ancestor => format!("a symbolic link loop: it leads back to {ancestor}"),
+        },
+        ignore::Error::Partial(errs) => errs
+            .iter()
+            .map(|e| why(e, show))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
     }
 }
 

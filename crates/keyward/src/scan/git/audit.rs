@@ -107,9 +107,13 @@ pub(super) fn audit(
             .take(3)
             .map(|s| &s[..s.len().min(12)])
             .collect();
+        // `report::count` is a layer above; one plural is spelt out here.
+        let commits = match boundary.len() {
+            1 => "1 boundary commit".to_string(),
+            n => format!("{n} boundary commits"),
+        };
         stats.warnings.push(format!(
-            "shallow clone: the history behind {} boundary commit(s) ({}) is not in this repository and was not scanned",
-            boundary.len(),
+            "shallow clone: the history behind {commits} ({}) is not in this repository and was not scanned",
             shown.join(", ")
         ));
     }

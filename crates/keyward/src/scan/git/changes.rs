@@ -87,9 +87,13 @@ pub(super) fn scan_changes(
         })
         .collect();
     if !unreadable.is_empty() {
+        // `report::count` is a layer above; one plural is spelt out here.
+        let files = match unreadable.len() {
+            1 => "1 changed file".to_string(),
+            n => format!("{n} changed files"),
+        };
         bail!(
-            "could not read {} changed file(s), so the scan would be incomplete: {}",
-            unreadable.len(),
+            "could not read {files}, so the scan would be incomplete: {}",
             unreadable.join("; ")
         );
     }

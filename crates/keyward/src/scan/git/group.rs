@@ -37,10 +37,7 @@ pub(super) fn group_by_fingerprint(
         .enumerate()
         .map(|(i, (c, f))| (c, blob_of.get(&i).copied(), f))
         .collect();
-    located.sort_by(|(ca, _, a), (cb, _, b)| {
-        (ca, &a.path, a.line, &a.rule_id, a.column)
-            .cmp(&(cb, &b.path, b.line, &b.rule_id, b.column))
-    });
+    located.sort_by(|(ca, _, a), (cb, _, b)| (ca, a.sort_key()).cmp(&(cb, b.sort_key())));
     let mut groups: Vec<Finding> = Vec::new();
     let mut group_of: HashMap<String, usize> = HashMap::new();
     // Each occurrence with its commit's index, the order they are listed in.
