@@ -12,6 +12,7 @@ mod hook;
 mod negatives;
 mod rules;
 mod scan;
+mod scan_reports;
 mod sinks;
 mod snapshots;
 mod support;
