@@ -97,4 +97,40 @@ mod layers {
         problems.dedup();
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
+
+    /// No source file of the workspace, tests included, runs over 700
+    /// lines: a file that grows past it holds more than one thing.
+    #[test]
+    fn no_source_file_over_700_lines() {
+        let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("crates/");
+        let mut texts = Vec::new();
+        let mut long = Vec::new();
+        for entry in std::fs::read_dir(crates).unwrap() {
+            let dir = entry.unwrap().path();
+            for sub in ["src", "tests"] {
+                let mut found = Vec::new();
+                collect(&dir.join(sub), &mut found);
+                texts.extend(found);
+            }
+        }
+        for (path, lines) in texts {
+            if lines > 700 {
+                long.push(format!("{}: {lines} lines", path.display()));
+            }
+        }
+        assert!(long.is_empty(), "{}", long.join("\n"));
+    }
+
+    fn collect(path: &std::path::Path, out: &mut Vec<(std::path::PathBuf, usize)>) {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(path).unwrap() {
+                collect(&entry.unwrap().path(), out);
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(path).unwrap();
+            out.push((path.to_path_buf(), text.lines().count()));
+        }
+    }
 }
