@@ -50,6 +50,9 @@ pub struct Detector<'r> {
     keyword_rules: Vec<Vec<usize>>,
     /// The multi-line rules' keywords, for focused scans (built on first use).
     multi: OnceLock<MultiKeywords>,
+    /// The sink rules' keywords alone, built for the first focused scan:
+    /// `None` when the set has no sink.
+    sinks: OnceLock<Option<(AhoCorasick, Vec<Vec<usize>>)>>,
     /// The longest keyword, in bytes.
     longest: usize,
 }
@@ -83,6 +86,7 @@ impl<'r> Detector<'r> {
             keywords,
             keyword_rules,
             multi: OnceLock::new(),
+            sinks: OnceLock::new(),
             longest,
         }
     }
@@ -178,6 +182,21 @@ impl<'r> Detector<'r> {
                         single,
                         &mut hits,
                     );
+                }
+                // Sinks' keywords (a callee, an argument's name) lie in the
+                // call, which ends within its reach of the focus; they are
+                // searched with the one automaton, not as the few keywords
+                // of multi-line blocks.
+                let sinks = self.sinks.get_or_init(|| {
+                    self.rules
+                        .iter()
+                        .any(|r| r.sink.is_some())
+                        .then(|| keyword_automaton(self.rules, Volume::Large, |r| r.sink.is_some()))
+                });
+                if let Some((automaton, keyword_rules)) = sinks {
+                    for input in spans(&reach.sink) {
+                        keyword_hits(automaton, keyword_rules, input, |_| true, &mut hits);
+                    }
                 }
                 self.multi
                     .get_or_init(|| MultiKeywords::new(self.rules))

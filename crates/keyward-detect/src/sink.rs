@@ -15,7 +15,8 @@ use keyward_rules::Sink;
 
 /// How far past the `(` the arguments are read: a call whose arguments run
 /// longer is not a sink this module can judge, and reading stays bounded.
-const MAX_ARGS: usize = 4096;
+/// A focused scan looks this far around its focus for sinks' keywords.
+pub(crate) const MAX_ARGS: usize = 2048;
 
 /// Calls whose single literal argument is still the literal: conversions
 /// to bytes or from an encoding, in the languages keyward's sinks cover.
@@ -65,6 +66,18 @@ pub(crate) struct Literal {
 /// The literal that `sink` names among the arguments opening at `open`
 /// (the index just past the `(`), if that argument is one.
 pub(crate) fn literal_argument(hay: &[u8], open: usize, sink: &Sink) -> Option<Literal> {
+    // A sink found by name only needs one of its names in the arguments:
+    // most calls a broad call pattern finds hold none, and are not read.
+    if sink.arg.is_none() {
+        let args = &hay[open..hay.len().min(open.saturating_add(MAX_ARGS))];
+        if !sink
+            .named
+            .iter()
+            .any(|n| contains_ignore_case(args, n.as_bytes()))
+        {
+            return None;
+        }
+    }
     let (args, close) = split(hay, open, b')')?;
     let mut position = 0;
     for &(s, e) in &args {
@@ -162,6 +175,18 @@ fn object(hay: &[u8], s: usize, e: usize, sink: &Sink, depth: u8) -> Option<Lite
             }
         }
         object(hay, value, pe, sink, depth + 1)
+    })
+}
+
+/// Whether `needle` (ASCII) occurs in `hay`, ASCII case ignored.
+fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    memchr::memchr2_iter(lower, upper, hay).any(|i| {
+        hay.get(i..i + needle.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
     })
 }
 

@@ -10,10 +10,13 @@ use crate::Volume;
 /// How far around a keyword hit a rule's match may lie. A single-line rule
 /// looks from the start of the hit's line to the end of the next line (YAML
 /// puts values on the next line); a multi-line rule (private-key blocks)
-/// looks three lines back and 64 KiB ahead. Lines are cut at `LONG_LINE`
+/// looks three lines back and 64 KiB ahead; a sink, three lines back. Lines are cut at `LONG_LINE`
 /// bytes from the hit so minified files stay cheap.
 pub(crate) const LONG_LINE: usize = 2048;
 pub(crate) const MULTILINE_REACH: usize = 64 * 1024;
+/// Lines before a sink's keyword where its call may open (the keyword is
+/// the callee, or the name of an argument on a later line).
+pub(crate) const SINK_LINES_BACK: usize = 4;
 /// Other multi-line rules bound their reach (`provider[\s\S]{0,40}?token`).
 pub(crate) const CONTEXT_REACH: usize = 4 * 1024;
 
@@ -34,6 +37,10 @@ pub(crate) fn window(
 ) -> (usize, usize) {
     let (back_lines, reach) = match (rule.multiline, rule.category) {
         (false, _) => (0, 0),
+        // A sink's call opens at most a few lines before its keyword (the
+        // callee, or an argument's name); its arguments are read from
+        // there, past the window.
+        (true, _) if rule.sink.is_some() => (SINK_LINES_BACK, 0),
         (true, Category::PrivateKey) => (3, MULTILINE_REACH),
         (true, _) => (3, CONTEXT_REACH),
     };
@@ -109,6 +116,9 @@ pub(crate) struct Reach {
     pub(crate) single: Vec<(usize, usize)>,
     pub(crate) near: Vec<(usize, usize)>,
     pub(crate) far: Vec<(usize, usize)>,
+    /// Where a sink's keyword may lie: within a call's arguments
+    /// ([`crate::sink::MAX_ARGS`]) of the focus either way.
+    pub(crate) sink: Vec<(usize, usize)>,
 }
 
 impl Reach {
@@ -136,11 +146,19 @@ impl Reach {
             );
             (previous, end)
         }));
+        let reach = crate::sink::MAX_ARGS + longest;
+        let sink = merge(focus.iter().map(|&(start, end)| {
+            (
+                start.saturating_sub(reach),
+                (end + reach).min(haystack.len()),
+            )
+        }));
         Reach {
             focus: merge(focus.iter().copied()),
             single,
             near: ahead(CONTEXT_REACH),
             far: ahead(MULTILINE_REACH),
+            sink,
         }
     }
 }
@@ -159,10 +177,13 @@ pub(crate) struct MultiKeywords {
 
 impl MultiKeywords {
     pub(crate) fn new(rules: &[Rule]) -> MultiKeywords {
-        let (overlapping, keyword_rules) = keyword_automaton(rules, Volume::Small, |r| r.multiline);
+        // Sinks are searched apart (see `Detector::candidates`): their
+        // keywords are common words, which would slow this search down.
+        let block = |r: &Rule| r.multiline && r.sink.is_none();
+        let (overlapping, keyword_rules) = keyword_automaton(rules, Volume::Small, block);
         let words: Vec<String> = rules
             .iter()
-            .filter(|r| r.multiline)
+            .filter(|r| block(r))
             .flat_map(|r| r.keywords.iter().map(|k| k.to_ascii_lowercase()))
             .collect();
         let fast = AhoCorasickBuilder::new()
