@@ -4,6 +4,7 @@
 mod decode;
 mod env;
 mod fake;
+mod fixture;
 mod generic;
 mod history;
 mod history_packs;
