@@ -105,10 +105,14 @@ mod layers {
         let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .parent()
             .expect("crates/");
+        let root = crates.parent().expect("the workspace root");
         let mut texts = Vec::new();
         let mut long = Vec::new();
-        for entry in std::fs::read_dir(crates).unwrap() {
-            let dir = entry.unwrap().path();
+        let dirs = std::fs::read_dir(crates)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .chain([root.to_path_buf()]);
+        for dir in dirs {
             for sub in ["src", "tests"] {
                 let mut found = Vec::new();
                 collect(&dir.join(sub), &mut found);
