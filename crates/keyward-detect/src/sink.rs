@@ -79,6 +79,11 @@ pub(crate) fn literal_argument(hay: &[u8], open: usize, sink: &Sink) -> Option<L
         }
     }
     let (args, close) = split(hay, open, b')')?;
+    let found = |(start, end)| Literal {
+        start,
+        end,
+        args_end: close + 1,
+    };
     let mut position = 0;
     for &(s, e) in &args {
         let (s, e) = trim(hay, s, e);
@@ -87,31 +92,20 @@ pub(crate) fn literal_argument(hay: &[u8], open: usize, sink: &Sink) -> Option<L
         }
         if let Some((name, value)) = named(hay, s, e) {
             if wanted(sink, &hay[name.0..name.1]) {
-                return literal(hay, value, e).map(|(start, end)| Literal {
-                    start,
-                    end,
-                    args_end: close + 1,
-                });
+                return literal(hay, value, e).map(found);
             }
             continue;
         }
         position += 1;
         if sink.arg == Some(position) {
-            if let Some((start, end)) = literal(hay, s, e) {
-                return Some(Literal {
-                    start,
-                    end,
-                    args_end: close + 1,
-                });
+            if let Some(span) = literal(hay, s, e) {
+                return Some(found(span));
             }
         }
         // An options object, dict or struct literal: its properties are
         // the names.
-        if let Some(found) = object(hay, s, e, sink, 0) {
-            return Some(Literal {
-                args_end: close + 1,
-                ..found
-            });
+        if let Some(inner) = object(hay, s, e, sink, 0) {
+            return Some(found((inner.start, inner.end)));
         }
     }
     None
