@@ -256,6 +256,11 @@ pub struct OutputArgs {
     /// Exit 0 even when there are findings
     #[arg(long)]
     pub exit_zero: bool,
+    /// Accept what could not be read (a file, a git object, a ref): count it
+    /// as skipped instead of exiting 2 [by default an incomplete scan is an
+    /// error, whatever it found]
+    #[arg(long)]
+    pub allow_unreadable: bool,
     /// List skipped files and other details on stderr
     #[arg(long, short = 'v')]
     pub verbose: bool,

@@ -403,8 +403,12 @@ fn emit_to(
             let opts = output.report_options(color_for_stdout(), checkout);
             let stdout = io::stdout();
             let mut lock = io::BufWriter::new(stdout.lock());
-            report::write(&mut lock, outcome, &opts)?;
-            lock.flush()?;
+            // A reader that stops early (`keyward scan | head -1`) changes
+            // nothing about what was found: the exit code still says it.
+            match report::write(&mut lock, outcome, &opts).and_then(|()| lock.flush()) {
+                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => return Err(e.into()),
+                _ => {}
+            }
         }
     }
     eprint!("{}", report::summary(outcome, output.verbose));
@@ -415,6 +419,15 @@ fn emit_to(
                 e.path, e.rule_id, e.fingerprint
             );
         }
+    }
+    let unreadable = outcome.stats.unreadable();
+    if unreadable > 0 && !output.allow_unreadable {
+        eprintln!(
+            "keyward: error: the scan is incomplete: {} could not be read (named above); \
+             repair it, or accept it with --allow-unreadable",
+            report::count(unreadable, "input")
+        );
+        return Ok(EXIT_ERROR);
     }
     if outcome.findings.is_empty() || output.exit_zero {
         Ok(EXIT_CLEAN)

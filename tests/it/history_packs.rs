@@ -310,8 +310,8 @@ fn cache_keeps_every_match_of_each_version() {
 
 /// A pack that cannot be read to its end (a blob's compressed bytes
 /// damaged) is said so; the blobs the pack pass did not reach are read one
-/// by one, the damaged one is counted as unreadable, and the secrets in the
-/// others are all reported.
+/// by one, the damaged one is named as unreadable (exit 2), and the secrets
+/// in the others are all reported.
 #[test]
 fn a_damaged_pack_is_said_and_its_other_blobs_still_scanned() {
     let mut w = Work::repo();
@@ -349,7 +349,7 @@ fn a_damaged_pack_is_said_and_its_other_blobs_still_scanned() {
     std::fs::write(&pack, bytes).unwrap();
 
     let run = w.keyward(&["git", "--no-cache", "--format", "json", "-v"]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains("cannot read the pack to its end"),
         "{}",

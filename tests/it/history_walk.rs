@@ -202,7 +202,7 @@ fn a_malformed_entry_shared_with_the_parent_is_counted() {
     let c2 = w.git(&["commit-tree", &t2, "-p", &c1, "-m", "two"]);
     w.git(&["update-ref", "refs/heads/main", &c2]);
     let run = w.keyward(&["git", "--no-cache", "-v"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, 2, "{}", run.stderr);
     for t in [&t1, &t2] {
         assert!(
             run.stderr.contains(&format!("tree {t} is malformed")),

@@ -252,6 +252,14 @@ impl Work {
     }
 }
 
+/// Runs keyward with `args` in `dir` (a clone made inside a work space).
+pub fn keyward_in(dir: &Path, args: &[&str]) -> Run {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).current_dir(dir).env("NO_COLOR", "1");
+    git_env(&mut cmd, 0);
+    Run::from(cmd.stdin(Stdio::null()).output().expect("keyward runs"))
+}
+
 /// A validator for the official SARIF 2.1.0 schema (tests/fixtures). The
 /// schema's `language` pattern ends in a bare `]`, a literal in ECMAScript
 /// regexes but an error in Rust's; escaping it keeps its meaning and lets

@@ -30,7 +30,10 @@ pub use changes::{
 };
 pub use commits::{commit_info, CommitBook};
 pub use lifecycle::{first_parent_path_changes, ChainLog, PathChanges};
-pub use repo::{checkout, open, read_blob, shallow_boundary, tune_for_reading};
+pub use repo::{
+    checkout, open, partial_clone_advice, promisor_remotes, read_blob, shallow_boundary,
+    tune_for_reading,
+};
 pub use walk::{enumerate, BlobSite, History, OnMessage, RefSelection};
 
 /// Helpers for the unit tests of the git layer.

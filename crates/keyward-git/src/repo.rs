@@ -48,6 +48,49 @@ pub fn shallow_boundary(repo: &Repository) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The remotes a partial clone may still owe objects to (`promisor`
+/// remotes): what it lacks was never fetched, which is not damage but is
+/// still not scanned.
+pub fn promisor_remotes(repo: &Repository) -> Vec<String> {
+    let Ok(config) = repo.config() else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    if let Ok(mut entries) = config.entries(Some(r"remote\..*\.promisor")) {
+        while let Some(Ok(entry)) = entries.next() {
+            let promises = entry.value().is_some_and(|v| {
+                matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1")
+            });
+            let name = entry.name().and_then(|n| {
+                n.strip_prefix("remote.")?
+                    .strip_suffix(".promisor")
+                    .map(str::to_string)
+            });
+            if let (true, Some(name)) = (promises, name) {
+                names.push(name);
+            }
+        }
+    }
+    if let Ok(name) = config.get_string("extensions.partialclone") {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// A partial clone's warning: which remote owes the objects that could not
+/// be read, and the commands that fetch them.
+pub fn partial_clone_advice(remotes: &[String], missing: u64) -> Option<String> {
+    let remote = remotes.first()?;
+    Some(format!(
+        "this is a partial clone: {missing} objects that remote `{remote}` may still hold are not \
+         here and were not scanned; make them local with \
+         `git config --unset remote.{remote}.partialclonefilter && git fetch --refetch {remote}`, \
+         or audit a full clone"
+    ))
+}
+
 /// Reads a blob, or says why it cannot be scanned. The size is checked after
 /// reading: asking the object database for a header first costs a delta-chain
 /// walk per blob, more than the reads it would save.

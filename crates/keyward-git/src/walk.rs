@@ -224,24 +224,75 @@ fn head_line(repo: &Repository) -> HashSet<Oid> {
 }
 
 /// The commits of `selection`, oldest first (parents before children).
+///
+/// libgit2's revwalk lists them when it can. It gives up on the first
+/// commit it cannot read, so when it fails the commits are walked here
+/// instead, past the damage: an unreadable commit is a skip that names it,
+/// and the walk goes on through the other parents and refs.
 fn walk_commits(
     repo: &Repository,
     selection: &RefSelection,
     history: &mut History,
 ) -> Result<Vec<Oid>> {
-    let mut walk = repo.revwalk()?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+    let tips = tips(repo, selection, history)?;
+    match revwalk(repo, &tips) {
+        Ok(oids) => Ok(oids),
+        Err(_) => Ok(walk_past_damage(repo, &tips, &mut history.skips)),
+    }
+}
+
+/// The commits the walk starts from. A ref that cannot be read, or whose
+/// commit cannot, is a skip that names it; a ref of a tree or blob is
+/// counted in [`History::non_commit_refs`].
+fn tips(repo: &Repository, selection: &RefSelection, history: &mut History) -> Result<Vec<Oid>> {
+    let mut tips = Vec::new();
     match selection {
         RefSelection::All => {
+            let mut listed = HashSet::new();
             for reference in repo.references()? {
-                let Ok(reference) = reference else { continue };
+                let reference = match reference {
+                    Ok(r) => r,
+                    Err(e) => {
+                        history.skips.push(unreadable("@ref", e.message()));
+                        continue;
+                    }
+                };
+                let name = String::from_utf8_lossy(reference.name_bytes()).into_owned();
                 match reference.peel_to_commit() {
-                    Ok(c) => walk.push(c.id())?,
-                    Err(_) => history.non_commit_refs += 1,
+                    Ok(c) => tips.push(c.id()),
+                    Err(e) => match reference.peel(git2::ObjectType::Any) {
+                        Ok(o) if o.kind() != Some(git2::ObjectType::Commit) => {
+                            history.non_commit_refs += 1;
+                        }
+                        _ => history
+                            .skips
+                            .push(unreadable(&format!("@ref {name}"), e.message())),
+                    },
+                }
+                listed.insert(name);
+            }
+            // libgit2 passes over a loose ref it cannot parse in silence.
+            for name in loose_ref_names(&repo.commondir().join("refs"), "refs") {
+                if !listed.contains(&name) {
+                    history.skips.push(unreadable(
+                        &format!("@ref {name}"),
+                        "the ref file does not hold an object id or a symbolic ref",
+                    ));
                 }
             }
-            if let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) {
-                walk.push(head.id())?;
+            match repo.head() {
+                Ok(head) => match head.peel_to_commit() {
+                    Ok(c) => tips.push(c.id()),
+                    // A branch's fault is named with the branch.
+                    Err(e) if !head.is_branch() => {
+                        history.skips.push(unreadable("@ref HEAD", e.message()));
+                    }
+                    Err(_) => {}
+                },
+                // An unborn branch has nothing to walk.
+                Err(e) if e.code() == git2::ErrorCode::UnbornBranch => {}
+                Err(e) if e.code() == git2::ErrorCode::NotFound => {}
+                Err(e) => history.skips.push(unreadable("@ref HEAD", e.message())),
             }
         }
         RefSelection::Branch(name) => {
@@ -249,20 +300,81 @@ fn walk_commits(
                 .revparse_single(name)
                 .and_then(|o| o.peel_to_commit())
                 .with_context(|| format!("`{name}` does not name a commit"))?;
-            walk.push(commit.id())?;
+            tips.push(commit.id());
         }
     }
+    Ok(tips)
+}
+
+fn unreadable(path: &str, why: &str) -> Skip {
+    Skip {
+        path: path.to_string(),
+        reason: SkipReason::Unreadable(why.to_string()),
+    }
+}
+
+/// The names of the loose ref files under `dir` (whose name is `prefix`),
+/// lock files left out.
+fn loose_ref_names(dir: &std::path::Path, prefix: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return names;
+    };
+    for entry in entries.flatten() {
+        let Some(file) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        let name = format!("{prefix}/{file}");
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => names.extend(loose_ref_names(&entry.path(), &name)),
+            Ok(t) if t.is_file() && !file.ends_with(".lock") => names.push(name),
+            _ => {}
+        }
+    }
+    names
+}
+
+/// libgit2's topological walk from `tips`, or its first error.
+fn revwalk(repo: &Repository, tips: &[Oid]) -> Result<Vec<Oid>, git2::Error> {
+    let mut walk = repo.revwalk()?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+    for tip in tips {
+        walk.push(*tip)?;
+    }
+    walk.collect()
+}
+
+/// Every readable commit reachable from `tips`, parents before children
+/// (a depth-first walk that lists a commit after its parents). A commit
+/// that cannot be read is a skip, and the walk goes on without its
+/// parents, which other children may still reach.
+fn walk_past_damage(repo: &Repository, tips: &[Oid], skips: &mut Vec<Skip>) -> Vec<Oid> {
     let mut out = Vec::new();
-    for oid in walk {
-        match oid {
-            Ok(oid) => out.push(oid),
-            Err(e) => history.skips.push(Skip {
-                path: "@commits".into(),
-                reason: SkipReason::Unreadable(e.message().to_string()),
-            }),
+    let mut seen: FxHashSet<Oid> = FxHashSet::default();
+    // (commit, whether its parents are listed already)
+    let mut stack: Vec<(Oid, bool)> = tips.iter().rev().map(|&t| (t, false)).collect();
+    while let Some((oid, parents_done)) = stack.pop() {
+        if parents_done {
+            out.push(oid);
+            continue;
+        }
+        if !seen.insert(oid) {
+            continue;
+        }
+        match repo.find_commit(oid) {
+            Ok(commit) => {
+                stack.push((oid, true));
+                let parents: Vec<Oid> = commit.parent_ids().collect();
+                for p in parents.into_iter().rev() {
+                    if !seen.contains(&p) {
+                        stack.push((p, false));
+                    }
+                }
+            }
+            Err(e) => skips.push(unreadable(&format!("@commit {oid}"), e.message())),
         }
     }
-    Ok(out)
+    out
 }
 
 /// Called with each non-empty commit message as its commit is walked, with

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::content::Skip;
+use crate::content::{Skip, SkipReason};
 use crate::finding::Finding;
 use crate::rules::RuleSet;
 use crate::suppress::BaselineEntry;
@@ -30,6 +30,17 @@ pub struct Stats {
     /// For a history audit: how many blobs stored as deltas were searched
     /// only where their delta changed their base.
     pub searched_as_deltas: Option<u64>,
+}
+
+impl Stats {
+    /// How many inputs could not be read (files, objects, refs): skips that
+    /// make a scan incomplete, unlike those by policy (binary, too large).
+    pub fn unreadable(&self) -> u64 {
+        self.skips
+            .iter()
+            .filter(|s| matches!(s.reason, SkipReason::Unreadable(_)))
+            .count() as u64
+    }
 }
 
 /// What a scan produced: findings after suppression, and how it went.

@@ -100,10 +100,27 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions, visit: &(dyn Fn(Entry) + Sync
     });
 }
 
+/// A walk error is a skip: a symbolic link loop by policy (what it leads
+/// to is scanned at its own path), anything else as unreadable.
 fn walk_error(err: &ignore::Error, show: &dyn Fn(&Path) -> String) -> Skip {
+    let reason = if is_loop(err) {
+        SkipReason::Symlink
+    } else {
+        SkipReason::Unreadable(why(err, show))
+    };
     Skip {
         path: error_path(err).map(show).unwrap_or_default(),
-        reason: SkipReason::Unreadable(why(err, show)),
+        reason,
+    }
+}
+
+fn is_loop(err: &ignore::Error) -> bool {
+    match err {
+        ignore::Error::Loop { .. } => true,
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => is_loop(err),
+        _ => false,
     }
 }
 

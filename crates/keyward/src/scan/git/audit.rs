@@ -321,6 +321,11 @@ pub(super) fn audit(
     ));
     progress.stage_done(Stage::EnvHistory, started.elapsed());
     stats.skips.sort_by(|a, b| a.path.cmp(&b.path));
+    let unreadable = stats.unreadable();
+    if unreadable > 0 {
+        let advice = git::partial_clone_advice(&git::promisor_remotes(repo), unreadable);
+        stats.warnings.extend(advice);
+    }
     Ok(setup.finish(findings, stats, started))
 }
 

@@ -1,0 +1,255 @@
+//! A damaged repository never passes as clean. Each case is a real
+//! repository with a real defect (an object deleted or its bytes broken, a
+//! ref file of garbage, a partial clone): the audit names what it could not
+//! read, exits 2, and still reports every finding outside the damage,
+//! compared with the audit of the same repository intact.
+
+use std::path::PathBuf;
+
+use crate::fake;
+use crate::support::{Run, Work};
+
+/// A repository with a key on `main`, a side branch whose second commit
+/// adds another key, and a later key on `main`: the side branch's first
+/// commit (`side_first`), its tree and blob are what the cases damage.
+struct Repo {
+    w: Work,
+    side_first: String,
+}
+
+fn repo() -> Repo {
+    let mut w = Work::repo();
+    w.commit(
+        "app/config.py",
+        &format!("AWS_KEY = \"{}\"\n", fake::aws_key_id(801)),
+        "main key",
+    );
+    w.commit("README.md", "hello\n", "readme");
+    w.git(&["checkout", "-q", "-b", "side"]);
+    let side_first = w.commit("side/notes.txt", "side notes only\n", "side notes");
+    w.commit(
+        "side/keys.py",
+        &format!("K = \"{}\"\n", fake::aws_key_id(802)),
+        "side key",
+    );
+    w.git(&["checkout", "-q", "main"]);
+    w.commit(
+        "late.py",
+        &format!("LATE = \"{}\"\n", fake::aws_key_id(803)),
+        "late key",
+    );
+    Repo { w, side_first }
+}
+
+const AUDIT: &[&str] = &["git", "--no-cache", "--format", "json", "-v"];
+
+/// The paths of the findings, sorted.
+fn paths(run: &Run) -> Vec<String> {
+    let mut p: Vec<String> = run
+        .findings()
+        .iter()
+        .map(|f| f["path"].as_str().expect("path").to_string())
+        .collect();
+    p.sort();
+    p
+}
+
+const ALL: [&str; 3] = ["app/config.py", "late.py", "side/keys.py"];
+
+impl Repo {
+    fn loose(&self, oid: &str) -> PathBuf {
+        self.w
+            .join(&format!(".git/objects/{}/{}", &oid[..2], &oid[2..]))
+    }
+
+    fn rev(&self, spec: &str) -> String {
+        self.w.git(&["rev-parse", spec])
+    }
+
+    /// Audits, checks the exit code is 2, that `named` is named on stderr
+    /// and that `found` are the findings.
+    fn assert_damaged(&self, named: &str, found: &[&str]) -> Run {
+        let run = self.w.keyward(AUDIT);
+        assert_eq!(run.code, 2, "exit code; stderr:\n{}", run.stderr);
+        assert!(
+            run.stderr.contains(named),
+            "`{named}` not named:\n{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("the scan is incomplete"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(paths(&run), found, "{}", run.stderr);
+        run
+    }
+}
+
+/// The intact repository: every key, exit 1, nothing unreadable.
+#[test]
+fn intact_repository_reports_every_key() {
+    let r = repo();
+    let run = r.w.keyward(AUDIT);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(paths(&run), ALL);
+    assert!(!run.stderr.contains("unreadable"), "{}", run.stderr);
+}
+
+/// A side branch's commit deleted: the audit names it and walks on through
+/// its child and the other refs.
+#[test]
+fn a_deleted_commit_is_named_and_the_walk_goes_past_it() {
+    let r = repo();
+    std::fs::remove_file(r.loose(&r.side_first)).unwrap();
+    r.assert_damaged(&r.side_first, &ALL);
+    // Accepted, it is a counted skip and the exit code is the findings'.
+    let run = r.w.keyward(&[AUDIT, &["--allow-unreadable"]].concat());
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(paths(&run), ALL);
+}
+
+/// A commit whose zlib stream is broken, loose.
+#[test]
+fn a_commit_with_a_corrupt_stream_is_named() {
+    let r = repo();
+    let path = r.loose(&r.side_first);
+    let mut bytes = std::fs::read(&path).unwrap();
+    for b in bytes.iter_mut().skip(4).take(8) {
+        *b ^= 0x5a;
+    }
+    make_writable(&path);
+    std::fs::write(&path, bytes).unwrap();
+    r.assert_damaged(&r.side_first, &ALL);
+}
+
+/// Packed: bytes flipped inside the side commit's compressed data (packed
+/// without deltas, so that no other object is made from it).
+#[test]
+fn a_packed_commit_with_flipped_bytes_is_named() {
+    let r = repo();
+    r.w.git(&["repack", "-adq", "--window=0"]);
+    let dir = r.w.join(".git/objects/pack");
+    let idx = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "idx"))
+        .unwrap();
+    let listing = r.w.git(&["verify-pack", "-v", idx.to_str().unwrap()]);
+    let (size, offset) = listing
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|f| f.first() == Some(&r.side_first.as_str()))
+        .map(|f| {
+            (
+                f[3].parse::<usize>().unwrap(),
+                f[4].parse::<usize>().unwrap(),
+            )
+        })
+        .expect("the commit is in the pack");
+    let pack = idx.with_extension("pack");
+    let mut bytes = std::fs::read(&pack).unwrap();
+    // Past the entry's header (a few bytes) and zlib's two, inside the data.
+    for b in &mut bytes[offset + size / 2..offset + size / 2 + 2] {
+        *b ^= 0xff;
+    }
+    make_writable(&pack);
+    std::fs::write(&pack, bytes).unwrap();
+    r.assert_damaged(&r.side_first, &ALL);
+}
+
+/// A ref file of garbage: libgit2 passes over it in silence; keyward names it.
+#[test]
+fn a_garbage_ref_is_named() {
+    let r = repo();
+    r.w.write(".git/refs/heads/broken", "this is not an object id\n");
+    r.assert_damaged("refs/heads/broken", &ALL);
+}
+
+/// A ref to a commit that is not there.
+#[test]
+fn a_ref_to_a_missing_commit_is_named() {
+    let r = repo();
+    r.w.write(".git/refs/heads/ghost", &format!("{}\n", "3".repeat(40)));
+    r.assert_damaged("refs/heads/ghost", &ALL);
+}
+
+/// A blob deleted: its path is named; the keys elsewhere are reported.
+#[test]
+fn a_missing_blob_is_named() {
+    let r = repo();
+    let blob = r.rev("side:side/notes.txt");
+    std::fs::remove_file(r.loose(&blob)).unwrap();
+    r.assert_damaged("side/notes.txt", &ALL);
+}
+
+/// The tree of a directory deleted: the secret in it cannot be found and
+/// that is said; the others are reported.
+#[test]
+fn a_missing_tree_is_named() {
+    let r = repo();
+    let tree = r.rev("side:side");
+    std::fs::remove_file(r.loose(&tree)).unwrap();
+    r.assert_damaged(&tree, &["app/config.py", "late.py"]);
+}
+
+/// A truncated pack is not a clean repository.
+#[test]
+fn a_truncated_pack_is_not_clean() {
+    let r = repo();
+    let (idx, _) = r.w.pack();
+    let pack = idx.with_extension("pack");
+    let bytes = std::fs::read(&pack).unwrap();
+    make_writable(&pack);
+    std::fs::write(&pack, &bytes[..bytes.len() / 2]).unwrap();
+    let run = r.w.keyward(AUDIT);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}
+
+/// A blobless clone lacks the blobs its remote promised: the audit says it
+/// is a partial clone and how to make its objects local.
+#[test]
+fn a_partial_clone_is_named_as_such() {
+    let r = repo();
+    r.w.git(&["config", "uploadpack.allowfilter", "true"]);
+    let clone = Work::new();
+    let url = format!("file://{}", r.w.path().display());
+    clone.git(&[
+        "clone",
+        "-q",
+        "--filter=blob:none",
+        "--no-checkout",
+        &url,
+        "c",
+    ]);
+    let run = crate::support::keyward_in(&clone.join("c"), AUDIT);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("partial clone"), "{}", run.stderr);
+}
+
+/// A shallow clone's boundary is not damage: it is said, and the exit code
+/// is the findings'.
+#[test]
+fn a_shallow_clone_is_not_an_error() {
+    let r = repo();
+    let clone = Work::new();
+    let url = format!("file://{}", r.w.path().display());
+    clone.git(&[
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        "--no-single-branch",
+        &url,
+        "c",
+    ]);
+    let run = crate::support::keyward_in(&clone.join("c"), AUDIT);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+}
+
+fn make_writable(path: &std::path::Path) {
+    let mut perms = std::fs::metadata(path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(path, perms).unwrap();
+}
