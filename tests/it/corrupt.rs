@@ -253,3 +253,66 @@ fn make_writable(path: &std::path::Path) {
     perms.set_readonly(false);
     std::fs::set_permissions(path, perms).unwrap();
 }
+
+/// `env --history` walks the same way: an env file committed on `main` is
+/// still reported when a side branch's commit is gone, and the missing
+/// commit is named.
+#[test]
+fn env_history_goes_past_a_deleted_commit() {
+    let r = repo();
+    let mut w = r.w;
+    w.commit(".env", "DB_PASSWORD=correct-horse-battery\n", "env file");
+    std::fs::remove_file(w.join(&format!(
+        ".git/objects/{}/{}",
+        &r.side_first[..2],
+        &r.side_first[2..]
+    )))
+    .unwrap();
+    let run = w.keyward(&["env", "--history", "--format", "json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains(&r.side_first), "{}", run.stderr);
+    assert!(
+        run.findings()
+            .iter()
+            .any(|f| f["rule_id"] == "env-in-history" && f["path"] == ".env"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// An index entry whose offset lies past the end of its pack: libgit2
+/// trusts it and reads outside the mapping (a segmentation fault). keyward
+/// names the index and exits 2, for the audit, the range scan and a
+/// working-tree scan whose report names the checked-out commit.
+#[test]
+fn an_index_offset_past_the_pack_is_an_error_not_a_crash() {
+    let r = repo();
+    let (idx, _) = r.w.pack();
+    let mut bytes = std::fs::read(&idx).unwrap();
+    // Version 2: an 8-byte header, 256 fan-out words (the last is the
+    // object count), the ids, the CRCs, then 4-byte offsets.
+    let count = u32::from_be_bytes(bytes[8 + 255 * 4..8 + 256 * 4].try_into().unwrap()) as usize;
+    let offsets = 8 + 256 * 4 + count * 24;
+    bytes[offsets..offsets + 4].copy_from_slice(&10_000_000u32.to_be_bytes());
+    make_writable(&idx);
+    std::fs::write(&idx, bytes).unwrap();
+    for args in [
+        AUDIT,
+        &["git", "--range", "main~1..main"][..],
+        &["scan", ".", "--format", "sarif"][..],
+    ] {
+        let run = r.w.keyward(args);
+        let name = idx.file_name().unwrap().to_str().unwrap();
+        if args[0] == "scan" {
+            // The files are read from the work tree: no object is needed.
+            assert!(run.code == 1, "{args:?}: {}", run.stderr);
+            continue;
+        }
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(name) && run.stderr.contains("outside its pack"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}

@@ -13,11 +13,15 @@ use git2::{Oid, Repository};
 use keyward_content::{CommitInfo, SkipReason};
 
 use crate::commits::commit_info;
+use crate::pack::check_indexes;
 
 /// Opens the repository at or above `path`, bare or not. The error is one
 /// line in the user's terms; libgit2's own (its class and code) is left out.
+///
+/// A pack index that points outside its pack is an error here, before
+/// libgit2 reads through it (see [`check_indexes`]).
 pub fn open(path: &Path) -> Result<Repository> {
-    Repository::discover(path).map_err(|e| {
+    let repo = Repository::discover(path).map_err(|e| {
         let why = match e.code() {
             git2::ErrorCode::NotFound => {
                 "not a git repository (nor is any parent directory): run keyward inside one, or name one".to_string()
@@ -25,7 +29,9 @@ pub fn open(path: &Path) -> Result<Repository> {
             _ => format!("not a git repository keyward can open: {}", e.message()),
         };
         anyhow::anyhow!("{}: {why}", path.display())
-    })
+    })?;
+    check_indexes(&repo.commondir().join("objects")).map_err(anyhow::Error::msg)?;
+    Ok(repo)
 }
 
 /// The commit checked out in the repository at or above `path` and the
@@ -33,6 +39,7 @@ pub fn open(path: &Path) -> Result<Repository> {
 /// or before its first commit.
 pub fn checkout(path: &Path) -> Option<(CommitInfo, Option<std::path::PathBuf>)> {
     let repo = Repository::discover(path).ok()?;
+    check_indexes(&repo.commondir().join("objects")).ok()?;
     let commit = repo.head().ok()?.peel_to_commit().ok()?;
     Some((commit_info(&commit), repo.workdir().map(Path::to_path_buf)))
 }

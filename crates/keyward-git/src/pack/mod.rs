@@ -89,6 +89,44 @@ impl Packs {
     }
 }
 
+/// Checks that every pack index under `objects` (and the directories it
+/// borrows from) points inside its pack: libgit2 trusts an index's offsets
+/// and reads past the end of the mapping (a segmentation fault) where one
+/// points beyond it. Returns the first such index, named, with what to do.
+pub fn check_indexes(objects: &Path) -> Result<(), String> {
+    let kind = gix_hash::Kind::Sha1;
+    for idx in object_dirs(objects, &mut Vec::new())
+        .iter()
+        .flat_map(|d| indexes(d))
+    {
+        let pack = idx.with_extension("pack");
+        let Ok(len) = std::fs::metadata(&pack).map(|m| m.len()) else {
+            continue;
+        };
+        // An index gitoxide cannot open is one libgit2 refuses too (its
+        // objects are then missing, and named where they are needed).
+        let Ok(index) = gix_pack::index::File::at(&idx, kind) else {
+            continue;
+        };
+        // The pack's header is 12 bytes and its trailer a 20-byte hash.
+        let end = len.saturating_sub(20);
+        let bad = index
+            .iter()
+            .find(|e| e.pack_offset < 12 || e.pack_offset >= end);
+        if let Some(bad) = bad {
+            return Err(format!(
+                "{}: the index places object {} at offset {}, outside its pack ({len} bytes): \
+                 the repository is damaged; rebuild the index with `git index-pack {}` or restore the pack",
+                idx.display(),
+                bad.oid,
+                bad.pack_offset,
+                pack.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A size read from the pack, if it is one to allocate: a damaged header
 /// fails the read, not the allocation.
 fn object_size(size: u64) -> Option<usize> {

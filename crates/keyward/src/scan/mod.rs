@@ -418,9 +418,10 @@ pub fn scan_env(opts: &ScanOptions, history: bool) -> Result<Outcome> {
     if history {
         match keyward_git::open(&root) {
             Ok(repo) => {
-                let (found, commits) = git::env_in_history(&repo, &setup.rules)?;
-                findings.extend(found);
-                stats.commits = Some(commits);
+                let found = git::env_in_history(&repo, &setup.rules)?;
+                findings.extend(found.findings);
+                stats.commits = Some(found.commits);
+                stats.skips.extend(found.skips);
             }
             Err(_) => stats
                 .warnings

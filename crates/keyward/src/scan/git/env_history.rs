@@ -25,9 +25,17 @@ pub(super) fn is_real_env_path(path: &str) -> bool {
     envcheck::classify(name) == Some(envcheck::EnvFileKind::Real)
 }
 
+/// What `keyward env --history` found: the findings, how many commits
+/// were walked, and what could not be read (commits, trees, refs).
+pub struct EnvHistory {
+    pub findings: Vec<Finding>,
+    pub commits: u64,
+    pub skips: Vec<crate::content::Skip>,
+}
+
 /// `keyward env --history`: real env files ever committed, from a walk of
-/// every ref that reads no blob. Returns the findings and the commits walked.
-pub fn env_in_history(repo: &Repository, rules: &RuleSet) -> Result<(Vec<Finding>, u64)> {
+/// every ref that reads no blob.
+pub fn env_in_history(repo: &Repository, rules: &RuleSet) -> Result<EnvHistory> {
     let (packs, _) = Packs::open(&repo.commondir().join("objects"));
     let history = git::enumerate(
         repo,
@@ -37,10 +45,11 @@ pub fn env_in_history(repo: &Repository, rules: &RuleSet) -> Result<(Vec<Finding
         &|_, _| {},
         &is_real_env_path,
     )?;
-    Ok((
-        env_findings(repo, &mut git::CommitBook::new(repo), &history, rules, None),
-        history.commits.len() as u64,
-    ))
+    Ok(EnvHistory {
+        findings: env_findings(repo, &mut git::CommitBook::new(repo), &history, rules, None),
+        commits: history.commits.len() as u64,
+        skips: history.skips.clone(),
+    })
 }
 
 /// One `env-in-history` finding per real env file path ever committed: the
