@@ -625,3 +625,35 @@ fn an_unreadable_file_fails_the_scan_unless_accepted() {
     let run = w.keyward(&["scan", "--follow", "--format", "json", "--allow-unreadable"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
 }
+
+/// Files a repository's `keyward.toml` names must be regular files of
+/// bounded size: `/dev/zero` as the baseline is refused at once (it was read
+/// until memory ran out), a FIFO as a rule file too (it was waited on
+/// forever), each in one line naming it.
+#[test]
+fn settings_files_must_be_regular_files() {
+    let w = Work::new();
+    w.write("a.txt", "nothing\n");
+    w.write("keyward.toml", "baseline = \"/dev/zero\"\n");
+    let run = w.keyward(&["scan", "."]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("/dev/zero") && run.stderr.contains("not a regular file"),
+        "{}",
+        run.stderr
+    );
+    let fifo = w.join("rules.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    w.write("keyward.toml", "rules = [\"rules.fifo\"]\n");
+    let run = w.keyward(&["scan", "a.txt"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("rules.fifo") && run.stderr.contains("not a regular file"),
+        "{}",
+        run.stderr
+    );
+}

@@ -186,3 +186,38 @@ mod tests {
         assert!(!is_binary(&late));
     }
 }
+
+/// Reads a file that a user or a repository named as a setting (a config,
+/// a baseline, a rule file) as text: it must be a regular file of at most
+/// `limit` bytes, so `/dev/zero` is refused instead of read until memory
+/// runs out, and a FIFO instead of waited on forever. The error says which
+/// of these it was, or the OS's reason.
+pub fn read_setting_file(path: &std::path::Path, limit: u64) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(Error::new(ErrorKind::InvalidInput, "not a regular file"));
+    }
+    let too_large = || {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("larger than {limit} bytes, the most keyward reads of such a file"),
+        )
+    };
+    if meta.len() > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
+/// The most bytes of a config file (`keyward.toml`, a gitleaks config).
+pub const CONFIG_FILE_LIMIT: u64 = 1 << 20;
+/// The most bytes of a rule file or a baseline.
+pub const DATA_FILE_LIMIT: u64 = 64 << 20;

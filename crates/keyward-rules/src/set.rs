@@ -71,10 +71,11 @@ impl RuleSet {
     /// is an error at start-up, not a silently dead rule.
     pub fn add_file(&mut self, path: &Path) -> Result<(), RuleError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| RuleError::Read {
-            origin: origin.clone(),
-            msg: e.to_string(),
-        })?;
+        let text = keyward_content::read_setting_file(path, keyward_content::DATA_FILE_LIMIT)
+            .map_err(|e| RuleError::Read {
+                origin: origin.clone(),
+                msg: e.to_string(),
+            })?;
         let extra = parse_rule_file(&origin, &text)?;
         for rule in &extra {
             rule.check_pattern().map_err(|msg| RuleError::Invalid {

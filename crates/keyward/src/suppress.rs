@@ -62,7 +62,7 @@ impl Baseline {
     pub const FILE_NAME: &'static str = ".keyward-baseline.json";
 
     pub fn load(path: &Path) -> Result<Baseline> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::content::read_setting_file(path, crate::content::DATA_FILE_LIMIT)
             .with_context(|| format!("{}: cannot read baseline", path.display()))?;
         let baseline: Baseline = serde_json::from_str(&text)
             .with_context(|| format!("{}: not a keyward baseline", path.display()))?;
