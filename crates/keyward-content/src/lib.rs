@@ -161,32 +161,6 @@ impl LineIndex {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Offsets map to 1-based lines and character columns, CRLF included.
-    #[test]
-    fn locates_lines_and_columns() {
-        let text = "a=1\r\nπ key=2\nlast".as_bytes();
-        let idx = LineIndex::new(text);
-        assert_eq!(idx.locate(text, 0), (1, 1));
-        let key = text.windows(3).position(|w| w == b"key").unwrap();
-        assert_eq!(idx.locate(text, key), (2, 3));
-        assert_eq!(idx.line_text(text, 1), b"a=1");
-        assert_eq!(idx.line_text(text, 3), b"last");
-    }
-
-    /// A NUL early in the content marks it binary; later ones do not.
-    #[test]
-    fn binary_probe_looks_at_first_8k() {
-        assert!(is_binary(b"abc\0def"));
-        let mut late = vec![b'a'; 9000];
-        late.push(0);
-        assert!(!is_binary(&late));
-    }
-}
-
 /// Reads a file that a user or a repository named as a setting (a config,
 /// a baseline, a rule file) as text: it must be a regular file of at most
 /// `limit` bytes, so `/dev/zero` is refused instead of read until memory
@@ -221,3 +195,29 @@ pub fn read_setting_file(path: &std::path::Path, limit: u64) -> std::io::Result<
 pub const CONFIG_FILE_LIMIT: u64 = 1 << 20;
 /// The most bytes of a rule file or a baseline.
 pub const DATA_FILE_LIMIT: u64 = 64 << 20;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Offsets map to 1-based lines and character columns, CRLF included.
+    #[test]
+    fn locates_lines_and_columns() {
+        let text = "a=1\r\nπ key=2\nlast".as_bytes();
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.locate(text, 0), (1, 1));
+        let key = text.windows(3).position(|w| w == b"key").unwrap();
+        assert_eq!(idx.locate(text, key), (2, 3));
+        assert_eq!(idx.line_text(text, 1), b"a=1");
+        assert_eq!(idx.line_text(text, 3), b"last");
+    }
+
+    /// A NUL early in the content marks it binary; later ones do not.
+    #[test]
+    fn binary_probe_looks_at_first_8k() {
+        assert!(is_binary(b"abc\0def"));
+        let mut late = vec![b'a'; 9000];
+        late.push(0);
+        assert!(!is_binary(&late));
+    }
+}
