@@ -189,9 +189,14 @@ pub(crate) fn findings_from(
     let index = LineIndex::new(content.bytes);
     let mut out = Vec::with_capacity(matches.len());
     let mut allowed = 0;
+    // Matches come in order: a column counts on from the last match's on
+    // the same line, and a line's allow comment is read once per rule, so
+    // that many matches on one long line cost time linear in the line.
+    let mut at = Cursor::default();
+    let mut allows: (usize, Vec<(usize, bool)>) = (0, Vec::new());
     for m in matches {
         let rule = &rules[m.rule];
-        let (line, column) = index.locate(content.bytes, m.start);
+        let (line, column) = at.locate(&index, content.bytes, m.start);
         if let Some(ranges) = content.added_lines {
             // Any added line of a match makes it new: a second key whose
             // header line repeats the first's, or a key whose body changed.
@@ -200,7 +205,18 @@ pub(crate) fn findings_from(
                 continue;
             }
         }
-        if is_allowed_inline(index.line_text(content.bytes, line), &rule.id) {
+        if allows.0 != line {
+            allows = (line, Vec::new());
+        }
+        let is_allowed = match allows.1.iter().find(|(r, _)| *r == m.rule) {
+            Some(&(_, a)) => a,
+            None => {
+                let a = is_allowed_inline(index.line_text(content.bytes, line), &rule.id);
+                allows.1.push((m.rule, a));
+                a
+            }
+        };
+        if is_allowed {
             allowed += 1;
             continue;
         }
@@ -217,6 +233,31 @@ pub(crate) fn findings_from(
         out.push(finding);
     }
     (out, allowed)
+}
+
+/// The line and column of offsets met in increasing order, each counted
+/// on from the last rather than from its line's start.
+#[derive(Default)]
+struct Cursor {
+    /// The last offset located, its line and its column.
+    last: Option<(usize, usize, usize)>,
+}
+
+impl Cursor {
+    fn locate(&mut self, index: &LineIndex, bytes: &[u8], offset: usize) -> (usize, usize) {
+        let located = match self.last {
+            Some((from, line, column)) if from <= offset && index.line_of(offset) == line => {
+                let chars = bytes[from..offset]
+                    .iter()
+                    .filter(|&&b| (b & 0xC0) != 0x80)
+                    .count();
+                (line, column + chars)
+            }
+            _ => index.locate(bytes, offset),
+        };
+        self.last = Some((offset, located.0, located.1));
+        located
+    }
 }
 
 pub(crate) fn thread_count(requested: usize) -> usize {
@@ -429,4 +470,30 @@ pub fn scan_env(opts: &ScanOptions, history: bool) -> Result<Outcome> {
         }
     }
     Ok(setup.finish(findings, stats, started))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counting on from the last match gives the columns counting from the
+    /// line's start gives, across lines and multi-byte characters, and for
+    /// an offset met out of order.
+    #[test]
+    fn cursor_locates_as_the_index_does() {
+        let text = "ab é x é y\nzé é w\n\nq".as_bytes();
+        let index = LineIndex::new(text);
+        let mut cursor = Cursor::default();
+        let mut offsets: Vec<usize> = (0..text.len())
+            .filter(|&i| (text[i] & 0xC0) != 0x80)
+            .collect();
+        offsets.push(3);
+        for offset in offsets {
+            assert_eq!(
+                cursor.locate(&index, text, offset),
+                index.locate(text, offset),
+                "offset {offset}"
+            );
+        }
+    }
 }
