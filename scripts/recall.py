@@ -34,7 +34,8 @@ Reads, at run time, two bare git snapshots that are never committed here:
   YAML reader of this repository's subset (plain, quoted and block scalars
   in sequences), standard library only.
 
-Every example is written to its own file (DIR/<n>/example.txt) and keyward
+Every example is written to its own file (DIR/<n>.txt, or DIR/<n>/<name>
+when the rule reads file names) and keyward
 runs once over the whole directory (`keyward scan DIR --format jsonl
 --no-baseline --exit-zero`); findings map back by path. Recall = examples
 with at least one finding (any rule) / examples counted. FP = negative
@@ -48,10 +49,15 @@ example was built by GenerateSampleSecret(s), otherwise the longest run of
   1. repeated: the secret, or its part after the last `_` or `-`, is one
      character repeated (at least 6 long);
   2. marker: the secret contains `xxxx` (any case) or `EXAMPLE`;
-  3. template: the example contains `${`, `{{`, or an angle-bracket
+  3. sequence: the secret contains six or more consecutive ascending
+     letters or digits (`abcdef`, `123456`), the mark of a typed-in fake;
+  4. template: the example contains `${`, `{{`, or an angle-bracket
      placeholder `<WORD>` (upper case, digits, `_`) or `<words joined by
      space, _ or ->` (an XML tag such as `<awsToken>` is neither).
 Nothing else is excluded, and a miss is never excluded for being a miss.
+A negative example is excluded only when the same text is a positive
+example of another rule of the same source (gitleaks' sibling key kinds are
+each other's negatives: a real secret, not a false positive).
 
 Provider = a rule id's first word: `aws-access-token` -> aws,
 `kingfisher.aws.2` -> aws.
@@ -108,8 +114,24 @@ def ls_files(git_dir: str, folder: str, suffix: str) -> list[str]:
     return sorted(n for n in names if n.endswith(suffix))
 
 
-def show(git_dir: str, path: str) -> str:
-    return git(git_dir, "show", f"HEAD:{path}")
+def show_all(git_dir: str, paths: list[str]) -> dict[str, str]:
+    """The HEAD contents of many paths, through one `git cat-file --batch`."""
+    req = "".join(f"HEAD:{p}\n" for p in paths).encode()
+    out = subprocess.run(
+        ["git", f"--git-dir={git_dir}", "cat-file", "--batch"],
+        input=req, check=True, capture_output=True,
+    ).stdout
+    files = {}
+    pos = 0
+    for p in paths:
+        nl = out.index(b"\n", pos)
+        header = out[pos:nl].split()
+        if len(header) < 3 or header[-1] == b"missing":
+            raise subprocess.CalledProcessError(1, ["git", "cat-file", p], b"", b"missing")
+        size = int(header[2])
+        files[p] = out[nl + 1 : nl + 1 + size].decode("utf-8", errors="replace")
+        pos = nl + 1 + size + 1
+    return files
 
 
 def head(git_dir: str) -> str:
@@ -850,10 +872,13 @@ def gitleaks_examples(git_dir: str) -> list[Example]:
     utils_funcs: dict[str, GoFunc] = {}
     samples: GMap | GUnread = GUnread("GenerateSampleSecrets' templates not found")
     ev = GoEval(utils_funcs, samples)
-    for path in ls_files(git_dir, GITLEAKS_UTILS, ".go"):
-        if path.endswith("_test.go"):
-            continue
-        for fn in go_functions(go_tokens(show(git_dir, path)), path):
+    utils_paths = [p for p in ls_files(git_dir, GITLEAKS_UTILS, ".go")
+                   if not p.endswith("_test.go")]
+    rule_paths = [p for p in ls_files(git_dir, GITLEAKS_RULES, ".go")
+                  if not p.endswith("_test.go")]
+    texts = show_all(git_dir, utils_paths + rule_paths)
+    for path in utils_paths:
+        for fn in go_functions(go_tokens(texts[path]), path):
             utils_funcs[fn.name] = fn
             if fn.name == "GenerateSampleSecrets":
                 for st in split_statements(fn.body):
@@ -864,11 +889,9 @@ def gitleaks_examples(git_dir: str) -> list[Example]:
                             ev.samples = GUnread(f"GenerateSampleSecrets: {e}")
     out: list[Example] = []
     files = {}
-    for path in ls_files(git_dir, GITLEAKS_RULES, ".go"):
-        if path.endswith("_test.go"):
-            continue
+    for path in rule_paths:
         try:
-            toks = go_tokens(show(git_dir, path))
+            toks = go_tokens(texts[path])
             files[path] = toks
             ev.rng = random.Random(path)
             ev.package_env(toks)
@@ -1106,11 +1129,13 @@ def yaml_sequence(lines: list[str], lineno: int) -> list[str]:
 
 def kingfisher_examples(git_dir: str) -> list[Example]:
     out: list[Example] = []
-    for path in ls_files(git_dir, KINGFISHER_RULES, ".yml") + ls_files(
+    paths = ls_files(git_dir, KINGFISHER_RULES, ".yml") + ls_files(
         git_dir, KINGFISHER_RULES, ".yaml"
-    ):
+    )
+    texts = show_all(git_dir, paths)
+    for path in paths:
         try:
-            rules = kingfisher_rules(show(git_dir, path))
+            rules = kingfisher_rules(texts[path])
         except (YamlError, IndexError, ValueError) as e:
             out.append(Example("kingfisher", os.path.basename(path), True, None,
                                reason=f"{path}: not read ({e})"))
@@ -1131,6 +1156,21 @@ _SECRETISH = re.compile(r"[A-Za-z0-9+/=_.~-]+")
 _ANGLE = re.compile(r"<(?:[A-Z][A-Z0-9_]{2,}|[A-Za-z0-9]+(?:[ _-][A-Za-z0-9]+)+)>")
 
 
+def ascending_run(s: str) -> str:
+    """The longest run of consecutive ascending letters or digits (abcdef, 3456)."""
+    best = cur = s[:1]
+    for a, b in zip(s, s[1:]):
+        if ord(b) == ord(a) + 1 and a.isalnum() and b.isalnum() and (
+            a.isdigit() == b.isdigit()
+        ):
+            cur += b
+        else:
+            cur = b
+        if len(cur) > len(best):
+            best = cur
+    return best
+
+
 def placeholder_reason(ex: Example) -> str | None:
     assert ex.text is not None
     secret = ex.secret
@@ -1145,6 +1185,9 @@ def placeholder_reason(ex: Example) -> str | None:
         return "marker: secret contains xxxx"
     if "EXAMPLE" in secret:
         return "marker: secret contains EXAMPLE"
+    run = ascending_run(secret)
+    if len(run) >= 6:
+        return f"sequence: secret contains the run {run!r}"
     where = ex.secret if ex.secret else ex.text
     for mark in ("${", "{{"):
         if mark in where:
@@ -1170,11 +1213,17 @@ def scan(examples: list[Example], keyward: str, min_confidence: str | None) -> s
     todo = [(k, ex) for k, ex in enumerate(examples) if ex.text is not None]
     tmp = tempfile.mkdtemp(prefix="keyward-recall-")
     try:
+        # flat files (NNNNNN.txt): thousands of directories are slow to
+        # make and remove; examples whose file name matters get one each
         by_dir: dict[str, Example] = {}
         for k, ex in todo:
             d = f"{k:06d}"
-            path = os.path.join(tmp, d, safe_name(ex.filename))
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+            if ex.filename == "example.txt":
+                d += ".txt"
+                path = os.path.join(tmp, d)
+            else:
+                path = os.path.join(tmp, d, safe_name(ex.filename))
+                os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w", encoding="utf-8", newline="") as f:
                 f.write(ex.text)
             by_dir[d] = ex
@@ -1222,6 +1271,7 @@ class Row:
     negatives: int = 0
     fp: int = 0
     excluded: int = 0
+    excluded_found: int = 0
     unreadable: int = 0
 
     @property
@@ -1238,11 +1288,14 @@ def tally(examples: list[Example]) -> dict[str, Row]:
         r = rows[ex.provider]
         if ex.text is None:
             r.unreadable += 1
+        elif not ex.positive and ex.excluded:
+            r.excluded += 1
         elif not ex.positive:
             r.negatives += 1
             r.fp += bool(ex.found_by)
         elif ex.excluded:
             r.excluded += 1
+            r.excluded_found += bool(ex.found_by)
         else:
             r.examples += 1
             r.found += bool(ex.found_by)
@@ -1253,7 +1306,10 @@ def tally(examples: list[Example]) -> dict[str, Row]:
 def total(rows: dict[str, Row]) -> Row:
     t = Row()
     for r in rows.values():
-        for f in ("examples", "found", "generic", "negatives", "fp", "excluded", "unreadable"):
+        for f in (
+            "examples", "found", "generic", "negatives", "fp", "excluded",
+            "excluded_found", "unreadable",
+        ):
             setattr(t, f, getattr(t, f) + getattr(r, f))
     return t
 
@@ -1323,11 +1379,17 @@ def main() -> int:
               file=sys.stderr)
         return 2
 
+    positives = {(e.source, e.text): e.rule for e in examples if e.positive and e.text}
     for ex in examples:
-        if ex.text is not None and ex.positive:
+        if ex.text is None:
+            continue
+        if ex.positive:
             reason = placeholder_reason(ex)
             if reason:
                 ex.excluded, ex.reason = True, reason
+        elif (ex.source, ex.text) in positives:
+            other = positives[(ex.source, ex.text)]
+            ex.excluded, ex.reason = True, f"also a positive example of {other}"
 
     summary = scan(examples, keyward, args.min_confidence)
     print(f"# keyward recall on published examples\n\nkeyward: {keyward}\n")
@@ -1341,14 +1403,33 @@ def main() -> int:
         per_source[name] = rows
         print_table(name, rows)
 
+    # GenerateSampleSecrets writes one secret in ~26 syntaxes: rank gaps by
+    # distinct secrets missed (a missed example's sample secret, or its text)
     both = tally(examples)
-    gaps = sorted(both.items(), key=lambda kv: (-kv[1].misses, kv[0]))
-    print("## providers with most misses (both sources)\n")
+    missed_units: dict[str, set] = defaultdict(set)
+    rules_missed: dict[str, set] = defaultdict(set)
+    rules_all: dict[str, set] = defaultdict(set)
+    for e in examples:
+        if e.positive and e.text is not None and not e.excluded:
+            rules_all[e.provider].add(e.rule)
+            if not e.found_by:
+                missed_units[e.provider].add(e.secret or e.text)
+    for e in examples:
+        if e.rule in rules_all[e.provider] and e.positive and e.text and not e.excluded:
+            rules_missed[e.provider].add(e.rule)
+    for e in examples:
+        if e.positive and e.found_by and not e.excluded:
+            rules_missed[e.provider].discard(e.rule)
+    gaps = sorted(both.items(),
+                  key=lambda kv: (-len(missed_units[kv[0]]), -kv[1].misses, kv[0]))
+    print("## providers with most misses (both sources; ranked by distinct secrets missed)\n")
     for name, r in gaps[:30]:
         if r.misses == 0:
             break
-        print(f"{name:<24} {r.misses:>4} missed of {r.examples:<4} "
-              f"(found {r.found}, {r.generic} only by generic rules)")
+        print(f"{name:<24} {len(missed_units[name]):>3} secrets, {r.misses:>4} of "
+              f"{r.examples:<4} examples missed; rules with nothing found: "
+              f"{len(rules_missed[name])}/{len(rules_all[name])}; "
+              f"{r.generic} found only by generic rules")
     print()
 
     print("## totals\n")
@@ -1356,7 +1437,8 @@ def main() -> int:
         t = total(per_source[name])
         print(f"{name:<11} recall {t.found}/{t.examples} = {t.recall().strip()} "
               f"({t.generic} only by generic rules); FP {t.fp}/{t.negatives} negatives; "
-              f"{t.excluded} excluded as placeholders; {t.unreadable} not statically readable")
+              f"{t.excluded} excluded as placeholders ({t.excluded_found} of them found); "
+              f"{t.unreadable} not statically readable")
     print()
 
     def listing(title, pred, extra):
@@ -1376,7 +1458,7 @@ def main() -> int:
                 lambda e: f"[{','.join(e.found_by)}] {one_line(e.text)}")
     if args.excluded:
         listing("excluded as placeholders", lambda e: e.excluded,
-                lambda e: f"{e.reason}: {one_line(e.text, 100)}")
+                lambda e: f"{'tp' if e.positive else 'fp'} {e.reason}: {one_line(e.text, 100)}")
     if args.unreadable:
         listing("not statically readable", lambda e: e.text is None,
                 lambda e: f"{'tp' if e.positive else 'fp'}: {e.reason}")
