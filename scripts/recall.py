@@ -1351,7 +1351,7 @@ def main() -> int:
     ap.add_argument("--json", metavar="FILE", help="write machine-readable results")
     args = ap.parse_args()
 
-    keyward = args.keyward
+    keyward = os.path.abspath(args.keyward) if args.keyward else None
     if keyward is None:
         here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         candidates = [
