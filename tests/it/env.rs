@@ -351,3 +351,32 @@ fn allow_and_baseline_suppress_hygiene_findings() {
         vec![]
     );
 }
+
+/// A parse problem reaches the user with the file and line, and an
+/// unclosed quote does not hide the weak key on its line (issue 22).
+#[test]
+fn an_unclosed_quote_is_warned_and_its_weak_key_still_found() {
+    let w = Work::repo();
+    w.write(".gitignore", ".env\n");
+    w.write(".env", "SECRET_KEY=\"changeme\nDEBUG=1\n");
+    let run = w.keyward(&["env", "--format", "json", "--min-confidence", "low"]);
+    assert_eq!(run.rule_path_line(), vec![t("env-weak-secret", ".env", 1)]);
+    assert!(
+        run.stderr.contains("warning: .env:1: unclosed double quote"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// `--max-file-size` applies to env files too: a larger one is a counted
+/// skip, not read.
+#[test]
+fn max_file_size_applies_to_env_files() {
+    let w = Work::repo();
+    w.write(".gitignore", ".env\n");
+    w.write(".env", &format!("SECRET_KEY=changeme\n#{}\n", "x".repeat(2000)));
+    let run = w.keyward(&["env", "--format", "json", "--max-file-size", "1K", "-v"]);
+    assert!(run.findings().is_empty(), "{}", run.stdout);
+    assert!(run.stderr.contains("skipped .env: too large"), "{}", run.stderr);
+    assert_eq!(env(&w, &[]), vec![t("env-weak-secret", ".env", 1)]);
+}

@@ -78,15 +78,22 @@ impl Baseline {
 
     /// A baseline of these findings, keeping reasons already written in `old`.
     pub fn from_findings(findings: &[Finding], old: Option<&Baseline>) -> Baseline {
+        let reasons: std::collections::HashMap<(&str, &str), &String> = old
+            .iter()
+            .flat_map(|o| &o.findings)
+            .filter_map(|e| {
+                Some((
+                    (e.fingerprint.as_str(), e.path.as_str()),
+                    e.reason.as_ref()?,
+                ))
+            })
+            .collect();
         let entries: BTreeSet<BaselineEntry> = findings
             .iter()
             .map(|f| {
-                let reason = old.and_then(|o| {
-                    o.findings
-                        .iter()
-                        .find(|e| e.fingerprint == f.fingerprint.as_str() && e.path == f.path)
-                        .and_then(|e| e.reason.clone())
-                });
+                let reason = reasons
+                    .get(&(f.fingerprint.as_str(), f.path.as_str()))
+                    .map(|r| (*r).clone());
                 BaselineEntry {
                     path: f.path.clone(),
                     rule_id: f.rule_id.clone(),

@@ -31,13 +31,40 @@ fn is_key_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
 }
 
+/// The lines of `text`: ended by `\n`, `\r\n` or a lone `\r` (old Mac
+/// files), each without a byte-order mark it may open with (a file made by
+/// joining others holds one at each join).
+fn lines(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => {
+                out.push(&text[start..i]);
+                start = i + 1;
+            }
+            b'\r' => {
+                out.push(&text[start..i]);
+                if bytes.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(&text[start..]);
+    out.into_iter()
+        .map(|l| l.strip_prefix('\u{feff}').unwrap_or(l))
+        .collect()
+}
+
 /// Parses dotenv text.
 pub fn parse(text: &str) -> Parsed {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let lines: Vec<&str> = text
-        .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .collect();
+    let lines = lines(text);
     let mut out = Parsed::default();
     let mut i = 0;
     while i < lines.len() {
@@ -66,29 +93,36 @@ pub fn parse(text: &str) -> Parsed {
             Some('\'') => match rest[1..].find('\'') {
                 Some(end) => rest[1..1 + end].to_string(),
                 None => {
+                    // The rest of the line is the value: a weak key with
+                    // a typo in its quoting is still a weak key.
                     out.warnings.push((number, "unclosed single quote".into()));
-                    continue;
+                    rest[1..].trim_end().to_string()
                 }
             },
             Some('"') => {
-                // A double-quoted value may run over several lines.
-                let mut raw = rest[1..].to_string();
+                // A double-quoted value may run over several lines; each
+                // line is searched once for the closing quote.
+                let mut raw = String::new();
+                let mut next = &rest[1..];
+                let mut at = i;
+                let mut escaped = false;
                 loop {
-                    if let Some(end) = closing_quote(&raw) {
-                        raw.truncate(end);
-                        break Some(unescape(&raw));
+                    if let Some(end) = closing_quote(next, &mut escaped) {
+                        raw.push_str(&next[..end]);
+                        i = at;
+                        break unescape(&raw);
                     }
-                    if i >= lines.len() {
-                        break None;
+                    if at >= lines.len() {
+                        // Unclosed: the rest of the key's line is its
+                        // value, and parsing goes on at the next line.
+                        out.warnings.push((number, "unclosed double quote".into()));
+                        break rest[1..].trim_end().to_string();
                     }
+                    raw.push_str(next);
                     raw.push('\n');
-                    raw.push_str(lines[i]);
-                    i += 1;
+                    next = lines[at];
+                    at += 1;
                 }
-                .unwrap_or_else(|| {
-                    out.warnings.push((number, "unclosed double quote".into()));
-                    String::new()
-                })
             }
             _ => {
                 let cut = rest
@@ -107,16 +141,18 @@ pub fn parse(text: &str) -> Parsed {
     out
 }
 
-/// Byte offset of the first `"` not escaped by a backslash.
-fn closing_quote(s: &str) -> Option<usize> {
-    let mut escaped = false;
+/// Byte offset of the first `"` not escaped by a backslash; `escaped`
+/// carries a backslash that ended the previous line.
+fn closing_quote(s: &str, escaped: &mut bool) -> Option<usize> {
     for (i, c) in s.char_indices() {
         match c {
-            '\\' if !escaped => escaped = true,
-            '"' if !escaped => return Some(i),
-            _ => escaped = false,
+            '\\' if !*escaped => *escaped = true,
+            '"' if !*escaped => return Some(i),
+            _ => *escaped = false,
         }
     }
+    // A line break ends an escape.
+    *escaped = false;
     None
 }
 
@@ -179,6 +215,36 @@ mod tests {
         assert_eq!(kv(&p)[0], ("OK", "1", 1));
         let lines: Vec<usize> = p.warnings.iter().map(|w| w.0).collect();
         assert_eq!(lines, vec![2, 3, 4, 5]);
+    }
+
+    /// An unclosed quote keeps the rest of its line as the value (a weak
+    /// key mis-quoted is still read) and does not swallow the lines after.
+    #[test]
+    fn an_unclosed_quote_keeps_its_line_and_the_rest() {
+        let p = parse("SECRET_KEY=\"changeme\nDEBUG=1\nNAME='x\nLAST=2\n");
+        assert_eq!(
+            kv(&p),
+            vec![
+                ("SECRET_KEY", "changeme", 1),
+                ("DEBUG", "1", 2),
+                ("NAME", "x", 3),
+                ("LAST", "2", 4)
+            ]
+        );
+        let warned: Vec<usize> = p.warnings.iter().map(|w| w.0).collect();
+        assert_eq!(warned, vec![1, 3]);
+    }
+
+    /// Old Mac line endings (a lone CR) end lines, and a byte-order mark
+    /// where files were joined is dropped, not read as part of a key.
+    #[test]
+    fn lone_carriage_returns_and_inner_byte_order_marks() {
+        let p = parse("A=1\rB=2\r\nC=3\n\u{feff}D=4\n");
+        assert_eq!(
+            kv(&p),
+            vec![("A", "1", 1), ("B", "2", 2), ("C", "3", 3), ("D", "4", 4)]
+        );
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
     }
 
     fn random_inputs(cases: u64) {

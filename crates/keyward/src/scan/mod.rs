@@ -126,18 +126,19 @@ impl Setup {
         sort_and_dedup(&mut findings);
         let mut unused_baseline = Vec::new();
         if let Some(baseline) = &self.baseline {
+            // Sets both ways: linear in findings and entries.
             let known = baseline.fingerprints();
-            let before = findings.len();
-            let seen: std::collections::HashSet<_> =
-                findings.iter().map(|f| f.fingerprint.clone()).collect();
-            findings.retain(|f| !known.contains(&f.fingerprint));
-            stats.suppressed_baseline = (before - findings.len()) as u64;
+            let seen: std::collections::HashSet<&str> =
+                findings.iter().map(|f| f.fingerprint.as_str()).collect();
             unused_baseline = baseline
                 .findings
                 .iter()
-                .filter(|e| !seen.iter().any(|fp| fp.as_str() == e.fingerprint))
+                .filter(|e| !seen.contains(e.fingerprint.as_str()))
                 .cloned()
                 .collect();
+            let before = findings.len();
+            findings.retain(|f| !known.contains(&f.fingerprint));
+            stats.suppressed_baseline = (before - findings.len()) as u64;
         }
         stats.warnings.splice(0..0, self.warnings);
         stats.elapsed = started.elapsed();
@@ -387,7 +388,13 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Outcome> {
     let mut findings = findings.into_inner().expect("walk finished");
     for root in walked.iter().filter(|r| r.is_dir()) {
         // The walk already counted (or skipped) the env files it saw.
-        let env = crate::envcheck::check(root, &setup.rules, &detector, &setup.exclusions);
+        let env = crate::envcheck::check(
+            root,
+            &setup.rules,
+            &detector,
+            &setup.exclusions,
+            setup.max_file_size,
+        );
         stats.suppressed_inline += env.suppressed_inline;
         findings.extend(env.findings);
         stats.warnings.extend(env.warnings);
@@ -446,7 +453,13 @@ pub fn scan_env(opts: &ScanOptions, history: bool) -> Result<Outcome> {
     // Every hygiene check reports by default, low-confidence ones too.
     let setup = Setup::with_default_min(opts, &crate::repo::config_root(&root), Confidence::Low)?;
     let detector = Detector::new(&setup.rules);
-    let env = crate::envcheck::check(&root, &setup.rules, &detector, &setup.exclusions);
+    let env = crate::envcheck::check(
+        &root,
+        &setup.rules,
+        &detector,
+        &setup.exclusions,
+        setup.max_file_size,
+    );
     let mut stats = Stats {
         files: env.files,
         bytes: env.bytes,
