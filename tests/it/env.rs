@@ -362,7 +362,8 @@ fn an_unclosed_quote_is_warned_and_its_weak_key_still_found() {
     let run = w.keyward(&["env", "--format", "json", "--min-confidence", "low"]);
     assert_eq!(run.rule_path_line(), vec![t("env-weak-secret", ".env", 1)]);
     assert!(
-        run.stderr.contains("warning: .env:1: unclosed double quote"),
+        run.stderr
+            .contains("warning: .env:1: unclosed double quote"),
         "{}",
         run.stderr
     );
@@ -374,9 +375,16 @@ fn an_unclosed_quote_is_warned_and_its_weak_key_still_found() {
 fn max_file_size_applies_to_env_files() {
     let w = Work::repo();
     w.write(".gitignore", ".env\n");
-    w.write(".env", &format!("SECRET_KEY=changeme\n#{}\n", "x".repeat(2000)));
+    w.write(
+        ".env",
+        &format!("SECRET_KEY=changeme\n#{}\n", "x".repeat(2000)),
+    );
     let run = w.keyward(&["env", "--format", "json", "--max-file-size", "1K", "-v"]);
     assert!(run.findings().is_empty(), "{}", run.stdout);
-    assert!(run.stderr.contains("skipped .env: too large"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("skipped .env: too large"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(env(&w, &[]), vec![t("env-weak-secret", ".env", 1)]);
 }

@@ -127,15 +127,21 @@ impl<'r> Detector<'r> {
             None => decode::decoded_values(haystack),
             Some(reach) => decode::decoded_values_near(haystack, &reach.focus),
         };
+        // Generic matches on a Secret's encoded data are noise: the decoded
+        // text says what it holds. One pass, each match looked up among the
+        // data's spans (in content order, apart).
+        let data: Vec<(usize, usize)> = values
+            .iter()
+            .filter(|v| v.is_secret_data)
+            .map(|v| (v.start, v.end))
+            .collect();
+        if !data.is_empty() {
+            let rules = self.rules;
+            found.retain(|m| {
+                rules[m.rule].category != Category::Generic || !overlaps_any(&data, m.start, m.end)
+            });
+        }
         for value in values {
-            if value.is_secret_data {
-                let rules = self.rules;
-                found.retain(|m| {
-                    rules[m.rule].category != Category::Generic
-                        || m.end <= value.start
-                        || value.end <= m.start
-                });
-            }
             found.extend(
                 self.candidates(&value.text, None)
                     .into_iter()
@@ -368,6 +374,13 @@ fn resolve_overlaps(rules: &[Rule], mut found: Vec<Match>) -> Vec<Match> {
     let mut keep = keep.into_iter();
     found.retain(|_| keep.next().unwrap_or(true));
     found
+}
+
+/// Whether `start..end` overlaps one of `spans` (sorted by start, none
+/// overlapping another).
+fn overlaps_any(spans: &[(usize, usize)], start: usize, end: usize) -> bool {
+    let first = spans.partition_point(|&(_, e)| e <= start);
+    spans.get(first).is_some_and(|&(s, _)| s < end)
 }
 
 #[cfg(test)]
