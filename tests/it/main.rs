@@ -5,6 +5,7 @@ mod decode;
 mod env;
 mod fake;
 mod fixture;
+mod foreign_allows;
 mod generic;
 mod history;
 mod history_packs;
