@@ -6,6 +6,7 @@ mod decode;
 mod env;
 mod fake;
 mod fixture;
+mod foreign_allows;
 mod generic;
 mod history;
 mod history_packs;

@@ -31,6 +31,12 @@ pub struct Config {
     /// Bytes, or a number with K, M or G, as `--max-file-size` takes.
     #[serde(default, deserialize_with = "size")]
     pub max_file_size: Option<u64>,
+    /// Honour other tools' inline allow comments as `keyward:allow`:
+    /// gitleaks' `gitleaks:allow` and detect-secrets' `pragma: allowlist
+    /// secret` (and `pragma: allowlist nextline secret` on the line before).
+    /// `None` means on.
+    #[serde(default)]
+    pub foreign_allows: Option<bool>,
 }
 
 /// A size as `--max-file-size` and `max_file_size` take it: bytes, or a

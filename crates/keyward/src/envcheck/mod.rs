@@ -14,7 +14,7 @@ use crate::detect::Detector;
 use crate::finding::{Finding, Fingerprint, Secret, Source};
 use crate::rules::placeholder;
 use crate::rules::{Check, RuleSet};
-use crate::suppress::{is_allowed_inline, Exclusions};
+use crate::suppress::{Exclusions, InlineAllows};
 
 /// Real env files and templates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,8 +122,9 @@ pub struct EnvReport {
     pub suppressed_inline: u64,
 }
 
-/// Where a finding is: a file as a whole (line 0), or one line and its
-/// text (which a `keyward:allow` comment can suppress it from).
+/// Where a finding is: a file as a whole (line 0), or one line of a file
+/// whose text is given (an inline allow on that line, or a nextline one on
+/// the line before, can suppress it).
 #[derive(Clone, Copy)]
 enum At<'a> {
     File(&'a str),
@@ -132,6 +133,7 @@ enum At<'a> {
 
 struct Ctx<'a> {
     rules: &'a RuleSet,
+    allows: InlineAllows,
     report: &'a mut EnvReport,
 }
 
@@ -156,7 +158,11 @@ impl Ctx<'_> {
         let (path, line) = match at {
             At::File(path) => (path, 0),
             At::Line(path, line, text) => {
-                if is_allowed_inline(text.as_bytes(), &rule.id) {
+                let previous = (line > 1).then(|| line_of(text, line - 1).as_bytes());
+                if self
+                    .allows
+                    .is_allowed(line_of(text, line).as_bytes(), previous, &rule.id)
+                {
                     self.report.suppressed_inline += 1;
                     return;
                 }
@@ -248,6 +254,7 @@ pub fn check(
     detector: &Detector<'_>,
     exclusions: &Exclusions,
     max_file_size: u64,
+    allows: InlineAllows,
 ) -> EnvReport {
     let mut report = EnvReport::default();
     let files = env_files(root, exclusions);
@@ -256,6 +263,7 @@ pub fn check(
         .filter(|r| !r.is_bare());
     let mut ctx = Ctx {
         rules,
+        allows,
         report: &mut report,
     };
     match &repo {
@@ -340,7 +348,7 @@ pub fn check(
     report
 }
 
-/// The text of 1-based line `n`, for `keyward:allow`.
+/// The text of 1-based line `n`, for inline allows.
 fn line_of(text: &str, n: usize) -> &str {
     text.lines().nth(n.saturating_sub(1)).unwrap_or_default()
 }
@@ -365,7 +373,7 @@ fn weak_secrets(ctx: &mut Ctx<'_>, rel: &str, text: &str, env: &dotenv::Parsed) 
             };
             ctx.push(
                 Check::EnvWeakSecret,
-                At::Line(rel, e.line, line_of(text, e.line)),
+                At::Line(rel, e.line, text),
                 format!("{}={}", e.key, e.value).as_bytes(),
                 Some(&e.value),
                 &[("key", &e.key), ("what", what), ("path", rel)],
@@ -396,7 +404,7 @@ fn template_secrets(
         if matched || random {
             ctx.push(
                 Check::EnvTemplateSecret,
-                At::Line(rel, e.line, line_text),
+                At::Line(rel, e.line, text),
                 format!("{}={}", e.key, e.value).as_bytes(),
                 Some(&e.value),
                 &[("key", &e.key), ("path", rel)],
@@ -426,7 +434,7 @@ fn drift(ctx: &mut Ctx<'_>, parsed: &[(String, EnvFileKind, String, dotenv::Pars
             if tenv.get(&e.key).is_none() {
                 ctx.push(
                     Check::EnvTemplateMissingKey,
-                    At::Line(rel, e.line, line_of(text, e.line)),
+                    At::Line(rel, e.line, text),
                     format!("{rel}:{}", e.key).as_bytes(),
                     None,
                     &[("key", &e.key), ("template", template), ("path", rel)],

@@ -23,7 +23,8 @@ use crate::finding::{sort_and_dedup, Finding, Secret, Source};
 use crate::progress::Observer;
 use crate::rules::{Confidence, Rule, RuleSet};
 use crate::sources::tree::{self, Entry, WalkOptions};
-use crate::suppress::{is_allowed_inline, Baseline, Exclusions};
+use crate::suppress::gitleaksignore::GitleaksIgnore;
+use crate::suppress::{Baseline, Exclusions, InlineAllows};
 
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 
@@ -66,6 +67,14 @@ pub(crate) struct Setup {
     pub exclusions: Exclusions,
     pub max_file_size: u64,
     pub baseline: Option<Baseline>,
+    /// Which inline allow comments apply.
+    pub allows: InlineAllows,
+    /// `.gitleaksignore` at the root, when there is one.
+    pub gitleaks_ignore: Option<GitleaksIgnore>,
+    /// Whether `.gitleaksignore` entries that matched nothing are warned
+    /// about: only a scan of everything can tell (a scan of added lines or
+    /// of named files finds most entries' places out of its reach).
+    pub warn_unused_ignores: bool,
     pub warnings: Vec<String>,
 }
 
@@ -109,6 +118,8 @@ impl Setup {
                 .or_else(|| default_baseline(root))
         };
         let baseline = baseline_path.map(|p| Baseline::load(&p)).transpose()?;
+        let (gitleaks_ignore, ignore_warnings) = GitleaksIgnore::discover(root);
+        warnings.extend(ignore_warnings);
         Ok(Setup {
             rules,
             exclusions: Exclusions::new(&config.exclude)?,
@@ -117,13 +128,27 @@ impl Setup {
                 .or(config.max_file_size)
                 .unwrap_or(DEFAULT_MAX_FILE_SIZE),
             baseline,
+            allows: InlineAllows {
+                foreign: config.foreign_allows.unwrap_or(true),
+            },
+            gitleaks_ignore,
+            warn_unused_ignores: false,
             warnings,
         })
     }
 
-    /// Applies the baseline, sorts, and packs the outcome.
+    /// Applies `.gitleaksignore` and the baseline, sorts, and packs the
+    /// outcome.
     pub fn finish(self, mut findings: Vec<Finding>, mut stats: Stats, started: Instant) -> Outcome {
         sort_and_dedup(&mut findings);
+        if let Some(ignore) = &self.gitleaks_ignore {
+            // Counted with the baseline: both are lists of findings kept
+            // beside the code.
+            stats.suppressed_baseline += ignore.retain(&mut findings);
+            if self.warn_unused_ignores {
+                stats.warnings.extend(ignore.unused_warnings());
+            }
+        }
         let mut unused_baseline = Vec::new();
         if let Some(baseline) = &self.baseline {
             // Sets both ways: linear in findings and entries.
@@ -138,7 +163,7 @@ impl Setup {
                 .collect();
             let before = findings.len();
             findings.retain(|f| !known.contains(&f.fingerprint));
-            stats.suppressed_baseline = (before - findings.len()) as u64;
+            stats.suppressed_baseline += (before - findings.len()) as u64;
         }
         stats.warnings.splice(0..0, self.warnings);
         stats.elapsed = started.elapsed();
@@ -160,9 +185,13 @@ pub fn default_baseline(root: &Path) -> Option<PathBuf> {
 }
 
 /// Turns the detector's matches in one piece of content into findings,
-/// dropping lines outside `added_lines` and lines marked `keyward:allow`.
+/// dropping lines outside `added_lines` and lines an inline allow covers.
 /// Returns the findings and how many inline allows applied.
-pub(crate) fn findings_in(detector: &Detector<'_>, content: &Content<'_>) -> (Vec<Finding>, u64) {
+pub(crate) fn findings_in(
+    detector: &Detector<'_>,
+    content: &Content<'_>,
+    allows: InlineAllows,
+) -> (Vec<Finding>, u64) {
     let matches = match content.added_lines {
         Some(ranges) => {
             let index = LineIndex::new(content.bytes);
@@ -174,7 +203,7 @@ pub(crate) fn findings_in(detector: &Detector<'_>, content: &Content<'_>) -> (Ve
         }
         None => detector.detect(content.bytes),
     };
-    findings_from(detector.rules(), content, &matches)
+    findings_from(detector.rules(), content, &matches, allows)
 }
 
 /// The findings of matches already made in `content` (by the detector, or
@@ -183,6 +212,7 @@ pub(crate) fn findings_from(
     rules: &[Rule],
     content: &Content<'_>,
     matches: &[Match],
+    allows: InlineAllows,
 ) -> (Vec<Finding>, u64) {
     if matches.is_empty() {
         return (Vec::new(), 0);
@@ -194,7 +224,7 @@ pub(crate) fn findings_from(
     // the same line, and a line's allow comment is read once per rule, so
     // that many matches on one long line cost time linear in the line.
     let mut at = Cursor::default();
-    let mut allows: (usize, Vec<(usize, bool)>) = (0, Vec::new());
+    let mut allowed_on: (usize, Vec<(usize, bool)>) = (0, Vec::new());
     for m in matches {
         let rule = &rules[m.rule];
         let (line, column) = at.locate(&index, content.bytes, m.start);
@@ -206,14 +236,16 @@ pub(crate) fn findings_from(
                 continue;
             }
         }
-        if allows.0 != line {
-            allows = (line, Vec::new());
+        if allowed_on.0 != line {
+            allowed_on = (line, Vec::new());
         }
-        let is_allowed = match allows.1.iter().find(|(r, _)| *r == m.rule) {
+        let is_allowed = match allowed_on.1.iter().find(|(r, _)| *r == m.rule) {
             Some(&(_, a)) => a,
             None => {
-                let a = is_allowed_inline(index.line_text(content.bytes, line), &rule.id);
-                allows.1.push((m.rule, a));
+                let text = index.line_text(content.bytes, line);
+                let previous = (line > 1).then(|| index.line_text(content.bytes, line - 1));
+                let a = allows.is_allowed(text, previous, &rule.id);
+                allowed_on.1.push((m.rule, a));
                 a
             }
         };
@@ -285,7 +317,10 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Outcome> {
         .find(|r| r.as_os_str() != "-")
         .map(|r| crate::repo::config_root(r))
         .unwrap_or_else(|| PathBuf::from("."));
-    let setup = Setup::new(opts, &config_root)?;
+    let mut setup = Setup::new(opts, &config_root)?;
+    // Only a directory's scan covers the places `.gitleaksignore` names;
+    // named files (a pre-commit framework's hook) leave most out.
+    setup.warn_unused_ignores = roots.iter().any(|r| r.is_dir());
     let detector = Detector::new(&setup.rules);
 
     let findings = Mutex::new(Vec::new());
@@ -304,7 +339,7 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Outcome> {
             commit: None,
             added_lines: None,
         };
-        let (found, n) = findings_in(&detector, &content);
+        let (found, n) = findings_in(&detector, &content, setup.allows);
         allowed.fetch_add(n, Ordering::Relaxed);
         if !found.is_empty() {
             findings
@@ -394,6 +429,7 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Outcome> {
             &detector,
             &setup.exclusions,
             setup.max_file_size,
+            setup.allows,
         );
         stats.suppressed_inline += env.suppressed_inline;
         findings.extend(env.findings);
@@ -459,6 +495,7 @@ pub fn scan_env(opts: &ScanOptions, history: bool) -> Result<Outcome> {
         &detector,
         &setup.exclusions,
         setup.max_file_size,
+        setup.allows,
     );
     let mut stats = Stats {
         files: env.files,

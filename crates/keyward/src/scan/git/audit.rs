@@ -25,6 +25,7 @@ use crate::detect::{Detector, Match};
 use crate::finding::{CommitInfo, Finding, Source, COMMIT_MESSAGE_PATH};
 use crate::progress::Stage;
 use crate::rules::Rule;
+use crate::suppress::gitleaksignore::GitleaksIgnore;
 use keyward_git::pack::Packs;
 use keyward_git::{self as git, BlobSite, History, RefSelection};
 
@@ -95,10 +96,11 @@ impl Tally {
 pub(super) fn audit(
     opts: &ScanOptions,
     repo: &Repository,
-    setup: Setup,
+    mut setup: Setup,
     selection: &RefSelection,
     started: Instant,
 ) -> Result<Outcome> {
+    setup.warn_unused_ignores = true;
     let mut stats = Stats::default();
     let boundary = git::shallow_boundary(repo);
     if !boundary.is_empty() {
@@ -161,7 +163,7 @@ pub(super) fn audit(
             // `CommitBook`).
             let on_message = |i: usize, message: String| {
                 let content = message_content(None, &message);
-                let (findings, allowed) = findings_in(&detector, &content);
+                let (findings, allowed) = findings_in(&detector, &content, setup.allows);
                 tally.allowed.fetch_add(allowed, Ordering::Relaxed);
                 if !findings.is_empty() {
                     lock(&in_messages).push((i, findings));
@@ -277,7 +279,7 @@ pub(super) fn audit(
     in_messages.sort_by_key(|(commit, _)| *commit);
     let Sightings {
         mut located,
-        blob_of,
+        mut blob_of,
         ..
     } = seen;
     located.extend(
@@ -288,6 +290,9 @@ pub(super) fn audit(
     let mut book = git::CommitBook::new(repo);
     for (commit, f) in &mut located {
         f.commit = Some(book.get(history.commits[*commit]));
+    }
+    if let Some(ignore) = &setup.gitleaks_ignore {
+        stats.suppressed_baseline += drop_ignored(ignore, &mut located, &mut blob_of);
     }
     if let Some(cache) = &cache {
         if let Err(e) = cache.append(&new_cache) {
@@ -342,6 +347,31 @@ impl Sightings {
         self.blob_of.insert(self.located.len(), site.oid);
         self.located.push((site.commit, finding));
     }
+}
+
+/// Drops the sightings `.gitleaksignore` names before they are grouped: an
+/// entry names one commit's finding, and the same secret in another commit
+/// stays reported. `blob_of` is re-keyed to the sightings kept.
+fn drop_ignored(
+    ignore: &GitleaksIgnore,
+    located: &mut Vec<(usize, Finding)>,
+    blob_of: &mut HashMap<usize, Oid>,
+) -> u64 {
+    let before = located.len();
+    let mut kept = Vec::with_capacity(before);
+    let mut kept_blobs = HashMap::with_capacity(blob_of.len());
+    for (i, (commit, f)) in located.drain(..).enumerate() {
+        if ignore.is_ignored(&f) {
+            continue;
+        }
+        if let Some(oid) = blob_of.get(&i) {
+            kept_blobs.insert(kept.len(), *oid);
+        }
+        kept.push((commit, f));
+    }
+    *located = kept;
+    *blob_of = kept_blobs;
+    (before - located.len()) as u64
 }
 
 /// The content of a blob at its first sighting (its findings are given
@@ -434,7 +464,12 @@ pub(super) fn scan_blob(
         Some(entry) => cached_matches(rules, entry, data.len()),
         None => pass.detector.detect(data),
     };
-    let (findings, allowed) = findings_from(rules, &blob_content(history, site, data), &matches);
+    let (findings, allowed) = findings_from(
+        rules,
+        &blob_content(history, site, data),
+        &matches,
+        pass.setup.allows,
+    );
     BlobResult::Scanned {
         site: index,
         bytes: if cached.is_some() {

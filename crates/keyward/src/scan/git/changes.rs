@@ -14,6 +14,7 @@ use super::audit::message_content;
 use crate::content::{is_binary, Content, Skip, SkipReason};
 use crate::detect::{Detector, Volume};
 use crate::finding::{CommitInfo, Finding, Source};
+use crate::suppress::InlineAllows;
 use keyward_git::{self as git, Added, Change, Changes};
 
 /// What scanning one changed file produced.
@@ -110,7 +111,7 @@ pub(super) fn scan_changes(
             Err(skip) => stats.skips.push(skip),
         }
     }
-    let (in_messages, allowed) = message_findings(&detector, &messages, &commits);
+    let (in_messages, allowed) = message_findings(&detector, setup.allows, &messages, &commits);
     stats.suppressed_inline += allowed;
     findings.extend(in_messages.into_iter().map(|(_, f)| f));
     stats.skips.sort_by(|a, b| a.path.cmp(&b.path));
@@ -168,7 +169,7 @@ pub(super) fn scan_change(
         commit: change.commit.map(|c| commits[c].clone()),
         added_lines: Some(added),
     };
-    let (findings, allowed) = findings_in(detector, &content);
+    let (findings, allowed) = findings_in(detector, &content, setup.allows);
     Ok(ChangeResult {
         bytes: data.len() as u64,
         findings,
@@ -180,6 +181,7 @@ pub(super) fn scan_change(
 /// commit index, and how many inline allows applied.
 pub(super) fn message_findings(
     detector: &Detector<'_>,
+    allows: InlineAllows,
     messages: &[(usize, String)],
     commits: &[Arc<CommitInfo>],
 ) -> (Vec<(usize, Finding)>, u64) {
@@ -187,7 +189,7 @@ pub(super) fn message_findings(
     let mut allowed = 0;
     for (commit, message) in messages {
         let content = message_content(Some(commits[*commit].clone()), message);
-        let (f, a) = findings_in(detector, &content);
+        let (f, a) = findings_in(detector, &content, allows);
         allowed += a;
         found.extend(f.into_iter().map(|f| (*commit, f)));
     }

@@ -348,7 +348,7 @@ impl PackPass<'_, '_> {
             commit: None,
             added_lines: None,
         };
-        let (findings, allowed) = findings_from(rules, &content, &matches);
+        let (findings, allowed) = findings_from(rules, &content, &matches, self.setup.allows);
         Packed::Holds(Box::new(Holding {
             bytes: size,
             cached,

@@ -1,6 +1,10 @@
 //! Suppression: what a user has said is not (or no longer) worth reporting.
-//! Inline `keyward:allow` comments, baselines of fingerprints (never
-//! secrets), and config path exclusions. Decides nothing about detection.
+//! Inline `keyward:allow` comments (and the allow comments gitleaks and
+//! detect-secrets users already wrote), `.gitleaksignore`, baselines of
+//! fingerprints (never secrets), and config path exclusions. Decides
+//! nothing about detection.
+
+pub mod gitleaksignore;
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
@@ -12,6 +16,48 @@ use serde::{Deserialize, Serialize};
 use crate::finding::{Finding, Fingerprint};
 
 const ALLOW_MARKER: &[u8] = b"keyward:allow";
+/// gitleaks' inline allow: bare, it allows every finding on its line.
+const GITLEAKS_ALLOW: &[u8] = b"gitleaks:allow";
+/// detect-secrets' inline allow for its own line.
+const PRAGMA_ALLOW: &[u8] = b"pragma: allowlist secret";
+/// detect-secrets' allow for the line after the comment.
+const PRAGMA_ALLOW_NEXT: &[u8] = b"pragma: allowlist nextline secret";
+/// In every marker above: a line without it allows nothing, so most lines
+/// with a finding cost one search.
+const ALLOW_WORD: &[u8] = b"allow";
+
+/// Which inline allow comments a scan honours: keyward's own always; the
+/// other tools' (`foreign_allows` in `keyward.toml`, on by default) unless
+/// turned off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InlineAllows {
+    pub foreign: bool,
+}
+
+impl Default for InlineAllows {
+    fn default() -> InlineAllows {
+        InlineAllows { foreign: true }
+    }
+}
+
+impl InlineAllows {
+    /// True when a finding of `rule_id` on `line` is allowed: by a
+    /// `keyward:allow` on it, or (with foreign allows) by `gitleaks:allow`
+    /// or `pragma: allowlist secret` on it, or `pragma: allowlist nextline
+    /// secret` on `previous`, the line before it.
+    pub fn is_allowed(&self, line: &[u8], previous: Option<&[u8]>, rule_id: &str) -> bool {
+        let here = memchr::memmem::find(line, ALLOW_WORD).is_some();
+        if here && is_allowed_inline(line, rule_id) {
+            return true;
+        }
+        if !self.foreign {
+            return false;
+        }
+        let has = |text: &[u8], marker: &[u8]| memchr::memmem::find(text, marker).is_some();
+        (here && (has(line, GITLEAKS_ALLOW) || has(line, PRAGMA_ALLOW)))
+            || previous.is_some_and(|p| has(p, PRAGMA_ALLOW_NEXT))
+    }
+}
 
 /// True when `line` carries a `keyward:allow` comment covering `rule_id`:
 /// a bare marker allows every rule on the line, `keyward:allow a,b` only
@@ -165,6 +211,31 @@ mod tests {
             "gh-pat"
         ));
         assert!(!is_allowed_inline(b"x = 'abc'", "gh-pat"));
+    }
+
+    /// gitleaks' and detect-secrets' markers allow every rule on their line
+    /// (the nextline pragma the line after it), and only while foreign
+    /// allows are on.
+    #[test]
+    fn foreign_allows_are_bare_and_switchable() {
+        let on = InlineAllows::default();
+        let off = InlineAllows { foreign: false };
+        for line in [
+            &b"x = 'abc' # gitleaks:allow"[..],
+            b"x = 'abc'  # pragma: allowlist secret",
+        ] {
+            assert!(on.is_allowed(line, None, "any-rule"));
+            assert!(!off.is_allowed(line, None, "any-rule"));
+        }
+        let next = b"# pragma: allowlist nextline secret";
+        assert!(on.is_allowed(b"x = 'abc'", Some(next), "any-rule"));
+        assert!(!off.is_allowed(b"x = 'abc'", Some(next), "any-rule"));
+        // The nextline pragma does not allow its own line.
+        assert!(!on.is_allowed(next, Some(b"y = 1"), "any-rule"));
+        assert!(!on.is_allowed(b"x = 'abc'", Some(b"# allow me"), "any-rule"));
+        assert!(off.is_allowed(b"x # keyward:allow", None, "any-rule"));
+        assert!(on.is_allowed(b"x # keyward:allow r", None, "r"));
+        assert!(!on.is_allowed(b"x # keyward:allow r", None, "s"));
     }
 
     /// `dir/**` excludes the directory and everything under it, nothing else.
