@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use keyward::repo::Checkout;
 use keyward::report::{Format, ReportOptions};
@@ -44,6 +44,29 @@ pub enum Command {
     /// List the built-in rules, or check a rule file of your own
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Print a shell completion script to standard output, e.g.
+    /// `keyward completions bash > /etc/bash_completion.d/keyward`
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print keyward's man page (roff) to standard output, e.g.
+    /// `keyward man > /usr/local/share/man/man1/keyward.1`
+    Man,
+}
+
+/// `shell`'s completion script for every command and flag above. Built in
+/// memory because clap_complete panics on a failed write (a closed pipe),
+/// which the caller instead reports or, for a broken pipe, ignores.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "keyward", &mut script);
+    script
+}
+
+/// Writes the man page (roff) generated from the definitions above.
+pub fn write_man(out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    clap_mangen::Man::new(Cli::command()).render(out)
 }
 
 #[derive(Debug, Args)]

@@ -199,6 +199,16 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             out.flush()?;
             Ok(EXIT_CLEAN)
         }
+        Command::Completions { shell } => {
+            io::stdout().lock().write_all(&cli::completions(shell))?;
+            Ok(EXIT_CLEAN)
+        }
+        Command::Man => {
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            cli::write_man(&mut out)?;
+            out.flush()?;
+            Ok(EXIT_CLEAN)
+        }
         Command::Rules(RulesCommand::Check { files }) => {
             let problems = keyward::detect::check::check_files(&files);
             for p in &problems {

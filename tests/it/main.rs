@@ -1,6 +1,8 @@
 //! One integration-test binary: every module runs the real keyward binary on
 //! directories and git repositories made in temporary folders.
 
+mod action;
+mod completions;
 mod corrupt;
 mod decode;
 mod env;
