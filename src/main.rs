@@ -412,7 +412,13 @@ fn emit_to(
         for e in &outcome.unused_baseline {
             eprintln!(
                 "keyward: unused baseline entry: {} {} {}",
-                e.path, e.rule_id, e.fingerprint
+                e.path,
+                e.rule_id,
+                match (&e.fingerprint, &e.sha1) {
+                    (Some(fp), _) => fp.clone(),
+                    (None, Some(sha1)) => format!("sha1 {sha1}"),
+                    (None, None) => String::new(),
+                }
             );
         }
     }

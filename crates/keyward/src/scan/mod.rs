@@ -126,18 +126,9 @@ impl Setup {
         sort_and_dedup(&mut findings);
         let mut unused_baseline = Vec::new();
         if let Some(baseline) = &self.baseline {
-            let known = baseline.fingerprints();
-            let before = findings.len();
-            let seen: std::collections::HashSet<_> =
-                findings.iter().map(|f| f.fingerprint.clone()).collect();
-            findings.retain(|f| !known.contains(&f.fingerprint));
-            stats.suppressed_baseline = (before - findings.len()) as u64;
-            unused_baseline = baseline
-                .findings
-                .iter()
-                .filter(|e| !seen.iter().any(|fp| fp.as_str() == e.fingerprint))
-                .cloned()
-                .collect();
+            let (suppressed, unused) = baseline.apply(&mut findings);
+            stats.suppressed_baseline = suppressed;
+            unused_baseline = unused;
         }
         stats.warnings.splice(0..0, self.warnings);
         stats.elapsed = started.elapsed();
