@@ -1,6 +1,7 @@
 //! One integration-test binary: every module runs the real keyward binary on
 //! directories and git repositories made in temporary folders.
 
+mod baseline_import;
 mod decode;
 mod env;
 mod fake;
