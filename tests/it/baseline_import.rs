@@ -152,3 +152,33 @@ fn malformed_input_is_one_error_line() {
     }
     assert!(!w.join(".keyward-baseline.json").exists());
 }
+
+/// In a history audit, an imported entry naming any path the secret had
+/// covers the one finding that stands for all of them.
+#[test]
+fn imported_entry_covers_a_history_finding_by_any_of_its_paths() {
+    let secret = fake::github("ghp_", 34);
+    let mut w = repo_with(&secret);
+    let copied = w.commit("lib/copy.py", &format!("T = \"{secret}\"\n"), "copy");
+    let report = json!([{
+        "RuleID": "github-pat", "File": "lib/copy.py", "StartLine": 1,
+        "Secret": secret, "Commit": copied,
+    }]);
+    let before = w.keyward(&["git", "--format", "json"]);
+    assert_eq!(before.code, 1, "{}", before.stderr);
+    let paths: Vec<_> = before
+        .rule_path_line()
+        .into_iter()
+        .map(|(_, p, _)| p)
+        .collect();
+    assert_eq!(paths, ["cfg.py"], "the finding names the first path only");
+    let (run, _report) = import(&w, "gitleaks", &report.to_string());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let after = w.keyward(&["git", "--format", "json"]);
+    assert_eq!(
+        (after.code, after.findings().len()),
+        (0, 0),
+        "{}",
+        after.stderr
+    );
+}
