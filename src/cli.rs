@@ -146,6 +146,39 @@ pub enum BaselineCommand {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Turn another scanner's baseline into keyward baseline entries (hashes
+    /// only; no secrets), added to .keyward-baseline.json: each covers its
+    /// secret in its own file, whichever keyward rule finds it
+    Import {
+        /// The scanner that wrote FILE
+        #[arg(long, value_enum, value_name = "SCANNER")]
+        from: ImportFormatArg,
+        /// A gitleaks JSON report, or a detect-secrets .secrets.baseline
+        file: PathBuf,
+        /// File to write (entries already in it are kept) [default:
+        /// .keyward-baseline.json at the root of the repository holding .,
+        /// else in .]
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Scanners whose baselines `baseline import` reads.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ImportFormatArg {
+    /// A gitleaks report written with --report-format json
+    Gitleaks,
+    /// detect-secrets' .secrets.baseline
+    DetectSecrets,
+}
+
+impl From<ImportFormatArg> for keyward::import::Format {
+    fn from(arg: ImportFormatArg) -> Self {
+        match arg {
+            ImportFormatArg::Gitleaks => keyward::import::Format::Gitleaks,
+            ImportFormatArg::DetectSecrets => keyward::import::Format::DetectSecrets,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

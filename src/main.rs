@@ -188,6 +188,38 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             );
             Ok(EXIT_CLEAN)
         }
+        Command::Baseline(BaselineCommand::Import { from, file, output }) => {
+            use keyward::suppress::Baseline;
+            let imported = keyward::import::import(from.into(), &file)?;
+            let output = output.unwrap_or_else(|| default_baseline_file(None));
+            let mut baseline = if output.exists() {
+                Baseline::load(&output)?
+            } else {
+                Baseline {
+                    version: 1,
+                    findings: Vec::new(),
+                }
+            };
+            let read = imported.entries.len() as u64;
+            let added = baseline.extend(imported.entries) as u64;
+            std::fs::write(&output, baseline.to_json())
+                .with_context(|| format!("{}: cannot write baseline", output.display()))?;
+            for skip in &imported.skipped {
+                eprintln!("keyward: {}: {skip}", file.display());
+            }
+            let entries = match read {
+                1 => "1 entry".to_string(),
+                n => format!("{n} entries"),
+            };
+            eprintln!(
+                "keyward: imported {entries} from {} ({} new, {} skipped) into {} (hashes only; no secrets)",
+                file.display(),
+                added,
+                imported.skipped.len(),
+                output.display()
+            );
+            Ok(EXIT_CLEAN)
+        }
         Command::Rules(RulesCommand::List { format, rules }) => {
             let mut set = keyward::rules::RuleSet::embedded()?;
             for file in &rules {
@@ -426,7 +458,13 @@ fn emit_to(
         for e in &outcome.unused_baseline {
             eprintln!(
                 "keyward: unused baseline entry: {} {} {}",
-                e.path, e.rule_id, e.fingerprint
+                e.path,
+                e.rule_id,
+                match (&e.fingerprint, &e.sha1) {
+                    (Some(fp), _) => fp.clone(),
+                    (None, Some(sha1)) => format!("sha1 {sha1}"),
+                    (None, None) => String::new(),
+                }
             );
         }
     }

@@ -2,6 +2,7 @@
 //! directories and git repositories made in temporary folders.
 
 mod action;
+mod baseline_import;
 mod completions;
 mod corrupt;
 mod decode;

@@ -151,19 +151,9 @@ impl Setup {
         }
         let mut unused_baseline = Vec::new();
         if let Some(baseline) = &self.baseline {
-            // Sets both ways: linear in findings and entries.
-            let known = baseline.fingerprints();
-            let seen: std::collections::HashSet<&str> =
-                findings.iter().map(|f| f.fingerprint.as_str()).collect();
-            unused_baseline = baseline
-                .findings
-                .iter()
-                .filter(|e| !seen.contains(e.fingerprint.as_str()))
-                .cloned()
-                .collect();
-            let before = findings.len();
-            findings.retain(|f| !known.contains(&f.fingerprint));
-            stats.suppressed_baseline += (before - findings.len()) as u64;
+            let (suppressed, unused) = baseline.apply(&mut findings);
+            stats.suppressed_baseline += suppressed;
+            unused_baseline = unused;
         }
         stats.warnings.splice(0..0, self.warnings);
         stats.elapsed = started.elapsed();
