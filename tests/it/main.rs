@@ -6,6 +6,7 @@ mod env;
 mod fake;
 mod fixture;
 mod generic;
+mod gitleaks_rules;
 mod history;
 mod history_packs;
 mod history_walk;
