@@ -275,7 +275,8 @@ pub struct CommonArgs {
     /// Config file to use instead of keyward.toml at the repository root
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Extra rule file (YAML, same schema as the built-in rules); repeatable
+    /// Extra rule file (YAML, same schema as the built-in rules, or a gitleaks
+    /// config named *.toml); repeatable
     #[arg(long = "rules", value_name = "FILE")]
     pub rules: Vec<PathBuf>,
     /// Suppress findings whose fingerprints are in this baseline file

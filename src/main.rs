@@ -223,7 +223,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Rules(RulesCommand::List { format, rules }) => {
             let mut set = keyward::rules::RuleSet::embedded()?;
             for file in &rules {
-                set.add_file(file)?;
+                for warning in set.add_file(file)? {
+                    eprintln!("keyward: warning: {warning}");
+                }
             }
             let stdout = io::stdout();
             let mut out = io::BufWriter::new(stdout.lock());

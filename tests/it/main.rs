@@ -11,6 +11,7 @@ mod fake;
 mod fixture;
 mod foreign_allows;
 mod generic;
+mod gitleaks_rules;
 mod history;
 mod history_packs;
 mod history_walk;

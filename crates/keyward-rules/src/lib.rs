@@ -1,7 +1,7 @@
 //! Rules as data: the YAML schema (`*Spec`, mirroring the file), compiling a
 //! spec into the validated [`Rule`] the detector uses, loading the embedded
-//! pack and user files, the verifiers and the placeholder classifier that
-//! rules share. Nothing here scans content: checking a rule against its
+//! pack and user files (YAML, or a gitleaks config converted), the
+//! verifiers and the placeholder classifier that rules share. Nothing here scans content: checking a rule against its
 //! examples runs the detector (`keyward_detect::check`).
 
 #![forbid(unsafe_code)]
@@ -9,6 +9,7 @@
 mod compile;
 mod embedded;
 mod error;
+mod gitleaks;
 mod kinds;
 pub mod placeholder;
 mod set;

@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use crate::PATTERN_SEMANTICS;
-use crate::{embedded, hex, parse_rule_file, Check, Confidence, Rule, RuleError, RuleFileSpec};
+use crate::{
+    embedded, gitleaks, hex, parse_rule_file, Check, Confidence, Rule, RuleError, RuleFileSpec,
+};
 
 /// Every rule keyward knows for one scan: the embedded pack plus user files,
 /// minus disabled ids.
@@ -68,15 +70,29 @@ impl RuleSet {
     }
 
     /// Adds the rules of a user's file; their patterns compile now so a typo
-    /// is an error at start-up, not a silently dead rule.
-    pub fn add_file(&mut self, path: &Path) -> Result<(), RuleError> {
+    /// is an error at start-up, not a silently dead rule. A file named
+    /// `*.toml` is a gitleaks config, converted; the warnings returned name
+    /// each of its fields keyward does not honour.
+    pub fn add_file(&mut self, path: &Path) -> Result<Vec<String>, RuleError> {
         let origin = path.display().to_string();
         let text = keyward_content::read_setting_file(path, keyward_content::DATA_FILE_LIMIT)
             .map_err(|e| RuleError::Read {
                 origin: origin.clone(),
                 msg: e.to_string(),
             })?;
-        let extra = parse_rule_file(&origin, &text)?;
+        let is_gitleaks = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+        let (extra, warnings) = if is_gitleaks {
+            let (specs, warnings) = gitleaks::convert(&origin, &text)?;
+            let rules = specs
+                .into_iter()
+                .map(|s| s.compile(&origin))
+                .collect::<Result<Vec<_>, _>>()?;
+            (rules, warnings)
+        } else {
+            (parse_rule_file(&origin, &text)?, Vec::new())
+        };
         for rule in &extra {
             rule.check_pattern().map_err(|msg| RuleError::Invalid {
                 origin: origin.clone(),
@@ -87,7 +103,7 @@ impl RuleSet {
         let mut all = std::mem::take(&mut self.rules);
         all.extend(extra);
         *self = RuleSet::from_rules(all)?;
-        Ok(())
+        Ok(warnings)
     }
 
     /// Drops rules by id; unknown ids are returned so the caller can warn.

@@ -97,10 +97,10 @@ impl Setup {
             None => Config::discover(root)?,
         };
         let mut rules = RuleSet::embedded().context("embedded rules")?;
-        for file in config.rules.iter().chain(&opts.rules) {
-            rules.add_file(file)?;
-        }
         let mut warnings = Vec::new();
+        for file in config.rules.iter().chain(&opts.rules) {
+            warnings.extend(rules.add_file(file)?);
+        }
         for id in rules.disable(&config.disable_rules) {
             warnings.push(format!("config: disable_rules names unknown rule `{id}`"));
         }
