@@ -316,3 +316,131 @@ fn an_index_offset_past_the_pack_is_an_error_not_a_crash() {
         );
     }
 }
+
+/// A pack of damaged blob entries, written into a real repository whose
+/// tree names them beside an intact file with a key: two blobs each a delta
+/// of the other, a delta by offset naming itself, and a blob whose header
+/// declares 1 GiB for one byte of data, and one that declares fewer bytes
+/// than its data holds (a key after them was missed). libgit2's one-by-one reading of
+/// such a chain grew without end (15 GB in two minutes); keyward's reader
+/// stops, names each blob and exits 2, and the key is still found. The run
+/// is held to 2 GiB of address space, so a runaway fails the test rather
+/// than the machine.
+#[test]
+fn damaged_delta_chains_are_named_not_followed() {
+    fn header(kind: u8, mut size: u64) -> Vec<u8> {
+        let mut first = (kind << 4) | (size & 0x0f) as u8;
+        size >>= 4;
+        let mut out = Vec::new();
+        while size > 0 {
+            out.push(first | 0x80);
+            first = (size & 0x7f) as u8;
+            size >>= 7;
+        }
+        out.push(first);
+        out
+    }
+    // Zlib's framing around one stored block.
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        let len = data.len() as u16;
+        let mut out = vec![0x78, 0x01, 0x01];
+        out.extend(len.to_le_bytes());
+        out.extend((!len).to_le_bytes());
+        out.extend(data);
+        let (mut a, mut b) = (1u32, 0u32);
+        for &byte in data {
+            a = (a + u32::from(byte)) % 65521;
+            b = (b + a) % 65521;
+        }
+        out.extend(((b << 16) | a).to_be_bytes());
+        out
+    }
+    let hex = |id: &[u8; 20]| id.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let id = |n: u8| [0xa0 + n; 20];
+    let (blob, ofs_delta, ref_delta) = (3, 6, 7);
+    // Base size 1, result size 1, copy one byte from offset 0.
+    let delta = zlib(&[1, 1, 0x90, 1]);
+    let entries: Vec<([u8; 20], Vec<u8>)> = vec![
+        (id(1), [header(blob, 1 << 30), zlib(b"x")].concat()),
+        (
+            id(2),
+            [header(ref_delta, 4), id(3).to_vec(), delta.clone()].concat(),
+        ),
+        (
+            id(3),
+            [header(ref_delta, 4), id(2).to_vec(), delta.clone()].concat(),
+        ),
+        (id(4), [header(ofs_delta, 4), vec![0], delta].concat()),
+        // Declares 5 bytes; its data holds a key after them.
+        (
+            id(5),
+            [
+                header(blob, 5),
+                zlib(format!("hello KEY={}", fake::aws_key_id(805)).as_bytes()),
+            ]
+            .concat(),
+        ),
+    ];
+    let mut pack = b"PACK".to_vec();
+    pack.extend(2u32.to_be_bytes());
+    pack.extend((entries.len() as u32).to_be_bytes());
+    let mut offsets = Vec::new();
+    for (oid, bytes) in &entries {
+        offsets.push((*oid, pack.len() as u32));
+        pack.extend(bytes);
+    }
+    pack.extend([0; 20]);
+    offsets.sort();
+    let mut idx = vec![0xff, b't', b'O', b'c'];
+    idx.extend(2u32.to_be_bytes());
+    for byte in 0..=255u8 {
+        let count = offsets.iter().filter(|(o, _)| o[0] <= byte).count();
+        idx.extend((count as u32).to_be_bytes());
+    }
+    for (oid, _) in &offsets {
+        idx.extend(oid);
+    }
+    idx.extend(std::iter::repeat_n(0, 4 * offsets.len()));
+    for (_, at) in &offsets {
+        idx.extend(at.to_be_bytes());
+    }
+    idx.extend([0; 40]);
+
+    let mut w = Work::repo();
+    w.write_bytes(".git/objects/pack/pack-damaged.pack", &pack);
+    w.write_bytes(".git/objects/pack/pack-damaged.idx", &idx);
+    let key = w.store(
+        "blob",
+        format!("AWS_KEY = \"{}\"\n", fake::aws_key_id(804)).as_bytes(),
+    );
+    let mut files = vec![("config.py", key.as_str())];
+    let names = [
+        "big.txt",
+        "loop-a.txt",
+        "loop-b.txt",
+        "self.txt",
+        "short.txt",
+    ];
+    let ids: Vec<String> = (1..=5).map(|n| hex(&id(n))).collect();
+    for (name, oid) in names.iter().zip(&ids) {
+        files.push((name, oid));
+    }
+    files.sort();
+    let tree = w.store_tree(&files);
+    let commit = w.git(&["commit-tree", &tree, "-m", "damaged blobs"]);
+    w.git(&["update-ref", "refs/heads/main", &commit]);
+    w.commit_staged("after");
+
+    let run = crate::support::keyward_limited(w.path(), AUDIT, 2 << 30);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(paths(&run), ["config.py"], "{}", run.stderr);
+    for name in names {
+        let line = run
+            .stderr
+            .lines()
+            .find(|l| l.contains(&format!("{name} (blob")))
+            .unwrap_or_else(|| panic!("{name} not named:\n{}", run.stderr));
+        // Read by keyward's reader, not libgit2's.
+        assert!(line.contains("cannot be decoded"), "{line}");
+    }
+}

@@ -260,6 +260,21 @@ pub fn keyward_in(dir: &Path, args: &[&str]) -> Run {
     Run::from(cmd.stdin(Stdio::null()).output().expect("keyward runs"))
 }
 
+/// Runs keyward with `args` in `dir`, its address space held to `bytes`
+/// (with util-linux's `prlimit`): an allocation past it fails the run
+/// instead of exhausting the machine.
+pub fn keyward_limited(dir: &Path, args: &[&str], bytes: u64) -> Run {
+    let mut cmd = Command::new("prlimit");
+    cmd.arg(format!("--as={bytes}")).arg("--").arg(BIN);
+    cmd.args(args).current_dir(dir).env("NO_COLOR", "1");
+    git_env(&mut cmd, 0);
+    Run::from(
+        cmd.stdin(Stdio::null())
+            .output()
+            .expect("prlimit runs keyward"),
+    )
+}
+
 /// A validator for the official SARIF 2.1.0 schema (tests/fixtures). The
 /// schema's `language` pattern ends in a bare `]`, a literal in ECMAScript
 /// regexes but an error in Rust's; escaping it keeps its meaning and lets

@@ -139,6 +139,10 @@ fn inflate(
     out: &mut Vec<u8>,
 ) -> Option<()> {
     let size = object_size(entry.decompressed_size)?;
+    let compressed = (data.pack_end() as u64).checked_sub(entry.data_offset)?;
+    if !super::inflates_to(compressed, entry.decompressed_size) {
+        return None;
+    }
     out.clear();
     out.resize(size, 0);
     data.decompress_entry(entry, inflate, out).ok()?;

@@ -13,6 +13,7 @@
 use std::path::{Path, PathBuf};
 
 use git2::Oid;
+use keyward_content::SkipReason;
 
 mod chain;
 mod delta;
@@ -87,6 +88,53 @@ impl Packs {
     pub fn iter(&self) -> impl Iterator<Item = &Pack> {
         self.packs.iter()
     }
+
+    /// Whether a pack holds object `oid`.
+    pub fn holds(&self, oid: Oid) -> bool {
+        self.packs.iter().any(|p| p.position(oid).is_some())
+    }
+
+    /// Blob `oid` read with keyward's own reader, which bounds a delta
+    /// chain's length, stops at a chain that loops and checks each size it
+    /// allocates (libgit2's one-by-one reading does neither: a chain that
+    /// loops grew its memory without end). `None` when no pack holds it;
+    /// otherwise its bytes, or why it is not scanned.
+    pub fn read_blob(
+        &self,
+        oid: Oid,
+        reading: &mut Reading,
+        limit: u64,
+    ) -> Option<Result<std::rc::Rc<Vec<u8>>, SkipReason>> {
+        if !self.holds(oid) {
+            return None;
+        }
+        Some(match self.read(oid, reading, &mut NoCache, 0) {
+            Some((data, gix_object::Kind::Blob)) if data.len() as u64 > limit => {
+                Err(SkipReason::TooLarge {
+                    size: data.len() as u64,
+                    limit,
+                })
+            }
+            Some((data, gix_object::Kind::Blob)) => Ok(data),
+            Some((_, kind)) => Err(SkipReason::Unreadable(format!(
+                "blob {oid}: the pack holds a {kind} under its id"
+            ))),
+            None => Err(SkipReason::Unreadable(format!(
+                "blob {oid}: its pack entry cannot be decoded (damaged data, or a delta \
+                 chain that loops or is too long)"
+            ))),
+        })
+    }
+}
+
+/// A cache that keeps nothing: one-off reads.
+struct NoCache;
+
+impl Decoded for NoCache {
+    fn get(&mut self, _: u32, _: u64) -> Option<Object> {
+        None
+    }
+    fn put(&mut self, _: u32, _: u64, _: &std::rc::Rc<Vec<u8>>, _: gix_object::Kind) {}
 }
 
 /// Checks that every pack index under `objects` (and the directories it
@@ -131,6 +179,15 @@ pub fn check_indexes(objects: &Path) -> Result<(), String> {
 /// fails the read, not the allocation.
 fn object_size(size: u64) -> Option<usize> {
     usize::try_from(size).ok().filter(|&s| s <= ALLOC_LIMIT)
+}
+
+/// Whether `declared` bytes can inflate from `compressed` bytes of zlib
+/// data: deflate makes at most 258 bytes of a match coded in two bits (a
+/// ratio of 1,032), plus a little for the stream's framing. An entry whose
+/// header declares more is damaged or crafted, and is refused before its
+/// declared size is allocated.
+pub(crate) fn inflates_to(compressed: u64, declared: u64) -> bool {
+    declared <= compressed.saturating_mul(1032).saturating_add(64)
 }
 
 /// `objects` and the object directories its `info/alternates` names,

@@ -75,7 +75,13 @@ pub fn traverse(
             pack_path.display()
         ))
     };
-    let blobs = blob_entries(index, pack).map_err(unreadable)?;
+    let blobs = blob_entries(index, pack).map_err(|e| match e {
+        Entries::Unreadable(e) => unreadable(e),
+        Entries::Implausible(what) => anyhow::anyhow!("{what}").context(format!(
+            "{}: cannot read the pack to its end",
+            pack_path.display()
+        )),
+    })?;
     reserve(blobs.len());
     let stop = AtomicBool::new(false);
     // Each entry of the tree carries its index position alone (the tree
@@ -134,10 +140,24 @@ pub fn traverse(
 
 /// The blob entries of a pack, their index positions by offset. An
 /// entry's kind is in its header, or for a delta, its base's kind.
+/// Why a pack's blob entries could not be listed.
+enum Entries {
+    Unreadable(gix_error::Error),
+    /// The first entry declares more than its data can hold: the traversal
+    /// starts there, so the pack is read one object at a time instead.
+    Implausible(String),
+}
+
+impl From<gix_error::Error> for Entries {
+    fn from(e: gix_error::Error) -> Self {
+        Entries::Unreadable(e)
+    }
+}
+
 fn blob_entries(
     index: &gix_pack::index::File,
     pack: &gix_pack::data::File,
-) -> Result<Vec<u32>, gix_error::Error> {
+) -> Result<Vec<u32>, Entries> {
     use gix_pack::data::entry::Header;
     let mut entries: Vec<(u64, u32)> = (0..index.num_objects())
         .map(|i| (index.pack_offset_at_index(i), i))
@@ -150,7 +170,27 @@ fn blob_entries(
     let mut blob: Vec<Option<bool>> = vec![None; entries.len()];
     let mut bases: Vec<Option<usize>> = vec![None; entries.len()];
     for (n, &(offset, _)) in entries.iter().enumerate() {
-        let header = pack.entry(offset)?.header;
+        let entry = pack.entry(offset)?;
+        // An entry whose header declares more than its data can inflate to
+        // is left out: gitoxide would allocate and fill what it declares
+        // (a 1 GiB blob from a byte). Read one by one, it is refused.
+        let next = entries
+            .get(n + 1)
+            .map_or(pack.pack_end() as u64, |&(o, _)| o);
+        if !super::inflates_to(
+            next.saturating_sub(entry.data_offset),
+            entry.decompressed_size,
+        ) {
+            if n == 0 {
+                return Err(Entries::Implausible(format!(
+                    "the entry at offset {offset} declares {} bytes, more than its data holds",
+                    entry.decompressed_size
+                )));
+            }
+            blob[n] = Some(false);
+            continue;
+        }
+        let header = entry.header;
         let base = match header {
             Header::Blob => {
                 blob[n] = Some(true);

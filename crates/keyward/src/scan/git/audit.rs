@@ -194,11 +194,19 @@ pub(super) fn audit(
     let (learned, unread) = packed.map_err(|_| anyhow::anyhow!("the pack pass panicked"))?;
     stats.warnings.extend(unread);
     let packed = pool.install(|| learned.of(&packs, &history.blobs));
-    // The pack mappings go before the blobs settle and the report is built:
-    // their pages counted in the audit's peak as it ended (trufflehog's
-    // peak came there: the report, and libgit2 reading the commits the
-    // findings name).
-    drop(packs);
+    // A packed blob the pass did not reach (its pack could not be read to
+    // the end) is read with keyward's own reader, which bounds what a
+    // damaged entry can make it do; libgit2 reads only loose objects.
+    let unreached_packed = history
+        .blobs
+        .iter()
+        .enumerate()
+        .any(|(i, site)| packed.get(i).is_none() && packs.holds(site.oid));
+    // Otherwise the pack mappings go before the blobs settle and the report
+    // is built: their pages counted in the audit's peak as it ended
+    // (trufflehog's peak came there: the report, and libgit2 reading the
+    // commits the findings name).
+    let packs = unreached_packed.then_some(packs);
     // Each blob the walk found settles on a worker: the findings the pack
     // pass placed in it, given the walk's path and commit, or a scan of its
     // own where the pass did not see it (a loose object, or one in a pack
@@ -209,9 +217,19 @@ pub(super) fn audit(
             .par_iter()
             .enumerate()
             .map_init(
-                || Repository::open(&git_dir).ok(),
-                |worker, (i, site)| {
-                    let result = settle(worker.as_ref(), &pass, &history, i, site, packed.get(i));
+                || {
+                    (
+                        Repository::open(&git_dir).ok(),
+                        git::pack::Reading::default(),
+                    )
+                },
+                |(worker, reading), (i, site)| {
+                    let reader = BlobReader {
+                        repo: worker.as_ref(),
+                        packs: packs.as_ref(),
+                        reading,
+                    };
+                    let result = settle(reader, &pass, &history, i, site, packed.get(i));
                     tally.count(result, cache.is_some())
                 },
             )
@@ -412,16 +430,33 @@ pub(super) fn message_content(commit: Option<Arc<CommitInfo>>, message: &str) ->
     }
 }
 
+/// Where a worker reads a blob the pack pass did not see: the packs (when
+/// one the pass could not read to its end is still mapped), else libgit2.
+pub(super) struct BlobReader<'w> {
+    pub(super) repo: Option<&'w Repository>,
+    pub(super) packs: Option<&'w Packs>,
+    pub(super) reading: &'w mut git::pack::Reading,
+}
+
 /// Scans one blob the pack pass did not see, whole.
 pub(super) fn scan_blob(
-    repo: Option<&Repository>,
+    reader: BlobReader<'_>,
     pass: &PackPass<'_, '_>,
     history: &History,
     index: usize,
     site: &BlobSite,
 ) -> BlobResult {
     let skip = |reason| skipped(history, index, site, reason);
-    let Some(repo) = repo else {
+    let packed = reader
+        .packs
+        .and_then(|p| p.read_blob(site.oid, reader.reading, pass.setup.max_file_size));
+    if let Some(read) = packed {
+        return match read {
+            Ok(data) => scan_data(pass, history, index, site, &data),
+            Err(reason) => skip(reason),
+        };
+    }
+    let Some(repo) = reader.repo else {
         return skip(SkipReason::Unreadable(
             "cannot open the repository in a worker".into(),
         ));
@@ -452,7 +487,20 @@ pub(super) fn scan_blob(
         Ok(b) => b,
         Err(reason) => return skip(reason),
     };
-    let data = blob.content();
+    scan_data(pass, history, index, site, blob.content())
+}
+
+/// Scans the bytes of a blob the pack pass did not see (or the cache's
+/// matches for them).
+fn scan_data(
+    pass: &PackPass<'_, '_>,
+    history: &History,
+    index: usize,
+    site: &BlobSite,
+    data: &[u8],
+) -> BlobResult {
+    let skip = |reason| skipped(history, index, site, reason);
+    let cached = pass.cache.and_then(|c| c.get(&site.oid));
     if is_binary(data) {
         return skip(SkipReason::Binary);
     }
@@ -507,7 +555,7 @@ pub(super) fn skipped(
 /// The findings of blob `site` (index `index`), from what the pack pass
 /// learned of it (`packed`), or from a scan of its own.
 pub(super) fn settle(
-    repo: Option<&Repository>,
+    reader: BlobReader<'_>,
     pass: &PackPass<'_, '_>,
     history: &History,
     index: usize,
@@ -521,7 +569,7 @@ pub(super) fn settle(
     let (bytes, cached, holding) = match packed {
         None => {
             pass.progress.blobs_found(1);
-            let result = scan_blob(repo, pass, history, index, site);
+            let result = scan_blob(reader, pass, history, index, site);
             pass.progress.blob_done();
             return result;
         }
