@@ -167,6 +167,16 @@ fn history_audit_page_renders_filters_and_escapes() {
     assert_eq!(visible(&body_rows(&none)), 0);
     assert!(none.contains("<p class=\"empty\" id=\"none-shown\">No findings match"));
 
+    // Newest first by the commit that brought each secret: the private
+    // key, then the AWS key, then the token.
+    let sorted = dump_dom(&format!("{url}#sort=-introduced"), profile.path()).expect("chromium");
+    let ids: Vec<&str> = body_rows(&sorted)
+        .iter()
+        .map(|tag| tag.split('"').nth(1).expect("row id"))
+        .collect();
+    assert_eq!(ids, ["f3", "f2", "f1"]);
+    assert!(sorted.contains("data-name=\"introduced\" data-type=\"num\" aria-sort=\"descending\""));
+
     let shot = w.join("report.png");
     let out = chromium(profile.path())
         .arg(format!("--screenshot={}", shot.display()))

@@ -254,7 +254,7 @@ fn timeline(p: &mut String, findings: &[Finding]) {
         );
         let _ = writeln!(
             p,
-            "<li data-for=\"f{n}\"><span class=\"label\"><a href=\"#f{n}\">{what}</a></span>\
+            "<li data-for=\"f{n}\"><span class=\"label\" title=\"{what}\"><a href=\"#f{n}\">{what}</a></span>\
              <span class=\"track\"><span class=\"bar {class} {conf}\" style=\"left:{left:.2}%;width:{width:.2}%\" \
              title=\"{what_when}\"></span></span><span class=\"when\">{when}</span></li>",
             n = i + 1,
@@ -350,21 +350,25 @@ fn table(p: &mut String, findings: &[Finding], show_secrets: bool, is_history: b
         n = findings.len(),
     );
     p.push_str("<table id=\"findings\">\n<thead><tr>");
+    // (heading, name in `#sort=`, how its keys compare)
     let mut columns = vec![
-        ("#", "num"),
-        ("Confidence", "num"),
-        ("Category", "text"),
-        ("Rule", "text"),
-        ("Location", "text"),
-        ("Secret", "text"),
+        ("#", "number", "num"),
+        ("Confidence", "confidence", "num"),
+        ("Category", "category", "text"),
+        ("Rule", "rule", "text"),
+        ("Location", "location", "text"),
+        ("Secret", "secret", "text"),
     ];
     if is_history {
-        columns.extend([("Introduced", "num"), ("Removed", "num")]);
+        columns.extend([
+            ("Introduced", "introduced", "num"),
+            ("Removed", "removed", "num"),
+        ]);
     }
-    for (name, kind) in &columns {
+    for (heading, name, kind) in &columns {
         let _ = write!(
             p,
-            "<th data-type=\"{kind}\" aria-sort=\"none\"><button type=\"button\">{name}</button></th>"
+            "<th data-name=\"{name}\" data-type=\"{kind}\" aria-sort=\"none\"><button type=\"button\">{heading}</button></th>"
         );
     }
     p.push_str("<th>Details</th></tr></thead>\n<tbody>\n");

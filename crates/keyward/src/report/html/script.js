@@ -1,6 +1,7 @@
 // Filters and sorting for the findings table. The filter lives in the
 // URL fragment (#category=cloud&confidence=high&rule=...&q=text), so a
-// link or a reload shows the same rows; hidden rows carry `hidden`.
+// link or a reload shows the same rows; hidden rows carry `hidden`. So
+// does the order: sort=introduced, or sort=-introduced for descending.
 (function () {
   "use strict";
   var form = document.getElementById("filters");
@@ -8,7 +9,8 @@
   var body = table.tBodies[0];
   var rows = Array.prototype.slice.call(body.rows);
   var keys = ["category", "confidence", "rule", "q"];
-  var state = { category: "", confidence: "", rule: "", q: "" };
+  var headers = Array.prototype.slice.call(table.tHead.rows[0].cells);
+  var state = { category: "", confidence: "", rule: "", q: "", sort: "" };
 
   function readHash() {
     var params = new URLSearchParams(location.hash.replace(/^#/, ""));
@@ -21,11 +23,13 @@
       }
       field.value = state[k];
     });
+    state.sort = params.get("sort") || "";
+    sortBy(state.sort);
   }
 
   function writeHash() {
     var params = new URLSearchParams();
-    keys.forEach(function (k) { if (state[k]) { params.set(k, state[k]); } });
+    keys.concat(["sort"]).forEach(function (k) { if (state[k]) { params.set(k, state[k]); } });
     var hash = params.toString();
     history.replaceState(null, "", hash ? "#" + hash : location.pathname + location.search);
   }
@@ -71,24 +75,40 @@
     return cell.hasAttribute("data-key") ? cell.getAttribute("data-key") : cell.textContent.trim();
   }
 
-  Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, col) {
+  // Sorts by the column named in `spec` (a leading `-` for descending);
+  // an empty or unknown name restores the report's order.
+  function sortBy(spec) {
+    var descending = spec.charAt(0) === "-";
+    var name = descending ? spec.slice(1) : spec;
+    var col = -1;
+    headers.forEach(function (th, i) {
+      if (!th.hasAttribute("aria-sort")) { return; }
+      var on = th.dataset.name === name;
+      th.setAttribute("aria-sort", on ? (descending ? "descending" : "ascending") : "none");
+      if (on) { col = i; }
+    });
+    var numeric = col >= 0 && headers[col].dataset.type === "num";
+    var sign = descending ? -1 : 1;
+    var order = rows.slice().sort(function (a, b) {
+      var c = 0;
+      if (col >= 0) {
+        var x = sortKey(a, col);
+        var y = sortKey(b, col);
+        c = sign * (numeric ? Number(x) - Number(y) : x.localeCompare(y));
+      }
+      return c || Number(a.cells[0].dataset.key) - Number(b.cells[0].dataset.key);
+    });
+    order.forEach(function (tr) { body.appendChild(tr); });
+  }
+
+  headers.forEach(function (th) {
     var button = th.querySelector("button");
     if (!button) { return; }
     button.addEventListener("click", function () {
-      var dir = th.getAttribute("aria-sort") === "ascending" ? "descending" : "ascending";
-      Array.prototype.forEach.call(table.tHead.rows[0].cells, function (other) {
-        if (other.hasAttribute("aria-sort")) { other.setAttribute("aria-sort", "none"); }
-      });
-      th.setAttribute("aria-sort", dir);
-      var numeric = th.dataset.type === "num";
-      var sign = dir === "ascending" ? 1 : -1;
-      var order = rows.slice().sort(function (a, b) {
-        var x = sortKey(a, col);
-        var y = sortKey(b, col);
-        var c = numeric ? Number(x) - Number(y) : x.localeCompare(y);
-        return sign * c || Number(a.cells[0].dataset.key) - Number(b.cells[0].dataset.key);
-      });
-      order.forEach(function (tr) { body.appendChild(tr); });
+      var ascending = th.getAttribute("aria-sort") !== "ascending";
+      state.sort = (ascending ? "" : "-") + th.dataset.name;
+      writeHash();
+      sortBy(state.sort);
     });
   });
 
