@@ -338,6 +338,8 @@ pub enum FormatArg {
     Sarif,
     /// GitLab's secret-detection report, for `artifacts:reports:secret_detection`
     Gitlab,
+    /// One self-contained HTML page: summary, timeline, filterable table
+    Html,
 }
 
 /// What `rules list` writes: the rule set is not a report of findings, so
@@ -390,6 +392,7 @@ impl OutputArgs {
                 FormatArg::Jsonl => Format::Jsonl,
                 FormatArg::Sarif => Format::Sarif,
                 FormatArg::Gitlab => Format::Gitlab,
+                FormatArg::Html => Format::Html,
             },
             show_secrets: self.show_secrets,
             color,

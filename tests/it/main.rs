@@ -16,6 +16,7 @@ mod history;
 mod history_packs;
 mod history_walk;
 mod hook;
+mod html_report;
 mod negatives;
 mod rules;
 mod scan;

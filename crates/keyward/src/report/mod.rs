@@ -1,9 +1,11 @@
-//! Reports: findings rendered as human text, JSON, JSON Lines, SARIF or
-//! GitLab's secret-detection report on a writer, and the summary for
+//! Reports: findings rendered as human text, JSON, JSON Lines, SARIF,
+//! GitLab's secret-detection report or a self-contained HTML page on a
+//! writer, and the summary for
 //! stderr. Secrets are redacted unless the user asked for them; nothing
 //! here decides what counts as a finding.
 
 mod gitlab;
+mod html;
 mod human;
 mod json;
 mod sarif;
@@ -26,6 +28,7 @@ pub enum Format {
     Jsonl,
     Sarif,
     Gitlab,
+    Html,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -55,6 +58,7 @@ pub fn write(out: &mut dyn Write, outcome: &Outcome, opts: &ReportOptions) -> io
         Format::Jsonl => json::write_lines(out, outcome, opts),
         Format::Sarif => sarif::write(out, outcome, opts),
         Format::Gitlab => gitlab::write(out, outcome, opts),
+        Format::Html => html::write(out, outcome, opts),
     }
 }
 
