@@ -110,8 +110,12 @@ pub enum HookCommand {
     /// Called by git before a push: scans the lines the pushed commits add
     /// (refs on standard input, as git gives them); exit 1 blocks the push
     PrePush {
-        /// The remote's name (or URL)
-        remote: String,
+        /// The remote's name (or URL). Under the pre-commit framework
+        /// (PRE_COMMIT_REMOTE_NAME set), the refs come from its
+        /// PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF (or, for a branch whose
+        /// every commit is new, PRE_COMMIT_LOCAL_BRANCH) instead of standard
+        /// input
+        remote: Option<String>,
         /// The remote's URL
         url: Option<String>,
         #[command(flatten)]

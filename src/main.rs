@@ -134,12 +134,21 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             common,
             output,
         }) => {
-            use std::io::Read;
-            let mut input = String::new();
-            io::stdin()
-                .read_to_string(&mut input)
-                .context("pre-push: reading the refs git sends on standard input")?;
-            let updates = hook::parse_pre_push(&input)?;
+            let framework = hook::FrameworkPush::from_env(|k| std::env::var(k).ok());
+            let (remote, updates) = match framework {
+                Some(push) => (push.remote.clone(), push.updates()?),
+                None => {
+                    use std::io::Read;
+                    let mut input = String::new();
+                    io::stdin()
+                        .read_to_string(&mut input)
+                        .context("pre-push: reading the refs git sends on standard input")?;
+                    let remote = remote.context(
+                        "pre-push: no remote named (git passes it; the pre-commit framework sets PRE_COMMIT_REMOTE_NAME)",
+                    )?;
+                    (remote, hook::parse_pre_push(&input)?)
+                }
+            };
             let range = hook::push_range_at(Path::new("."), &remote, &updates)?;
             let target = keyward::GitTarget::Tips {
                 push: range.push.iter().map(ToString::to_string).collect(),

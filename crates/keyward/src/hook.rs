@@ -228,6 +228,54 @@ pub struct PushRange {
     pub updates: usize,
 }
 
+/// What the pre-commit framework says of a push: it reads git's pre-push
+/// input itself and passes its hooks the first ref update sending commits
+/// in environment variables. `to` is unset when every commit of the branch
+/// is new to the remote (a branch pushed from its root commit); `from` is
+/// the commit before the first new one, or the remote's old value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameworkPush {
+    pub remote: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub local_branch: Option<String>,
+}
+
+impl FrameworkPush {
+    /// The push the framework describes, when it runs this hook
+    /// (`PRE_COMMIT_REMOTE_NAME` set).
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Option<FrameworkPush> {
+        let set = |k: &str| var(k).filter(|v| !v.is_empty());
+        Some(FrameworkPush {
+            remote: set("PRE_COMMIT_REMOTE_NAME")?,
+            from: set("PRE_COMMIT_FROM_REF"),
+            to: set("PRE_COMMIT_TO_REF"),
+            local_branch: set("PRE_COMMIT_LOCAL_BRANCH"),
+        })
+    }
+
+    /// The push as git's pre-push input would give it: one update of the
+    /// pushed commit, whose old value on the remote is `from` (all zeros
+    /// when every commit is new: what the remote has is then hidden through
+    /// its remote-tracking refs).
+    pub fn updates(&self) -> Result<Vec<PushUpdate>> {
+        let zero = "0".repeat(40);
+        let local_sha = match (&self.to, &self.local_branch) {
+            (Some(to), _) => to.clone(),
+            (None, Some(branch)) => branch.clone(),
+            (None, None) => anyhow::bail!(
+                "pre-push: the pre-commit framework set neither PRE_COMMIT_TO_REF nor PRE_COMMIT_LOCAL_BRANCH: nothing says what is pushed"
+            ),
+        };
+        Ok(vec![PushUpdate {
+            local_ref: self.local_branch.clone().unwrap_or_default(),
+            local_sha,
+            remote_ref: String::new(),
+            remote_sha: self.from.clone().unwrap_or(zero),
+        }])
+    }
+}
+
 /// The push range of `updates` in the repository that contains `start`.
 pub fn push_range_at(start: &Path, remote: &str, updates: &[PushUpdate]) -> Result<PushRange> {
     let repo = keyward_git::open(start).context("pre-push")?;
@@ -246,9 +294,10 @@ pub fn push_range(repo: &Repository, remote: &str, updates: &[PushUpdate]) -> Re
         if is_zero(&u.local_sha) {
             continue;
         }
-        let oid = Oid::from_str(&u.local_sha)?;
+        // A commit id, as git gives it, or a ref (the pre-commit
+        // framework's local branch).
         let commit = repo
-            .find_object(oid, None)
+            .revparse_single(&u.local_sha)
             .and_then(|o| o.peel_to_commit())
             .with_context(|| {
                 format!(
@@ -283,6 +332,42 @@ pub fn push_range(repo: &Repository, remote: &str, updates: &[PushUpdate]) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pre-commit framework's variables: a push with a base, a branch
+    /// whose every commit is new (no `TO_REF`), and no framework at all.
+    #[test]
+    fn reads_the_frameworks_push() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| (*v).to_string())
+            }
+        };
+        let push = FrameworkPush::from_env(env(&[
+            ("PRE_COMMIT_REMOTE_NAME", "origin"),
+            ("PRE_COMMIT_FROM_REF", "aaaa"),
+            ("PRE_COMMIT_TO_REF", "cccc"),
+        ]))
+        .unwrap();
+        let u = &push.updates().unwrap()[0];
+        assert_eq!(
+            (u.local_sha.as_str(), u.remote_sha.as_str()),
+            ("cccc", "aaaa")
+        );
+        let push = FrameworkPush::from_env(env(&[
+            ("PRE_COMMIT_REMOTE_NAME", "origin"),
+            ("PRE_COMMIT_LOCAL_BRANCH", "refs/heads/new"),
+        ]))
+        .unwrap();
+        let u = &push.updates().unwrap()[0];
+        assert_eq!(u.local_sha, "refs/heads/new");
+        assert!(is_zero(&u.remote_sha));
+        assert!(FrameworkPush::from_env(env(&[("PRE_COMMIT_TO_REF", "x")])).is_none());
+        let nothing = FrameworkPush::from_env(env(&[("PRE_COMMIT_REMOTE_NAME", "o")])).unwrap();
+        assert!(nothing.updates().is_err());
+    }
 
     /// Well-formed lines parse, blank lines are skipped, and anything else is
     /// an error rather than an empty push.
