@@ -75,7 +75,7 @@ pub fn traverse(
             pack_path.display()
         ))
     };
-    let blobs = blob_entries(index, pack).map_err(|e| match e {
+    let (blobs, ends) = blob_entries(index, pack).map_err(|e| match e {
         Entries::Unreadable(e) => unreadable(e),
         Entries::Implausible(what) => anyhow::anyhow!("{what}").context(format!(
             "{}: cannot read the pack to its end",
@@ -98,6 +98,7 @@ pub fn traverse(
     .map_err(unreadable)?;
     let pack_ref = pack;
     let mut scratch = Scratch::default();
+    let ends = &ends;
     let inspect = move |&mut at: &mut u32,
                         _: &dyn gix_utils::progress::Progress,
                         object: gix_pack::cache::delta::traverse::Context<'_>| {
@@ -110,6 +111,17 @@ pub fn traverse(
         };
         let offset = index.pack_offset_at_index(at);
         let data = object.decompressed;
+        // The traversal inflates as many bytes as an entry's header says and
+        // no more: a header that says fewer cut the blob short (a key after
+        // the cut was missed), one that says more padded it with zeros (it
+        // passed as binary). A whole blob's bytes are checked against the
+        // Adler-32 its zlib stream ends with; one that differs is left to
+        // the one-by-one reading, which names it.
+        // (`level` 0: stored whole; a delta's entry here carries its base's
+        // kind, not its own header.)
+        if object.level == 0 && !ends_its_stream(pack_ref, ends, offset, data) {
+            return Ok(());
+        }
         let delta = delta_of(index, pack_ref, offset, data.len(), scratch);
         visit(PackedBlob {
             oid,
@@ -140,6 +152,40 @@ pub fn traverse(
 
 /// The blob entries of a pack, their index positions by offset. An
 /// entry's kind is in its header, or for a delta, its base's kind.
+/// Where each entry of a pack ends: where the next begins (the entries
+/// lie end to end), or the pack's data ends.
+struct EntryEnds {
+    /// Every entry's offset, in order.
+    starts: Vec<u64>,
+    pack_end: u64,
+}
+
+impl EntryEnds {
+    fn after(&self, offset: u64) -> u64 {
+        let next = self.starts.partition_point(|&s| s <= offset);
+        self.starts.get(next).copied().unwrap_or(self.pack_end)
+    }
+}
+
+/// Whether `data`, a whole object inflated from the entry at `offset`, is
+/// what the entry's zlib stream holds: the stream's last four bytes are the
+/// Adler-32 of all it inflates to.
+fn ends_its_stream(
+    pack: &gix_pack::data::File,
+    ends: &EntryEnds,
+    offset: u64,
+    data: &[u8],
+) -> bool {
+    let end = ends.after(offset);
+    let Some(trailer) = end
+        .checked_sub(4)
+        .and_then(|start| pack.entry_slice(start..end))
+    else {
+        return false;
+    };
+    trailer == zlib_rs::adler32::adler32(1, data).to_be_bytes()
+}
+
 /// Why a pack's blob entries could not be listed.
 enum Entries {
     Unreadable(gix_error::Error),
@@ -157,7 +203,7 @@ impl From<gix_error::Error> for Entries {
 fn blob_entries(
     index: &gix_pack::index::File,
     pack: &gix_pack::data::File,
-) -> Result<Vec<u32>, Entries> {
+) -> Result<(Vec<u32>, EntryEnds), Entries> {
     use gix_pack::data::entry::Header;
     let mut entries: Vec<(u64, u32)> = (0..index.num_objects())
         .map(|i| (index.pack_offset_at_index(i), i))
@@ -240,13 +286,18 @@ fn blob_entries(
         Some(&(offset, _)) => pack.entry(offset)?.header.is_delta(),
         None => false,
     };
-    Ok(entries
+    let ends = EntryEnds {
+        starts: entries.iter().map(|e| e.0).collect(),
+        pack_end: pack.pack_end() as u64,
+    };
+    let blobs = entries
         .into_iter()
         .zip(blob)
         .enumerate()
         .filter(|(n, (_, b))| first_is_delta || *n == 0 || *b == Some(true))
         .map(|(_, ((_, at), _))| at)
-        .collect())
+        .collect();
+    Ok((blobs, ends))
 }
 
 /// The delta the entry at `offset` was made with, read again from the pack
