@@ -450,3 +450,22 @@ fn google_oauth_client_ids() {
         ("auth.ts", format!("const googleAuthKey = \"{id}\";\nconst oauth = {{ clientId: '{id}', api_key: '{id}' }};\n")),
     ]);
 }
+
+/// A key that the provider's documentation publishes (Stripe's API
+/// reference shows its examples with one test key) is not a finding in a
+/// docs page, while a test key of the same shape that is not on the list
+/// is (the file was scanned).
+#[test]
+fn documented_example_keys() {
+    let w = Work::new();
+    let documented = ["sk_test_", "4eC39HqLyjWDarjtT1zdp7dc"].concat();
+    let other = fake::token("sk_test_", 24, 93);
+    w.write(
+        "docs/payments.md",
+        &format!("```sh\ncurl https://api.stripe.com/v1/charges -u {documented}:\n```\n\nSTRIPE_KEY={other}\n"),
+    );
+    let run = w.keyward(&["scan", "--format", "json"]);
+    let found = run.rule_path_line();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].2, 5, "{found:?}");
+}

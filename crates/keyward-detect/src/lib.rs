@@ -311,6 +311,10 @@ fn is_secret(rule: &Rule, secret: &[u8], whole: &[u8]) -> bool {
     if secret.is_empty() {
         return false;
     }
+    // A key the provider's own documentation publishes, under any rule.
+    if std::str::from_utf8(secret).is_ok_and(placeholder::is_documented_example) {
+        return false;
+    }
     if let Some(min) = rule.min_entropy {
         if f64::from(entropy::shannon_entropy(secret)) < min {
             return false;

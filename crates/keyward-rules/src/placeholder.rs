@@ -115,16 +115,25 @@ const MARKERS: &[&str] = &[
     "notreal",
 ];
 
-/// Exact documented example values from providers' documentation.
-const KNOWN_EXAMPLES: &[&str] = &[
-    "AKIAIOSFODNN7EXAMPLE",
-    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-    // jwt.io's sample token
-    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
-    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiYWRtaW4iOnRydWUsImlhdCI6MTUxNjIzOTAyMn0.KMUFsIDTnFmyG3nMiGM6H9FNFUROf3wh7SmqJp-QV30",
-    // PyJWT's README token ({"some": "payload"} signed with "secret")
-    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzb21lIjoicGF5bG9hZCJ9.4twFt5NiznN84AWoo1d7KO1T_yoc0Z6XOpOVswacPZg",
-];
+/// Keys that providers' documentation publishes as examples, with their
+/// sources: `patterns/documented-examples.txt`, one value and its source
+/// per line.
+const DOCUMENTED_EXAMPLES: &str = include_str!("../../../patterns/documented-examples.txt");
+
+/// Whether `text` is a key that a provider's documentation publishes.
+pub fn is_documented_example(text: &str) -> bool {
+    static VALUES: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    VALUES
+        .get_or_init(|| {
+            DOCUMENTED_EXAMPLES
+                .lines()
+                .filter(|l| !l.trim_start().starts_with('#'))
+                .filter_map(|l| l.split_whitespace().next())
+                .collect()
+        })
+        .contains(text)
+}
 
 /// True when a candidate secret is a placeholder, an interpolation, a
 /// documented example, or too regular to be random.
@@ -136,7 +145,7 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(trimmed) else {
         return false;
     };
-    if KNOWN_EXAMPLES.contains(&text) || is_encrypted(text) {
+    if is_documented_example(text) || is_encrypted(text) {
         return true;
     }
     let lower = text.to_ascii_lowercase();
