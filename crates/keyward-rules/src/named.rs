@@ -293,6 +293,87 @@ fn is_spelling(spelling: &str) -> bool {
     })
 }
 
+/// The regex of a spelling: its words joined by `[_.-]?`, matched
+/// case-insensitively, except that `cap_first` wants the first letter in
+/// upper case and `lower_last` the last in lower case (where camelCase
+/// words meet).
+fn spelling_regex(spelling: &str, cap_first: bool, lower_last: bool) -> String {
+    let last = spelling.len() - 1;
+    let mut out = String::new();
+    for (i, c) in spelling.char_indices() {
+        match c {
+            '_' => out.push_str("[_.-]?"),
+            _ if i == 0 && cap_first => {
+                out.push_str(&format!("(?-i:{})", c.to_ascii_uppercase()));
+            }
+            _ if i == last && lower_last => out.push_str(&format!("(?-i:{c})")),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The identifier or key a named token is assigned to: the provider's
+/// name as a word of it, beside a secret word, in either order. A word
+/// starts where the identifier does, after `_`, `.` or `-`, or where
+/// camelCase turns to upper case, so `gnews_api_key` is not News API's and
+/// `DEEPLINK_KEY` not DeepL's.
+fn name_pattern(spellings: &[String]) -> String {
+    let ident = "[a-z0-9_.-]";
+    let words = SECRET_WORDS;
+    let capitalised_words = SECRET_WORDS
+        .split('|')
+        .map(capitalised)
+        .collect::<Vec<_>>()
+        .join("|");
+    // `None` when no spelling can take the form (a digit has no capital).
+    let alternation = |cap_first: bool, lower_last: bool| {
+        let found: Vec<String> = spellings
+            .iter()
+            .filter(|s| !cap_first || s.starts_with(|c: char| c.is_ascii_lowercase()))
+            .filter(|s| !lower_last || s.ends_with(|c: char| c.is_ascii_lowercase()))
+            .map(|s| spelling_regex(s, cap_first, lower_last))
+            .collect();
+        (!found.is_empty()).then(|| format!("(?:{})", found.join("|")))
+    };
+    let mut branches = Vec::new();
+    for cap_first in [false, true] {
+        // Where the provider's word starts: the identifier's start or a
+        // separator, or a lower-case character before its capital.
+        let left = if cap_first {
+            format!("{ident}*(?-i:[a-z0-9])")
+        } else {
+            format!("(?:{ident}*[_.-])?")
+        };
+        // The provider first, then a separator or the secret word itself,
+        // or a capital after its last lower-case letter; the name runs on.
+        if let Some(p) = alternation(cap_first, false) {
+            branches.push(format!("{left}{p}(?:[_.-]{ident}*?)?(?:{words}){ident}*"));
+        }
+        if let Some(p) = alternation(cap_first, true) {
+            branches.push(format!(
+                "{left}{p}(?:(?-i:{capitalised_words})|(?-i:[A-Z]){ident}*?(?:{words})){ident}*"
+            ));
+        }
+        // The secret word first; the provider's word ends the name or is
+        // followed by a separator or a capital.
+        let before = if cap_first {
+            format!("(?:{ident}*?(?-i:[a-z0-9]))?")
+        } else {
+            format!("(?:{ident}*?[_.-])?")
+        };
+        if let Some(p) = alternation(cap_first, false) {
+            branches.push(format!("{ident}*?(?:{words}){before}{p}(?:[_.-]{ident}*)?"));
+        }
+        if let Some(p) = alternation(cap_first, true) {
+            branches.push(format!(
+                "{ident}*?(?:{words}){before}{p}(?-i:[A-Z]){ident}*"
+            ));
+        }
+    }
+    branches.join("|")
+}
+
 impl NamedTokenSpec {
     /// Compiles the entry into the rule it stands for, or every problem of
     /// the entry.
@@ -336,24 +417,12 @@ impl NamedTokenSpec {
             .iter()
             .flat_map(|p| spelling_variants(p))
             .collect();
-        let provider = self
-            .provider
-            .iter()
-            .map(|p| {
-                p.split('_')
-                    .map(regex::escape)
-                    .collect::<Vec<_>>()
-                    .join("[_.-]?")
-            })
-            .collect::<Vec<_>>()
-            .join("|");
-        let name = "[a-z0-9_.-]";
         let pattern = format!(
-            "(?im)(?:^|[^a-z0-9_.-])\
-             {name}*?(?:(?:{provider}){name}*?(?:{SECRET_WORDS})|(?:{SECRET_WORDS}){name}*?(?:{provider})){name}*\
+            "(?im)(?:^|[^a-z0-9_.-])(?:{name})\
              [\"']?\\]?[\\ \\t]*(?:=>|:=|=|:)[\\ \\t]*[\"'`]?\
              (?P<secret>{token})\
              (?:[^a-z0-9_+/=.-]|$)",
+            name = name_pattern(&self.provider),
             token = self.shape.regex(),
         );
         let (examples, negatives) = self.generated_cases();
@@ -483,7 +552,43 @@ mod tests {
         assert_eq!(secret(&rule, &format!("DEMO_API_KEY={tok}0")), None);
         assert_eq!(secret(&rule, &format!("DEMO_API_KEY={tok}g")), None);
         assert_eq!(secret(&rule, &format!("DEMO_API_KEY={}", &tok[1..])), None);
-        assert_eq!(secret(&rule, &format!("nodemo_key = {tok}")), Some(tok));
+    }
+
+    /// The provider's name is a word of the identifier: it starts and ends
+    /// at a separator, the identifier's ends, a secret word, or a camelCase
+    /// capital; inside a longer word it is another name.
+    #[test]
+    fn the_provider_is_a_word_of_the_name() {
+        let rule = spec(&["demo"], Shape::Hex32).to_rule_spec().unwrap();
+        let tok = "4f1c9a07d2be83e65a19c0f7b34d8e26";
+        let found = |name: &str| secret(&rule, &format!("{name} = \"{tok}\"")).is_some();
+        for name in [
+            "DEMO_KEY",
+            "demokey",
+            "DEMOTOKEN",
+            "demoToken",
+            "demoProjectApiKey",
+            "myDemoSecret",
+            "APP_DEMO_API_KEY",
+            "api_key_demo",
+            "apiKeyDemo",
+            "tokenDemoProd",
+            "config.demo.auth",
+        ] {
+            assert!(found(name), "{name} is not found");
+        }
+        for name in [
+            "nodemo_key",
+            "demonstration_key",
+            "DEMONSTRATION_KEY",
+            "demonstrationKey",
+            "api_key_demos",
+            "API_KEY_DEMOS",
+            "tokenDemos",
+            "demo_space_id",
+        ] {
+            assert!(!found(name), "{name} is found");
+        }
     }
 
     /// A spelling of several words matches with `_`, `-`, `.` or nothing
