@@ -519,6 +519,11 @@ mod tests {
         }
     }
 
+    /// A token of the shape made at run time, so the tree holds none.
+    fn fake(shape: Shape) -> String {
+        shape.valid_token(&mut SplitMix::from_id("test"))
+    }
+
     fn regex(rule: &RuleSpec) -> regex::bytes::Regex {
         crate::build_regex(&rule.pattern).expect("generated pattern compiles")
     }
@@ -537,7 +542,7 @@ mod tests {
         let rule = spec(&["demo"], Shape::Hex32).to_rule_spec().unwrap();
         assert_eq!(rule.keywords, ["demo"]);
         assert_eq!(rule.min_entropy, Some(3.0));
-        let tok = "4f1c9a07d2be83e65a19c0f7b34d8e26";
+        let tok: &str = &fake(Shape::Hex32);
         assert_eq!(secret(&rule, &format!("DEMO_API_KEY={tok}")), Some(tok));
         assert_eq!(secret(&rule, &format!("apiKeyDemo: '{tok}'")), Some(tok));
         assert_eq!(
@@ -560,7 +565,7 @@ mod tests {
     #[test]
     fn the_provider_is_a_word_of_the_name() {
         let rule = spec(&["demo"], Shape::Hex32).to_rule_spec().unwrap();
-        let tok = "4f1c9a07d2be83e65a19c0f7b34d8e26";
+        let tok: &str = &fake(Shape::Hex32);
         let found = |name: &str| secret(&rule, &format!("{name} = \"{tok}\"")).is_some();
         for name in [
             "DEMO_KEY",
@@ -607,7 +612,7 @@ mod tests {
                 "openweather"
             ]
         );
-        let tok = "Zk3Qw9Lp2Xv7Rt5Nb8Mc4Hd6Jf1Gs0Ya";
+        let tok: &str = &fake(Shape::Alnum32);
         for name in [
             "OPEN_WEATHER_KEY",
             "openWeatherApiKey",
@@ -625,7 +630,7 @@ mod tests {
     #[test]
     fn uuid_shape() {
         let rule = spec(&["demo"], Shape::Uuid).to_rule_spec().unwrap();
-        let tok = "3f2b8c1d-9e4a-4b7c-8d2e-1a5f6c7b9d0e";
+        let tok: &str = &fake(Shape::Uuid);
         assert_eq!(secret(&rule, &format!("DEMO_API_KEY={tok}")), Some(tok));
         assert_eq!(secret(&rule, &format!("DEMO_API_KEY={tok}a")), None);
     }
