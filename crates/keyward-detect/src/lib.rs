@@ -496,6 +496,41 @@ mod tests {
         }
     }
 
+    /// A named token's example, scanned with every embedded rule, is one
+    /// finding: the named rule's, not generic-secret's on the same bytes
+    /// (issue 21).
+    #[test]
+    fn named_tokens_win_over_generic_secret() {
+        let set = RuleSet::embedded().expect("embedded rules parse");
+        let d = Detector::new(&set);
+        let generic = set.get("generic-secret").expect("generic-secret exists");
+        let generic_only = RuleSet::from_rules(vec![generic.clone()]).expect("one rule");
+        let generic_d = Detector::new(&generic_only);
+        let named: Vec<_> = set
+            .rules()
+            .iter()
+            .filter(|r| r.origin == "patterns/named-tokens.yaml")
+            .collect();
+        assert!(named.len() >= 5, "only {} named tokens", named.len());
+        let mut overlapped = 0;
+        let mut problems = Vec::new();
+        for rule in named {
+            for example in &rule.examples {
+                let ids: Vec<&str> = d
+                    .detect(example.as_bytes())
+                    .iter()
+                    .map(|m| set.rules()[m.rule].id.as_str())
+                    .collect();
+                if ids != [rule.id.as_str()] {
+                    problems.push(format!("{example}: {ids:?}"));
+                }
+                overlapped += usize::from(!generic_d.detect(example.as_bytes()).is_empty());
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        assert!(overlapped > 0, "generic-secret matches no example");
+    }
+
     /// Hits merge into windows as they arrive: a thousand hits on
     /// consecutive lines are one window, hits out of order merge too, and
     /// every secret in them is still found.

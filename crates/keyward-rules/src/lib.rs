@@ -11,6 +11,7 @@ mod embedded;
 mod error;
 mod gitleaks;
 mod kinds;
+mod named;
 pub mod placeholder;
 mod set;
 pub mod verify;
@@ -23,14 +24,44 @@ use serde::Deserialize;
 
 pub use error::RuleError;
 pub use kinds::{Category, Check, Confidence};
+use named::NAMED_TOKEN_KEYS;
+pub use named::{NamedTokenSpec, Shape};
 pub use set::RuleSet;
 pub use verify::Verifier;
 
-/// One rule file as written: `rules: [...]`.
+/// One rule file as written: `rules: [...]`, `named_tokens: [...]`, or
+/// both.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleFileSpec {
+    #[serde(default)]
     pub rules: Vec<RuleSpec>,
+    /// Provider keys with no prefix, as data: each compiles into a rule
+    /// (see [`NamedTokenSpec::to_rule_spec`]).
+    #[serde(default)]
+    pub named_tokens: Vec<NamedTokenSpec>,
+}
+
+impl RuleFileSpec {
+    /// Every rule of the file compiled: the written rules, then the
+    /// named tokens'. `origin` names the file in errors.
+    pub fn compile(self, origin: &str) -> Result<Vec<Rule>, RuleError> {
+        let mut rules = Vec::with_capacity(self.rules.len() + self.named_tokens.len());
+        for spec in self.rules {
+            rules.push(spec.compile(origin)?);
+        }
+        for named in self.named_tokens {
+            let spec = named
+                .to_rule_spec()
+                .map_err(|mut msgs| RuleError::Invalid {
+                    origin: origin.to_string(),
+                    id: named.id.clone(),
+                    msg: msgs.remove(0),
+                })?;
+            rules.push(spec.compile(origin)?);
+        }
+        Ok(rules)
+    }
 }
 
 /// One rule as written in YAML, before validation.
@@ -281,7 +312,7 @@ pub fn parse_rule_file(origin: &str, text: &str) -> Result<Vec<Rule>, RuleError>
         origin: origin.to_string(),
         msg: e.to_string(),
     })?;
-    spec.rules.into_iter().map(|r| r.compile(origin)).collect()
+    spec.compile(origin)
 }
 
 /// The keys a rule may have: `RuleSpec`'s fields. A unit test keeps the
@@ -330,44 +361,86 @@ pub fn check_rule_file(origin: &str, text: &str) -> (Vec<Rule>, Vec<RuleError>) 
             vec![parse("expected `rules:` and a list".into())],
         );
     };
+    const FILE_KEYS: &[&str] = &["rules", "named_tokens"];
     let mut problems: Vec<RuleError> = file
         .keys()
-        .filter(|k| k.as_str() != Some("rules"))
+        .filter(|k| !k.as_str().is_some_and(|k| FILE_KEYS.contains(&k)))
         .map(|k| parse(format!("unknown key `{}`", key_text(k))))
         .collect();
-    let Some(list) = file.get("rules").and_then(Value::as_sequence) else {
-        problems.push(parse("expected `rules:` and a list".into()));
-        return (Vec::new(), problems);
+    let list = |key: &str| match file.get(key) {
+        None => Ok(&[][..]),
+        Some(v) => v
+            .as_sequence()
+            .map(Vec::as_slice)
+            .ok_or_else(|| parse(format!("expected `{key}:` and a list"))),
     };
-    let mut rules = Vec::new();
-    for (i, item) in list.iter().enumerate() {
-        let at = |msg: String| match item.get("id").and_then(Value::as_str) {
-            Some(id) => RuleError::Invalid {
-                origin: origin.to_string(),
-                id: id.to_string(),
-                msg,
+    let (written, named) = match (list("rules"), list("named_tokens")) {
+        (Ok(w), Ok(n)) if file.get("rules").is_some() || file.get("named_tokens").is_some() => {
+            (w, n)
+        }
+        (Ok(_), Ok(_)) => {
+            problems.push(parse("expected `rules:` and a list".into()));
+            return (Vec::new(), problems);
+        }
+        (w, n) => {
+            problems.extend(w.err());
+            problems.extend(n.err());
+            return (Vec::new(), problems);
+        }
+    };
+    let invalid = |id: &Option<String>, section: &str, i: usize, msg: String| match id {
+        Some(id) => RuleError::Invalid {
+            origin: origin.to_string(),
+            id: id.clone(),
+            msg,
+        },
+        None => parse(format!("{section}[{i}]: {msg}")),
+    };
+    // Each entry is read on its own, its keys checked against `keys` first
+    // so that every unknown one is named: (known keys, id, position).
+    let entries = |list: &[Value], section: &str, keys: &[&str], problems: &mut Vec<RuleError>| {
+        let mut known_entries = Vec::new();
+        for (i, item) in list.iter().enumerate() {
+            let id = item.get("id").and_then(Value::as_str).map(str::to_string);
+            let Some(fields) = item.as_mapping() else {
+                problems.push(invalid(&id, section, i, "expected a rule's keys".into()));
+                continue;
+            };
+            let mut known = fields.clone();
+            for key in fields.keys() {
+                if !key.as_str().is_some_and(|k| keys.contains(&k)) {
+                    let msg = format!("unknown key `{}`", key_text(key));
+                    problems.push(invalid(&id, section, i, msg));
+                    known.remove(key);
+                }
+            }
+            known_entries.push((Value::Mapping(known), id, i));
+        }
+        known_entries
+    };
+    let mut specs = Vec::new();
+    for (value, id, i) in entries(written, "rules", RULE_KEYS, &mut problems) {
+        match serde_yaml_ng::from_value::<RuleSpec>(value) {
+            Ok(spec) => specs.push(spec),
+            Err(e) => problems.push(invalid(&id, "rules", i, e.to_string())),
+        }
+    }
+    for (value, id, i) in entries(named, "named_tokens", NAMED_TOKEN_KEYS, &mut problems) {
+        match serde_yaml_ng::from_value::<NamedTokenSpec>(value) {
+            Ok(named) => match named.to_rule_spec() {
+                Ok(spec) => specs.push(spec),
+                Err(msgs) => {
+                    problems.extend(msgs.into_iter().map(|m| invalid(&id, "named_tokens", i, m)))
+                }
             },
-            None => parse(format!("rules[{i}]: {msg}")),
-        };
-        let Some(fields) = item.as_mapping() else {
-            problems.push(at("expected a rule's keys".into()));
-            continue;
-        };
-        let mut known = fields.clone();
-        for key in fields.keys() {
-            if !key.as_str().is_some_and(|k| RULE_KEYS.contains(&k)) {
-                problems.push(at(format!("unknown key `{}`", key_text(key))));
-                known.remove(key);
-            }
+            Err(e) => problems.push(invalid(&id, "named_tokens", i, e.to_string())),
         }
-        match serde_yaml_ng::from_value::<RuleSpec>(Value::Mapping(known)) {
-            Ok(spec) => {
-                let (rule, found) = spec.compile_checked(origin);
-                problems.extend(found);
-                rules.extend(rule);
-            }
-            Err(e) => problems.push(at(e.to_string())),
-        }
+    }
+    let mut rules = Vec::new();
+    for spec in specs {
+        let (rule, found) = spec.compile_checked(origin);
+        problems.extend(found);
+        rules.extend(rule);
     }
     (rules, problems)
 }
@@ -434,6 +507,62 @@ mod tests {
             .map(|k| k.split('`').nth(1).expect("a quoted key"))
             .collect();
         assert_eq!(keys, RULE_KEYS);
+    }
+
+    /// `NAMED_TOKEN_KEYS` are exactly the keys `NamedTokenSpec` accepts.
+    #[test]
+    fn named_token_keys_match_the_spec() {
+        let text = "named_tokens:\n  - id: x\n    no_such_key: 1\n";
+        let msg = serde_yaml_ng::from_str::<RuleFileSpec>(text)
+            .expect_err("unknown key refused")
+            .to_string();
+        let listed = msg
+            .split("expected one of ")
+            .nth(1)
+            .expect("serde lists the keys");
+        let keys: Vec<&str> = listed
+            .split(", ")
+            .map(|k| k.split('`').nth(1).expect("a quoted key"))
+            .collect();
+        assert_eq!(keys, NAMED_TOKEN_KEYS);
+    }
+
+    /// A file may hold `rules:`, `named_tokens:` or both; each named token
+    /// becomes a rule, and `rules check` names every fault of an entry.
+    #[test]
+    fn named_tokens_compile_beside_rules() {
+        let rule = "rules:\n  - id: a-b\n    name: x\n    category: generic\n    confidence: low\n    keywords: [abc]\n    pattern: '(?P<secret>abc)'\n";
+        let named = "named_tokens:\n  - id: demo-key\n    name: Demo key\n    category: saas\n    provider: [demo]\n    shape: hex32\n    references: [https://example.com/auth]\n";
+        let both = format!("{rule}{named}");
+        let ids = |text: &str| -> Vec<String> {
+            parse_rule_file("t.yaml", text)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.id)
+                .collect()
+        };
+        assert_eq!(ids(named), ["demo-key"]);
+        assert_eq!(ids(&both), ["a-b", "demo-key"]);
+        let demo = parse_rule_file("t.yaml", named).unwrap().remove(0);
+        assert_eq!(demo.confidence, Confidence::Medium);
+        assert_eq!(demo.examples.len(), 4);
+        let bad = "named_tokens:\n  - id: demo-key\n    name: Demo key\n    category: saas\n    provider: [Demo]\n    shape: hex33\n    colour: red\n  - id: other-key\n    name: Other\n    category: saas\n    provider: [other]\n    shape: uuid\n";
+        let (rules, problems) = check_rule_file("t.yaml", bad);
+        let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert!(rules.is_empty());
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert_eq!(problems[0], "t.yaml: rule `demo-key`: unknown key `colour`");
+        assert!(
+            problems[1].starts_with("t.yaml: rule `demo-key`: unknown variant `hex33`"),
+            "{}",
+            problems[1]
+        );
+        assert_eq!(problems[2], "t.yaml: rule `other-key`: a named token needs `references` (where its format is documented)");
+        let (_, problems) = check_rule_file("t.yaml", "named_tokens: 3\n");
+        assert_eq!(
+            problems[0].to_string(),
+            "t.yaml: expected `named_tokens:` and a list"
+        );
     }
 
     /// A rule file's every problem is listed: each unknown key, and a bad

@@ -26,9 +26,7 @@ impl RuleSet {
                 origin: origin.clone(),
                 msg: e.to_string(),
             })?;
-            for r in spec.rules {
-                rules.push(r.compile(&origin)?);
-            }
+            rules.extend(spec.compile(&origin)?);
         }
         RuleSet::from_rules(rules)
     }

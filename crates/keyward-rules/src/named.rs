@@ -1,0 +1,690 @@
+//! Named tokens: provider keys with no prefix of their own (a 32-character
+//! hex string means nothing until the name beside it says `MIXPANEL_TOKEN`).
+//! Such rules differ only in the provider's name and the token's shape, so a
+//! rule file lists them as data (`named_tokens:`) and this module compiles
+//! each entry into an ordinary [`RuleSpec`]: its keywords, its pattern, its
+//! entropy gate, and examples and negatives generated from its id. Nothing
+//! here runs a pattern over content.
+
+use serde::Deserialize;
+
+use crate::{placeholder, Category, Confidence, RuleSpec};
+
+/// One named token as written in a rule file's `named_tokens:` list.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedTokenSpec {
+    pub id: String,
+    pub name: String,
+    pub category: Category,
+    /// How the provider is spelled in names: lowercase words joined by `_`
+    /// (`open_weather_map`), matched case-insensitively with `_`, `-`, `.`
+    /// or nothing between the words (`OPEN_WEATHER_MAP`, `openWeatherMap`).
+    pub provider: Vec<String>,
+    pub shape: Shape,
+    #[serde(default = "medium")]
+    pub confidence: Confidence,
+    /// Where the token's format is documented; required.
+    #[serde(default)]
+    pub references: Vec<String>,
+}
+
+fn medium() -> Confidence {
+    Confidence::Medium
+}
+
+/// The keys a named token may have: `NamedTokenSpec`'s fields. A unit test
+/// keeps the two in step.
+pub(crate) const NAMED_TOKEN_KEYS: &[&str] = &[
+    "id",
+    "name",
+    "category",
+    "provider",
+    "shape",
+    "confidence",
+    "references",
+];
+
+/// What a token looks like: an alphabet and an exact length.
+///
+/// | shape | alphabet | length |
+/// | --- | --- | --- |
+/// | `hex32`, `hex40`, `hex64` | `0-9 a-f` (either case) | 32, 40, 64 |
+/// | `alnum32`, `alnum40`, `alnum64` | `0-9 A-Z a-z` | 32, 40, 64 |
+/// | `base64-40` | `0-9 A-Z a-z + /` | 40 |
+/// | `uuid` | `0-9 a-f` in groups of 8-4-4-4-12 joined by `-` | 36 |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Shape {
+    #[serde(rename = "hex32")]
+    Hex32,
+    #[serde(rename = "hex40")]
+    Hex40,
+    #[serde(rename = "hex64")]
+    Hex64,
+    #[serde(rename = "alnum32")]
+    Alnum32,
+    #[serde(rename = "alnum40")]
+    Alnum40,
+    #[serde(rename = "alnum64")]
+    Alnum64,
+    #[serde(rename = "base64-40")]
+    Base64x40,
+    #[serde(rename = "uuid")]
+    Uuid,
+}
+
+const HEX: &[u8] = b"0123456789abcdef";
+const ALNUM: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const BASE64: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+/";
+
+/// The groups of a UUID's hex digits.
+const UUID_GROUPS: [usize; 5] = [8, 4, 4, 4, 12];
+
+impl Shape {
+    fn alphabet(self) -> &'static [u8] {
+        match self {
+            Shape::Hex32 | Shape::Hex40 | Shape::Hex64 | Shape::Uuid => HEX,
+            Shape::Alnum32 | Shape::Alnum40 | Shape::Alnum64 => ALNUM,
+            Shape::Base64x40 => BASE64,
+        }
+    }
+
+    /// The token's length in its alphabet's characters (a UUID's hex digits).
+    fn len(self) -> usize {
+        match self {
+            Shape::Hex32 | Shape::Alnum32 | Shape::Uuid => 32,
+            Shape::Hex40 | Shape::Alnum40 | Shape::Base64x40 => 40,
+            Shape::Hex64 | Shape::Alnum64 => 64,
+        }
+    }
+
+    /// The regex of one token of this shape (the pattern is
+    /// case-insensitive, so `[0-9a-f]` takes upper-case hex too).
+    fn regex(self) -> String {
+        match self {
+            Shape::Uuid => UUID_GROUPS
+                .iter()
+                .map(|n| format!("[0-9a-f]{{{n}}}"))
+                .collect::<Vec<_>>()
+                .join("-"),
+            Shape::Hex32 | Shape::Hex40 | Shape::Hex64 => format!("[0-9a-f]{{{}}}", self.len()),
+            Shape::Alnum32 | Shape::Alnum40 | Shape::Alnum64 => {
+                format!("[a-z0-9]{{{}}}", self.len())
+            }
+            Shape::Base64x40 => format!("[a-z0-9+/]{{{}}}", self.len()),
+        }
+    }
+
+    /// The entropy gate, in bits per character. A random token of the shape
+    /// sits well above it (hex32 about 3.6, alnum32 about 4.6); hex has
+    /// fewer symbols, so its gate is lower. An alphanumeric shape's gate is
+    /// above what hex reaches, so a hex string is not taken for one.
+    fn min_entropy(self) -> f64 {
+        match self {
+            Shape::Hex32 => 3.0,
+            Shape::Hex40 => 3.1,
+            Shape::Uuid => 3.2,
+            Shape::Hex64 => 3.3,
+            Shape::Alnum32 => 4.0,
+            Shape::Alnum40 | Shape::Base64x40 => 4.2,
+            Shape::Alnum64 => 4.5,
+        }
+    }
+
+    /// Allow patterns over the secret: a value of letters only or digits
+    /// only is a word, a name or a number (a random 32-character
+    /// alphanumeric token lacks a digit once in 300).
+    fn allow(self) -> Vec<String> {
+        match self {
+            Shape::Alnum32 | Shape::Alnum40 | Shape::Alnum64 | Shape::Base64x40 => {
+                vec!["^[^0-9]+$".into(), "^[0-9]+$".into()]
+            }
+            Shape::Hex32 | Shape::Hex40 | Shape::Hex64 | Shape::Uuid => {
+                vec!["^[0-9-]+$".into()]
+            }
+        }
+    }
+
+    /// A token of this shape with `len` characters of its alphabet (a
+    /// UUID's last group grows or shrinks), drawn from `rng`.
+    fn token(self, rng: &mut SplitMix, len: usize) -> String {
+        let alphabet = self.alphabet();
+        let chars: String = (0..len)
+            .map(|_| char::from(alphabet[rng.below(alphabet.len())]))
+            .collect();
+        if self == Shape::Uuid {
+            dashed(&chars)
+        } else {
+            chars
+        }
+    }
+
+    /// A token that passes the rule: drawn until it clears the entropy gate
+    /// with room, is no placeholder and has the digits and letters random
+    /// tokens have.
+    fn valid_token(self, rng: &mut SplitMix) -> String {
+        loop {
+            let token = self.token(rng, self.len());
+            let bytes = token.as_bytes();
+            let has_digit = bytes.iter().any(u8::is_ascii_digit);
+            let has_letter = bytes.iter().any(u8::is_ascii_alphabetic);
+            if shannon_entropy(bytes) >= self.min_entropy() + 0.3
+                && has_digit
+                && has_letter
+                && !placeholder::is_placeholder(bytes)
+            {
+                return token;
+            }
+        }
+    }
+
+    /// A value of the right shape that documentation writes: the alphabet
+    /// in order, which the placeholder classifier calls regular.
+    fn placeholder(self) -> String {
+        let alphabet = self.alphabet();
+        let chars: String = (0..self.len())
+            .map(|i| char::from(alphabet[i % alphabet.len()]))
+            .collect();
+        if self == Shape::Uuid {
+            dashed(&chars)
+        } else {
+            chars
+        }
+    }
+
+    /// A value of the right shape and too little entropy: two symbols.
+    fn low_entropy(self) -> String {
+        let chars: String = (0..self.len())
+            .map(|i| if i % 2 == 0 { 'a' } else { '1' })
+            .collect();
+        if self == Shape::Uuid {
+            dashed(&chars)
+        } else {
+            chars
+        }
+    }
+}
+
+/// 32 or so hex digits as a UUID: the first four groups are 8-4-4-4 and the
+/// last takes the rest.
+fn dashed(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + 4);
+    let mut at = 0;
+    for (i, n) in UUID_GROUPS[..4].iter().enumerate() {
+        if i > 0 {
+            out.push('-');
+        }
+        out.push_str(&digits[at..at + n]);
+        at += n;
+    }
+    out.push('-');
+    out.push_str(&digits[at..]);
+    out
+}
+
+/// Shannon entropy in bits per byte, as the detector's gate measures it.
+fn shannon_entropy(bytes: &[u8]) -> f64 {
+    let mut counts = [0usize; 256];
+    for &b in bytes {
+        counts[usize::from(b)] += 1;
+    }
+    let len = bytes.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / len;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// The words that make a name a secret's: `mixpanel_token`, `MIXPANEL_API_KEY`
+/// and `mixpanelSecret` are; `mixpanel_project_id` is not.
+const SECRET_WORDS: &str = "key|token|secret|pass|auth|api|credential";
+
+/// A small deterministic generator (SplitMix64), seeded from a rule's id so
+/// its examples are the same strings on every build.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn from_id(id: &str) -> SplitMix {
+        // FNV-1a: a stable hash, unlike std's randomly keyed one.
+        let seed = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        SplitMix(seed)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number below `n` (the slight modulo bias does not matter here).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// How a name can be written with a spelling's words: joined by `_`, `-`,
+/// `.` or nothing. The keywords are these literals (the prefilter matches
+/// them case-insensitively, so `openWeatherMap` has `openweathermap`).
+fn spelling_variants(spelling: &str) -> Vec<String> {
+    let words: Vec<&str> = spelling.split('_').collect();
+    if words.len() == 1 {
+        return vec![spelling.to_string()];
+    }
+    ["_", "-", ".", ""]
+        .iter()
+        .map(|sep| words.join(sep))
+        .collect()
+}
+
+/// Is `spelling` lowercase words of `a-z0-9` joined by single `_`?
+fn is_spelling(spelling: &str) -> bool {
+    spelling.split('_').all(|w| {
+        !w.is_empty()
+            && w.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    })
+}
+
+/// The regex of a spelling: its words joined by `[_.-]?`, matched
+/// case-insensitively, except that `cap_first` wants the first letter in
+/// upper case and `lower_last` the last in lower case (where camelCase
+/// words meet).
+fn spelling_regex(spelling: &str, cap_first: bool, lower_last: bool) -> String {
+    let last = spelling.len() - 1;
+    let mut out = String::new();
+    for (i, c) in spelling.char_indices() {
+        match c {
+            '_' => out.push_str("[_.-]?"),
+            _ if i == 0 && cap_first => {
+                out.push_str(&format!("(?-i:{})", c.to_ascii_uppercase()));
+            }
+            _ if i == last && lower_last => out.push_str(&format!("(?-i:{c})")),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The identifier or key a named token is assigned to: the provider's
+/// name as a word of it, beside a secret word, in either order. A word
+/// starts where the identifier does, after `_`, `.` or `-`, or where
+/// camelCase turns to upper case, so `gnews_api_key` is not News API's and
+/// `DEEPLINK_KEY` not DeepL's.
+fn name_pattern(spellings: &[String]) -> String {
+    let ident = "[a-z0-9_.-]";
+    let words = SECRET_WORDS;
+    let capitalised_words = SECRET_WORDS
+        .split('|')
+        .map(capitalised)
+        .collect::<Vec<_>>()
+        .join("|");
+    // `None` when no spelling can take the form (a digit has no capital).
+    let alternation = |cap_first: bool, lower_last: bool| {
+        let found: Vec<String> = spellings
+            .iter()
+            .filter(|s| !cap_first || s.starts_with(|c: char| c.is_ascii_lowercase()))
+            .filter(|s| !lower_last || s.ends_with(|c: char| c.is_ascii_lowercase()))
+            .map(|s| spelling_regex(s, cap_first, lower_last))
+            .collect();
+        (!found.is_empty()).then(|| format!("(?:{})", found.join("|")))
+    };
+    let mut branches = Vec::new();
+    for cap_first in [false, true] {
+        // Where the provider's word starts: the identifier's start or a
+        // separator, or a lower-case character before its capital.
+        let left = if cap_first {
+            format!("{ident}*(?-i:[a-z0-9])")
+        } else {
+            format!("(?:{ident}*[_.-])?")
+        };
+        // The provider first, then a separator or the secret word itself,
+        // or a capital after its last lower-case letter; the name runs on.
+        if let Some(p) = alternation(cap_first, false) {
+            branches.push(format!("{left}{p}(?:[_.-]{ident}*?)?(?:{words}){ident}*"));
+        }
+        if let Some(p) = alternation(cap_first, true) {
+            branches.push(format!(
+                "{left}{p}(?:(?-i:{capitalised_words})|(?-i:[A-Z]){ident}*?(?:{words})){ident}*"
+            ));
+        }
+        // The secret word first; the provider's word ends the name or is
+        // followed by a separator or a capital.
+        let before = if cap_first {
+            format!("(?:{ident}*?(?-i:[a-z0-9]))?")
+        } else {
+            format!("(?:{ident}*?[_.-])?")
+        };
+        if let Some(p) = alternation(cap_first, false) {
+            branches.push(format!("{ident}*?(?:{words}){before}{p}(?:[_.-]{ident}*)?"));
+        }
+        if let Some(p) = alternation(cap_first, true) {
+            branches.push(format!(
+                "{ident}*?(?:{words}){before}{p}(?-i:[A-Z]){ident}*"
+            ));
+        }
+    }
+    branches.join("|")
+}
+
+impl NamedTokenSpec {
+    /// Compiles the entry into the rule it stands for, or every problem of
+    /// the entry.
+    ///
+    /// The pattern finds the provider's name and a secret word in one
+    /// identifier or key (either order), an assignment or key separator
+    /// (`=`, `:`, `=>`, `:=`, quotes around either side), then exactly one
+    /// token of the shape with no token character after it.
+    pub fn to_rule_spec(&self) -> Result<RuleSpec, Vec<String>> {
+        let mut problems = Vec::new();
+        if self.provider.is_empty() {
+            problems.push("a named token needs at least one `provider` spelling".to_string());
+        }
+        for p in &self.provider {
+            if !is_spelling(p) {
+                problems.push(format!(
+                    "provider `{p}` must be lowercase words of a-z and 0-9 joined by `_`"
+                ));
+            }
+        }
+        if self.references.is_empty() {
+            problems
+                .push("a named token needs `references` (where its format is documented)".into());
+        }
+        if matches!(self.category, Category::Generic | Category::EnvHygiene) {
+            problems.push(format!(
+                "a named token names its provider: category `{}` is for other rules",
+                self.category
+            ));
+        }
+        if self.confidence == Confidence::Low {
+            // Overlapping matches go to the more confident rule; a low
+            // named token would yield to generic-secret on its own bytes.
+            problems.push("a named token's confidence is medium or high".into());
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let keywords: Vec<String> = self
+            .provider
+            .iter()
+            .flat_map(|p| spelling_variants(p))
+            .collect();
+        let pattern = format!(
+            "(?im)(?:^|[^a-z0-9_.-])(?:{name})\
+             [\"']?\\]?[\\ \\t]*(?:=>|:=|=|:)[\\ \\t]*[\"'`]?\
+             (?P<secret>{token})\
+             (?:[^a-z0-9_+/=.-]|$)",
+            name = name_pattern(&self.provider),
+            token = self.shape.regex(),
+        );
+        let (examples, negatives) = self.generated_cases();
+        Ok(RuleSpec {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            category: self.category,
+            confidence: self.confidence,
+            check: None,
+            remedy: None,
+            keywords,
+            pattern,
+            sink: None,
+            min_entropy: Some(self.shape.min_entropy()),
+            allow: self.shape.allow(),
+            allow_match: Vec::new(),
+            verify: None,
+            keep_placeholders: false,
+            examples,
+            negatives,
+            references: self.references.clone(),
+        })
+    }
+
+    /// Examples in four syntaxes (env file, Python, JSON, YAML), each with
+    /// its own token, and negatives: a placeholder, a token one character
+    /// short and one too long, the provider's name without a secret word,
+    /// and a value of too little entropy. The same id gives the same strings.
+    fn generated_cases(&self) -> (Vec<String>, Vec<String>) {
+        let mut rng = SplitMix::from_id(&self.id);
+        let spelling = self.provider.first().map_or("", String::as_str);
+        let words: Vec<&str> = spelling.split('_').collect();
+        let upper = spelling.to_ascii_uppercase();
+        let camel: String = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                if i == 0 {
+                    w.to_string()
+                } else {
+                    capitalised(w)
+                }
+            })
+            .collect();
+        let dotted = words.join(".");
+        let shape = self.shape;
+        let mut token = || shape.valid_token(&mut rng);
+        let examples = vec![
+            format!("{upper}_API_KEY={}", token()),
+            format!("{spelling}_token = \"{}\"", token()),
+            format!("  \"{camel}ApiKey\": \"{}\",", token()),
+            format!("{dotted}.api.key: {}", token()),
+        ];
+        let negatives = vec![
+            format!("{upper}_API_KEY={}", shape.placeholder()),
+            format!(
+                "{spelling}_token = \"{}\"",
+                shape.token(&mut rng, shape.len() - 1)
+            ),
+            format!(
+                "{spelling}_token = \"{}\"",
+                shape.token(&mut rng, shape.len() + 1)
+            ),
+            format!(
+                "{spelling}_project_id = \"{}\"",
+                shape.valid_token(&mut rng)
+            ),
+            format!("{upper}_API_KEY={}", shape.low_entropy()),
+        ];
+        (examples, negatives)
+    }
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_ascii_uppercase().to_string() + chars.as_str()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(provider: &[&str], shape: Shape) -> NamedTokenSpec {
+        NamedTokenSpec {
+            id: "demo-api-key".into(),
+            name: "Demo API key".into(),
+            category: Category::Saas,
+            provider: provider.iter().map(|p| p.to_string()).collect(),
+            shape,
+            confidence: Confidence::Medium,
+            references: vec!["https://example.com/docs/auth".into()],
+        }
+    }
+
+    /// A token of the shape made at run time, so the tree holds none.
+    fn fake(shape: Shape) -> String {
+        shape.valid_token(&mut SplitMix::from_id("test"))
+    }
+
+    fn regex(rule: &RuleSpec) -> regex::bytes::Regex {
+        crate::build_regex(&rule.pattern).expect("generated pattern compiles")
+    }
+
+    fn secret<'a>(rule: &RuleSpec, text: &'a str) -> Option<&'a str> {
+        let caps = regex(rule).captures(text.as_bytes())?;
+        let m = caps.name("secret")?;
+        Some(&text[m.start()..m.end()])
+    }
+
+    /// An entry compiles into a rule whose keywords are the provider's
+    /// spellings, whose pattern needs a secret word beside the name, and
+    /// whose token is exactly the shape.
+    #[test]
+    fn an_entry_compiles_into_a_rule() {
+        let rule = spec(&["demo"], Shape::Hex32).to_rule_spec().unwrap();
+        assert_eq!(rule.keywords, ["demo"]);
+        assert_eq!(rule.min_entropy, Some(3.0));
+        let tok: &str = &fake(Shape::Hex32);
+        assert_eq!(secret(&rule, &format!("DEMO_API_KEY={tok}")), Some(tok));
+        assert_eq!(secret(&rule, &format!("apiKeyDemo: '{tok}'")), Some(tok));
+        assert_eq!(
+            secret(&rule, &format!("$demo_secret := \"{tok}\"")),
+            Some(tok)
+        );
+        assert_eq!(
+            secret(&rule, &format!("ENV['DEMO_TOKEN'] = '{tok}'")),
+            Some(tok)
+        );
+        assert_eq!(secret(&rule, &format!("demo_space_id = \"{tok}\"")), None);
+        assert_eq!(secret(&rule, &format!("DEMO_API_KEY={tok}0")), None);
+        assert_eq!(secret(&rule, &format!("DEMO_API_KEY={tok}g")), None);
+        assert_eq!(secret(&rule, &format!("DEMO_API_KEY={}", &tok[1..])), None);
+    }
+
+    /// The provider's name is a word of the identifier: it starts and ends
+    /// at a separator, the identifier's ends, a secret word, or a camelCase
+    /// capital; inside a longer word it is another name.
+    #[test]
+    fn the_provider_is_a_word_of_the_name() {
+        let rule = spec(&["demo"], Shape::Hex32).to_rule_spec().unwrap();
+        let tok: &str = &fake(Shape::Hex32);
+        let found = |name: &str| secret(&rule, &format!("{name} = \"{tok}\"")).is_some();
+        for name in [
+            "DEMO_KEY",
+            "demokey",
+            "DEMOTOKEN",
+            "demoToken",
+            "demoProjectApiKey",
+            "myDemoSecret",
+            "APP_DEMO_API_KEY",
+            "api_key_demo",
+            "apiKeyDemo",
+            "tokenDemoProd",
+            "config.demo.auth",
+        ] {
+            assert!(found(name), "{name} is not found");
+        }
+        for name in [
+            "nodemo_key",
+            "demonstration_key",
+            "DEMONSTRATION_KEY",
+            "demonstrationKey",
+            "api_key_demos",
+            "API_KEY_DEMOS",
+            "tokenDemos",
+            "demo_space_id",
+        ] {
+            assert!(!found(name), "{name} is found");
+        }
+    }
+
+    /// A spelling of several words matches with `_`, `-`, `.` or nothing
+    /// between them, and each way is a keyword.
+    #[test]
+    fn words_of_a_spelling_join_any_way() {
+        let rule = spec(&["open_weather"], Shape::Alnum32)
+            .to_rule_spec()
+            .unwrap();
+        assert_eq!(
+            rule.keywords,
+            [
+                "open_weather",
+                "open-weather",
+                "open.weather",
+                "openweather"
+            ]
+        );
+        let tok: &str = &fake(Shape::Alnum32);
+        for name in [
+            "OPEN_WEATHER_KEY",
+            "openWeatherApiKey",
+            "open-weather.token",
+        ] {
+            assert_eq!(
+                secret(&rule, &format!("{name}: {tok}")),
+                Some(tok),
+                "{name}"
+            );
+        }
+    }
+
+    /// A UUID token is the 8-4-4-4-12 form only.
+    #[test]
+    fn uuid_shape() {
+        let rule = spec(&["demo"], Shape::Uuid).to_rule_spec().unwrap();
+        let tok: &str = &fake(Shape::Uuid);
+        assert_eq!(secret(&rule, &format!("DEMO_API_KEY={tok}")), Some(tok));
+        assert_eq!(secret(&rule, &format!("DEMO_API_KEY={tok}a")), None);
+    }
+
+    /// Examples and negatives are generated from the id: the same strings
+    /// every time, different for another id, four examples and five
+    /// negatives in the promised syntaxes.
+    #[test]
+    fn cases_are_generated_from_the_id() {
+        let a = spec(&["demo"], Shape::Alnum40).to_rule_spec().unwrap();
+        let b = spec(&["demo"], Shape::Alnum40).to_rule_spec().unwrap();
+        assert_eq!(a.examples, b.examples);
+        assert_eq!(a.negatives, b.negatives);
+        let mut other = spec(&["demo"], Shape::Alnum40);
+        other.id = "demo-token".into();
+        assert_ne!(other.to_rule_spec().unwrap().examples, a.examples);
+        assert_eq!(a.examples.len(), 4);
+        assert_eq!(a.negatives.len(), 5);
+        assert!(a.examples[0].starts_with("DEMO_API_KEY="));
+        assert!(a.examples[2].starts_with("  \"demoApiKey\": \""));
+        assert!(a.negatives[3].starts_with("demo_project_id = "));
+        for e in &a.examples {
+            assert!(secret(&a, e).is_some_and(|s| s.len() == 40), "{e}");
+        }
+    }
+
+    /// Entries that cannot make a good rule are refused with every reason.
+    #[test]
+    fn bad_entries_are_refused() {
+        let mut bad = spec(&["Demo", "de mo"], Shape::Hex32);
+        bad.references.clear();
+        bad.category = Category::Generic;
+        bad.confidence = Confidence::Low;
+        let problems = bad.to_rule_spec().unwrap_err();
+        assert_eq!(problems.len(), 5, "{problems:?}");
+        assert!(spec(&[], Shape::Hex32).to_rule_spec().is_err());
+    }
+
+    /// Shapes are spelled in files as documented.
+    #[test]
+    fn shapes_parse_by_name() {
+        for (name, shape, len) in [
+            ("hex32", Shape::Hex32, 32),
+            ("hex40", Shape::Hex40, 40),
+            ("hex64", Shape::Hex64, 64),
+            ("alnum32", Shape::Alnum32, 32),
+            ("alnum40", Shape::Alnum40, 40),
+            ("alnum64", Shape::Alnum64, 64),
+            ("base64-40", Shape::Base64x40, 40),
+            ("uuid", Shape::Uuid, 32),
+        ] {
+            let parsed: Shape = serde_yaml_ng::from_str(name).unwrap();
+            assert_eq!(parsed, shape);
+            assert_eq!(shape.len(), len);
+        }
+    }
+}
