@@ -388,3 +388,24 @@ fn max_file_size_applies_to_env_files() {
     );
     assert_eq!(env(&w, &[]), vec![t("env-weak-secret", ".env", 1)]);
 }
+
+/// A secret in a template is one finding, the secret rule's, in a tree scan
+/// as in a history audit (the template check no longer adds a second one
+/// at column 1 of the same line).
+#[test]
+fn a_template_secret_is_one_finding_in_scan_and_git() {
+    let mut w = Work::repo();
+    w.write(".gitignore", ".env\n");
+    w.commit(
+        ".env.example",
+        &format!("JWT_SECRET={}\nDEBUG=1\n", fake::token("", 40, 31)),
+        "template",
+    );
+    let scan = w.keyward(&["scan", "--format", "json"]).rule_path_line();
+    let git = w
+        .keyward(&["git", "--no-cache", "--format", "json"])
+        .rule_path_line();
+    assert_eq!(scan.len(), 1, "{scan:?}");
+    assert_eq!(scan, git);
+    assert_ne!(scan[0].0, "env-template-secret");
+}

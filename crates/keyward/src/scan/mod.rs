@@ -422,7 +422,15 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Outcome> {
             setup.allows,
         );
         stats.suppressed_inline += env.suppressed_inline;
-        findings.extend(env.findings);
+        // A template's value that a secret rule found is that rule's one
+        // finding (as a history audit reports it); the hygiene check
+        // speaks only for values no rule recognises.
+        let found: std::collections::HashSet<(String, usize)> =
+            findings.iter().map(|f| (f.path.clone(), f.line)).collect();
+        findings.extend(env.findings.into_iter().filter(|f| {
+            f.rule_id != crate::rules::Check::EnvTemplateSecret.as_str()
+                || !found.contains(&(f.path.clone(), f.line))
+        }));
         stats.warnings.extend(env.warnings);
         stats.skips.extend(env.skips);
     }
