@@ -402,8 +402,12 @@ fn shell_word(s: &str) -> String {
     }
 }
 
+/// Colour on a terminal, unless `NO_COLOR` is set or the terminal says it
+/// has none (`TERM=dumb`), as the progress bar decides.
 fn color_for_stdout() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal()
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+        && io::stdout().is_terminal()
 }
 
 /// Where a report goes when no `--output` file is given.

@@ -224,3 +224,34 @@ fn gitlab_constraints_reject_invalid_documents() {
         );
     }
 }
+
+/// On a terminal the human report is coloured, unless `NO_COLOR` is set or
+/// the terminal says it has none (`TERM=dumb`). The terminal is util-linux's
+/// `script`, which runs keyward on a pseudo-terminal.
+#[test]
+fn colour_on_a_terminal_unless_dumb_or_no_color() {
+    let w = Work::new();
+    w.write("leak.txt", &format!("{}\n", fake::github("ghp_", 94)));
+    let on_tty = |env: &str| {
+        let cmd = format!("{env} {} scan leak.txt", crate::support::BIN);
+        let out = std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .current_dir(w.path())
+            .env_remove("NO_COLOR")
+            .output()
+            .expect("script runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        on_tty("TERM=xterm").contains('\u{1b}'),
+        "no colour on a terminal"
+    );
+    assert!(
+        !on_tty("TERM=dumb").contains("\u{1b}["),
+        "colour on a dumb terminal"
+    );
+    assert!(
+        !on_tty("TERM=xterm NO_COLOR=1").contains("\u{1b}["),
+        "colour with NO_COLOR"
+    );
+}
