@@ -258,6 +258,19 @@ pub(crate) fn findings_from(
     (out, allowed)
 }
 
+/// Whether `roots` are files only (no directory, not standard input) of at
+/// most a megabyte in all.
+fn few_bytes(roots: &[PathBuf]) -> bool {
+    let mut total = 0u64;
+    for root in roots {
+        match std::fs::metadata(root) {
+            Ok(m) if m.is_file() && root.as_os_str() != "-" => total += m.len(),
+            _ => return false,
+        }
+    }
+    total <= 1 << 20
+}
+
 /// The line and column of offsets met in increasing order, each counted
 /// on from the last rather than from its line's start.
 #[derive(Default)]
@@ -311,7 +324,14 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Outcome> {
     // Only a directory's scan covers the places `.gitleaksignore` names;
     // named files (a pre-commit framework's hook) leave most out.
     setup.warn_unused_ignores = roots.iter().any(|r| r.is_dir());
-    let detector = Detector::new(&setup.rules);
+    // A few named files (an editor's or a pre-commit framework's scan) are
+    // searched faster than a keyword DFA is built.
+    let volume = if few_bytes(&roots) {
+        crate::detect::Volume::Small
+    } else {
+        crate::detect::Volume::Large
+    };
+    let detector = Detector::for_volume(&setup.rules, volume);
 
     let findings = Mutex::new(Vec::new());
     let skips = Mutex::new(Vec::new());
