@@ -657,3 +657,14 @@ fn settings_files_must_be_regular_files() {
         run.stderr
     );
 }
+
+/// `scan -` applies the binary check a file gets: input with a NUL in its
+/// first 8 KiB is a counted binary skip (issue 22).
+#[test]
+fn stdin_binary_is_skipped() {
+    let w = Work::new();
+    let input = format!("\0bin key = \"{}\"\n", fake::aws_key_id(95));
+    let run = w.keyward_stdin(&["scan", "-", "--format", "json"], &input);
+    assert_eq!((run.code, run.findings().len()), (0, 0), "{}", run.stderr);
+    assert!(run.stderr.contains("1 binary"), "{}", run.stderr);
+}

@@ -381,6 +381,12 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Outcome> {
                 path: "<stdin>".into(),
                 reason: SkipReason::StreamTooLarge { limit },
             });
+        } else if is_binary(&data) {
+            // As a file with a NUL in its first 8 KiB is.
+            skip(Skip {
+                path: "<stdin>".into(),
+                reason: SkipReason::Binary,
+            });
         } else {
             scan_bytes(&data, "<stdin>".into(), Source::Stdin);
         }
