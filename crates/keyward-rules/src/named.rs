@@ -50,6 +50,7 @@ pub(crate) const NAMED_TOKEN_KEYS: &[&str] = &[
 /// | shape | alphabet | length |
 /// | --- | --- | --- |
 /// | `hex32`, `hex40`, `hex64` | `0-9 a-f` (either case) | 32, 40, 64 |
+/// | `alnum20`, `alnum24`, `alnum30` | `0-9 A-Z a-z` | 20, 24, 30 |
 /// | `alnum32`, `alnum40`, `alnum64` | `0-9 A-Z a-z` | 32, 40, 64 |
 /// | `base64-40` | `0-9 A-Z a-z + /` | 40 |
 /// | `uuid` | `0-9 a-f` in groups of 8-4-4-4-12 joined by `-` | 36 |
@@ -61,6 +62,12 @@ pub enum Shape {
     Hex40,
     #[serde(rename = "hex64")]
     Hex64,
+    #[serde(rename = "alnum20")]
+    Alnum20,
+    #[serde(rename = "alnum24")]
+    Alnum24,
+    #[serde(rename = "alnum30")]
+    Alnum30,
     #[serde(rename = "alnum32")]
     Alnum32,
     #[serde(rename = "alnum40")]
@@ -84,7 +91,12 @@ impl Shape {
     fn alphabet(self) -> &'static [u8] {
         match self {
             Shape::Hex32 | Shape::Hex40 | Shape::Hex64 | Shape::Uuid => HEX,
-            Shape::Alnum32 | Shape::Alnum40 | Shape::Alnum64 => ALNUM,
+            Shape::Alnum20
+            | Shape::Alnum24
+            | Shape::Alnum30
+            | Shape::Alnum32
+            | Shape::Alnum40
+            | Shape::Alnum64 => ALNUM,
             Shape::Base64x40 => BASE64,
         }
     }
@@ -92,6 +104,9 @@ impl Shape {
     /// The token's length in its alphabet's characters (a UUID's hex digits).
     fn len(self) -> usize {
         match self {
+            Shape::Alnum20 => 20,
+            Shape::Alnum24 => 24,
+            Shape::Alnum30 => 30,
             Shape::Hex32 | Shape::Alnum32 | Shape::Uuid => 32,
             Shape::Hex40 | Shape::Alnum40 | Shape::Base64x40 => 40,
             Shape::Hex64 | Shape::Alnum64 => 64,
@@ -108,9 +123,12 @@ impl Shape {
                 .collect::<Vec<_>>()
                 .join("-"),
             Shape::Hex32 | Shape::Hex40 | Shape::Hex64 => format!("[0-9a-f]{{{}}}", self.len()),
-            Shape::Alnum32 | Shape::Alnum40 | Shape::Alnum64 => {
-                format!("[a-z0-9]{{{}}}", self.len())
-            }
+            Shape::Alnum20
+            | Shape::Alnum24
+            | Shape::Alnum30
+            | Shape::Alnum32
+            | Shape::Alnum40
+            | Shape::Alnum64 => format!("[a-z0-9]{{{}}}", self.len()),
             Shape::Base64x40 => format!("[a-z0-9+/]{{{}}}", self.len()),
         }
     }
@@ -118,14 +136,19 @@ impl Shape {
     /// The entropy gate, in bits per character. A random token of the shape
     /// sits well above it (hex32 about 3.6, alnum32 about 4.6); hex has
     /// fewer symbols, so its gate is lower. An alphanumeric shape's gate is
-    /// above what hex reaches, so a hex string is not taken for one.
+    /// above what hex usually reaches, so a hex string is not taken for
+    /// one; a short string has fewer distinct characters, so the gates of
+    /// `alnum20`, `alnum24` and `alnum30` sit at what 99 in 100 random
+    /// tokens of the length clear (hex of 20 can reach 3.6 too).
     fn min_entropy(self) -> f64 {
         match self {
+            Shape::Alnum20 => 3.6,
+            Shape::Alnum24 => 3.8,
             Shape::Hex32 => 3.0,
             Shape::Hex40 => 3.1,
             Shape::Uuid => 3.2,
             Shape::Hex64 => 3.3,
-            Shape::Alnum32 => 4.0,
+            Shape::Alnum30 | Shape::Alnum32 => 4.0,
             Shape::Alnum40 | Shape::Base64x40 => 4.2,
             Shape::Alnum64 => 4.5,
         }
@@ -136,9 +159,13 @@ impl Shape {
     /// alphanumeric token lacks a digit once in 300).
     fn allow(self) -> Vec<String> {
         match self {
-            Shape::Alnum32 | Shape::Alnum40 | Shape::Alnum64 | Shape::Base64x40 => {
-                vec!["^[^0-9]+$".into(), "^[0-9]+$".into()]
-            }
+            Shape::Alnum20
+            | Shape::Alnum24
+            | Shape::Alnum30
+            | Shape::Alnum32
+            | Shape::Alnum40
+            | Shape::Alnum64
+            | Shape::Base64x40 => vec!["^[^0-9]+$".into(), "^[0-9]+$".into()],
             Shape::Hex32 | Shape::Hex40 | Shape::Hex64 | Shape::Uuid => {
                 vec!["^[0-9-]+$".into()]
             }
@@ -635,6 +662,27 @@ mod tests {
         assert_eq!(secret(&rule, &format!("DEMO_API_KEY={tok}a")), None);
     }
 
+    /// The short alphanumeric shapes take exactly their length, and their
+    /// generated examples pass their own rule.
+    #[test]
+    fn short_alnum_shapes() {
+        for (shape, len) in [
+            (Shape::Alnum20, 20),
+            (Shape::Alnum24, 24),
+            (Shape::Alnum30, 30),
+        ] {
+            let rule = spec(&["demo"], shape).to_rule_spec().unwrap();
+            let tok: &str = &fake(shape);
+            assert_eq!(tok.len(), len);
+            assert_eq!(secret(&rule, &format!("DEMO_API_KEY={tok}")), Some(tok));
+            assert_eq!(secret(&rule, &format!("DEMO_API_KEY={tok}Q")), None);
+            assert_eq!(secret(&rule, &format!("DEMO_API_KEY={}", &tok[1..])), None);
+            for e in &rule.examples {
+                assert!(secret(&rule, e).is_some_and(|s| s.len() == len), "{e}");
+            }
+        }
+    }
+
     /// Examples and negatives are generated from the id: the same strings
     /// every time, different for another id, four examples and five
     /// negatives in the promised syntaxes.
@@ -676,6 +724,9 @@ mod tests {
             ("hex32", Shape::Hex32, 32),
             ("hex40", Shape::Hex40, 40),
             ("hex64", Shape::Hex64, 64),
+            ("alnum20", Shape::Alnum20, 20),
+            ("alnum24", Shape::Alnum24, 24),
+            ("alnum30", Shape::Alnum30, 30),
             ("alnum32", Shape::Alnum32, 32),
             ("alnum40", Shape::Alnum40, 40),
             ("alnum64", Shape::Alnum64, 64),
