@@ -16,6 +16,8 @@ use git2::Oid;
 
 mod chain;
 mod delta;
+#[cfg(test)]
+mod fuzz;
 mod traverse;
 
 pub use chain::{Decoded, Object, Reading};
