@@ -141,3 +141,6 @@ mod tests {
         assert!(err.contains("line 2"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod fuzz;

@@ -177,3 +177,6 @@ mod tests {
         assert!(!ex.is_excluded("src/patterns.rs"));
     }
 }
+
+#[cfg(test)]
+mod fuzz;
