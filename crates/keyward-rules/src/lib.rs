@@ -9,6 +9,8 @@
 mod compile;
 mod embedded;
 mod error;
+#[cfg(test)]
+mod fuzz;
 mod kinds;
 pub mod placeholder;
 mod set;
