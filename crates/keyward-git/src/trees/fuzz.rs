@@ -98,12 +98,20 @@ fn check_entries(data: &[u8]) -> Result<usize, TestCaseError> {
         let digits = &span[..space];
         // No digits at all is read too (mode 0): see `an_entry_without_a_mode_is_malformed`.
         prop_assert!(digits.iter().all(|b| (b'0'..=b'7').contains(b)));
+        // The kind is libgit2's reading of the mode's type bits (a mode
+        // of type 14 is read as a tree: see `a_socket_mode_is_a_file`).
         let mode = digits
             .iter()
             .fold(0u64, |m, &d| m * 8 + u64::from(d - b'0'));
-        // gitoxide keeps a mode's low 16 bits (`400000` is 0): the type
-        // bits, which are all the walk reads, are among them.
-        prop_assert_eq!(mode & 0xffff, u64::from(entry.mode));
+        let kind = match mode & 0o170000 {
+            0o040000 => Some(EntryKind::Tree),
+            0o160000 => Some(EntryKind::Commit),
+            0o140000 => None,
+            _ => Some(EntryKind::Blob),
+        };
+        if let Some(kind) = kind {
+            prop_assert_eq!(entry.kind(), kind, "mode {:o}", mode);
+        }
         prop_assert!(!entry.name.is_empty() && !entry.name.contains(&0));
         prop_assert_eq!(entry.id.len(), 20);
         let rebuilt = [digits, b" ", entry.name, b"\0", entry.id].concat();
@@ -121,14 +129,18 @@ fn check_entries(data: &[u8]) -> Result<usize, TestCaseError> {
 /// A valid tree: unique names (no `/`, no NUL), standard modes, git's
 /// order.
 fn valid_tree() -> impl Strategy<Value = Vec<(Vec<u8>, u32, [u8; 20])>> {
+    let byte = any::<u8>().prop_map(|b| if b == 0 || b == b'/' { b'x' } else { b });
     let name = prop_oneof![
         "[a-z._-]{1,6}".prop_map(String::into_bytes),
-        proptest::collection::vec(
-            any::<u8>().prop_filter("a name byte", |b| *b != 0 && *b != b'/'),
-            1..8
-        ),
+        proptest::collection::vec(byte, 1..8),
     ]
-    .prop_filter("not . or ..", |n| n != b"." && n != b"..");
+    .prop_map(|n| {
+        if n == b"." || n == b".." {
+            b"dots".to_vec()
+        } else {
+            n
+        }
+    });
     let mode = prop_oneof![
         Just(0o100644u32),
         Just(0o100755),
@@ -232,4 +244,26 @@ fn an_entry_without_a_mode_is_malformed() {
     assert!(repo.find_tree(id).is_err(), "libgit2 refuses it");
     let read: Vec<_> = Entries::new(&data, 0).collect();
     assert!(matches!(read.as_slice(), [Err(_)]), "{read:?}");
+}
+
+/// Found by `fuzz_tree_bytes`: an entry of mode `140644` (type bits of a
+/// socket) is read as a tree (gitoxide reads type 14 as a tree written
+/// `040000`); libgit2 reads it as a file, so the blob it names is not
+/// scanned as one.
+#[test]
+#[ignore = "bug: a tree entry of mode 140644 is read as a tree; libgit2 reads it as a file"]
+fn a_socket_mode_is_a_file() {
+    let data = [b"140644 a\0".as_slice(), &[7; 20]].concat();
+    let odb = git2::Odb::new().unwrap();
+    odb.add_new_mempack_backend(1).unwrap();
+    let repo = Repository::from_odb(odb).unwrap();
+    let id = repo.odb().unwrap().write(ObjectType::Tree, &data).unwrap();
+    let tree = repo.find_tree(id).unwrap();
+    assert_eq!(
+        tree.get(0).unwrap().kind(),
+        Some(ObjectType::Blob),
+        "libgit2 reads a file"
+    );
+    let read: Vec<_> = Entries::new(&data, 0).map(|e| e.unwrap().kind()).collect();
+    assert_eq!(read, vec![EntryKind::Blob]);
 }
