@@ -15,6 +15,8 @@
 
 pub mod check;
 pub mod decode;
+#[cfg(test)]
+mod fuzz;
 mod sink;
 pub mod spans;
 mod windows;

@@ -17,6 +17,8 @@
 
 mod changes;
 mod commits;
+#[cfg(test)]
+mod fuzz;
 mod lifecycle;
 pub mod oids;
 pub mod pack;

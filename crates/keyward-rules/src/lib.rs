@@ -9,6 +9,8 @@
 mod compile;
 mod embedded;
 mod error;
+#[cfg(test)]
+mod fuzz;
 mod gitleaks;
 mod kinds;
 mod named;

@@ -392,3 +392,6 @@ mod tests {
         assert!(s.starts_with("#!/bin/sh\n# keyward-managed hook"));
     }
 }
+
+#[cfg(test)]
+pub(crate) mod fuzz;

@@ -17,6 +17,8 @@ use keyward_content::SkipReason;
 
 mod chain;
 mod delta;
+#[cfg(test)]
+mod fuzz;
 mod traverse;
 
 pub use chain::{Decoded, Object, Reading};

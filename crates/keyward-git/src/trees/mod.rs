@@ -13,6 +13,8 @@ use std::rc::Rc;
 use git2::Oid;
 
 pub(crate) mod cache;
+#[cfg(test)]
+mod fuzz;
 pub(crate) mod reader;
 
 /// A tree object's raw bytes, whose entries are iterated in place with

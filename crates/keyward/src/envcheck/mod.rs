@@ -6,6 +6,8 @@
 //! `repo`; secret questions through the detector.
 
 pub mod dotenv;
+#[cfg(test)]
+mod fuzz;
 
 use std::path::{Path, PathBuf};
 

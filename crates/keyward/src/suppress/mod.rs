@@ -485,3 +485,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod fuzz;
