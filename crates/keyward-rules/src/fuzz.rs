@@ -212,7 +212,6 @@ proptest! {
 /// of no rules to [`parse_rule_file`] (a scan loads it), and an error to
 /// [`check_rule_file`] (`rules check` refuses it).
 #[test]
-#[ignore = "bug: `rules:` with no list parses for a scan and is refused by `rules check`"]
 fn an_empty_rules_key_reads_alike() {
     let parsed = parse_rule_file("t.yaml", "rules:\n").map(|r| r.len());
     let (_, problems) = check_rule_file("t.yaml", "rules:\n");

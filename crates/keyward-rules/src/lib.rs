@@ -36,12 +36,24 @@ pub use verify::Verifier;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleFileSpec {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub rules: Vec<RuleSpec>,
     /// Provider keys with no prefix, as data: each compiles into a rule
     /// (see [`NamedTokenSpec::to_rule_spec`]).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "list")]
     pub named_tokens: Vec<NamedTokenSpec>,
+}
+
+/// A list that is written: a key with nothing under it (`rules:`, YAML's
+/// null) is refused, as `rules check` refuses it, rather than read as no
+/// rules (an indentation slip would otherwise load nothing in silence).
+fn list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<Vec<T>>::deserialize(d)?
+        .ok_or_else(|| serde::de::Error::custom("expected a list, found nothing"))
 }
 
 impl RuleFileSpec {

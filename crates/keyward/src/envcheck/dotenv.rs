@@ -74,9 +74,10 @@ pub fn parse(text: &str) -> Parsed {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
+        // `export KEY=…`; but `export = 1` sets the key `export`.
         let line = line
             .strip_prefix("export")
-            .filter(|rest| rest.starts_with([' ', '\t']))
+            .filter(|rest| rest.starts_with([' ', '\t']) && !rest.trim_start().starts_with('='))
             .map_or(line, str::trim_start);
         let Some(eq) = line.find('=') else {
             out.warnings.push((number, "not a KEY=value line".into()));

@@ -138,7 +138,6 @@ proptest! {
 /// spaces around `=`) is taken for `export` of an empty key and warned
 /// about; `export=1` and `export export = 1` are read.
 #[test]
-#[ignore = "bug: `export = 1` is read as `export` of an empty key, not the key `export`"]
 fn a_key_named_export_with_spaces() {
     let parsed = parse("export = 1\n");
     assert_eq!(
