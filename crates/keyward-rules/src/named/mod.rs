@@ -311,6 +311,31 @@ fn spelling_variants(spelling: &str) -> Vec<String> {
         .collect()
 }
 
+/// The keywords that run a spelling's rule. A short name (`box`, `jira`,
+/// `steam`) is a word of much other text, and each hit costs a search: it
+/// is a keyword only joined to what the rule needs beside it, a separator
+/// (`box_`, `_box`, `box.`) or a secret word (`boxapikey` written
+/// `boxApiKey`). A longer name is a keyword as it is.
+fn keywords_of(spelling: &str) -> Vec<String> {
+    let variants = spelling_variants(spelling);
+    if spelling.replace('_', "").len() >= 6 {
+        return variants;
+    }
+    let mut out = Vec::new();
+    for v in &variants {
+        for sep in ["_", "-", "."] {
+            out.push(format!("{v}{sep}"));
+            out.push(format!("{sep}{v}"));
+        }
+        for word in SECRET_WORDS.split('|') {
+            out.push(format!("{v}{word}"));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Is `spelling` lowercase words of `a-z0-9` joined by single `_`?
 fn is_spelling(spelling: &str) -> bool {
     spelling.split('_').all(|w| {
@@ -439,11 +464,7 @@ impl NamedTokenSpec {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let keywords: Vec<String> = self
-            .provider
-            .iter()
-            .flat_map(|p| spelling_variants(p))
-            .collect();
+        let keywords: Vec<String> = self.provider.iter().flat_map(|p| keywords_of(p)).collect();
         let pattern = format!(
             "(?im)(?:^|[^a-z0-9_.-])(?:{name})\
              [\"']?\\]?[\\ \\t]*(?:=>|:=|=|:)[\\ \\t]*[\"'`]?\

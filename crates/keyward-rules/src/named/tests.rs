@@ -33,8 +33,18 @@ fn secret<'a>(rule: &RuleSpec, text: &'a str) -> Option<&'a str> {
 /// whose token is exactly the shape.
 #[test]
 fn an_entry_compiles_into_a_rule() {
+    let long = spec(&["demoapp"], Shape::Hex32).to_rule_spec().unwrap();
+    assert_eq!(long.keywords, ["demoapp"]);
+    // A short name is a keyword only joined to a separator or secret word.
     let rule = spec(&["demo"], Shape::Hex32).to_rule_spec().unwrap();
-    assert_eq!(rule.keywords, ["demo"]);
+    for k in ["demo_", "_demo", "demo.", "demoapi", "demokey"] {
+        assert!(
+            rule.keywords.iter().any(|w| w == k),
+            "{k}: {:?}",
+            rule.keywords
+        );
+    }
+    assert!(!rule.keywords.iter().any(|w| w == "demo"));
     assert_eq!(rule.min_entropy, Some(3.0));
     let tok: &str = &fake(Shape::Hex32);
     assert_eq!(secret(&rule, &format!("DEMO_API_KEY={tok}")), Some(tok));
