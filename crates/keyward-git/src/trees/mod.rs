@@ -218,15 +218,25 @@ fn parse_entry(data: &[u8]) -> Result<(RawEntry<'_>, &[u8]), Malformed> {
     // The id is the entry's last field and borrows from `data`: the entry
     // ends where the id does.
     let end = id.as_ptr() as usize - data.as_ptr() as usize + id.len();
-    // The mode as written, read here: gitoxide folds some type bits (a
-    // mode of type 14, `140644`, reads as a tree; libgit2 reads a file) and
-    // takes an entry with no mode digits, which libgit2 refuses.
+    // gitoxide folds some type bits (a mode of type 14, `140644`, reads as
+    // a tree, where libgit2 reads a file) and takes an entry with no mode
+    // digits, which libgit2 refuses: a mode it calls a tree, or zero, is
+    // read again from its digits (the walk's hot path trusts the rest).
+    let mut mode = u32::from(entry.mode.value());
+    if mode == 0 || mode & 0o170000 == 0o040000 {
+        mode = mode_digits(data)?;
+    }
+    Ok((RawEntry { mode, name, id }, &data[end..]))
+}
+
+/// The mode an entry at the start of `data` writes: one to seven octal
+/// digits before a space, as libgit2 reads it.
+fn mode_digits(data: &[u8]) -> Result<u32, Malformed> {
     let digits = &data[..memchr::memchr(b' ', data).ok_or(Malformed)?];
     if digits.is_empty() || digits.len() > 7 || !digits.iter().all(|d| (b'0'..=b'7').contains(d)) {
         return Err(Malformed);
     }
-    let mode = digits.iter().fold(0u32, |m, d| m * 8 + u32::from(d - b'0'));
-    Ok((RawEntry { mode, name, id }, &data[end..]))
+    Ok(digits.iter().fold(0u32, |m, d| m * 8 + u32::from(d - b'0')))
 }
 
 /// Git's tree order: names compared bytewise, a tree's name as if it ended
