@@ -273,12 +273,15 @@ pub(crate) fn keyword_automaton(
 ) -> (AhoCorasick, Vec<Vec<usize>>) {
     let mut words: Vec<String> = Vec::new();
     let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+    // Each keyword once, its rules together (a map: there are thousands).
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (i, rule) in rules.iter().enumerate().filter(|(_, r)| keep(r)) {
         for k in &rule.keywords {
             let k = k.to_ascii_lowercase();
-            match words.iter().position(|w| *w == k) {
-                Some(p) => keyword_rules[p].push(i),
+            match seen.get(&k) {
+                Some(&p) => keyword_rules[p].push(i),
                 None => {
+                    seen.insert(k.clone(), words.len());
                     words.push(k);
                     keyword_rules.push(vec![i]);
                 }

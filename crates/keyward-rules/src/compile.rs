@@ -165,6 +165,12 @@ impl RuleSpec {
 /// detector looks further around a keyword hit. (A bare `\r`, as in
 /// `\r?$`, does not cross a line.)
 fn is_multiline(pattern: &str) -> bool {
+    const MARKS: [&str; 6] = ["(?s", "(?ms", "(?is", "(?ims", "\\s\\S", "\\n"];
+    // What lies outside negated classes is part of the pattern: a pattern
+    // without any mark (most) needs no closer look.
+    if !MARKS.iter().any(|m| pattern.contains(m)) {
+        return false;
+    }
     let mut outside = String::with_capacity(pattern.len());
     let mut chars = pattern.chars();
     let mut negated_class = false;
@@ -190,9 +196,7 @@ fn is_multiline(pattern: &str) -> bool {
             _ => {}
         }
     }
-    ["(?s", "(?ms", "(?is", "(?ims", "\\s\\S", "\\n"]
-        .iter()
-        .any(|m| outside.contains(m))
+    MARKS.iter().any(|m| outside.contains(m))
 }
 
 fn is_kebab_id(id: &str) -> bool {
