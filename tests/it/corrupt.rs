@@ -329,33 +329,7 @@ fn an_index_offset_past_the_pack_is_an_error_not_a_crash() {
 /// than the machine.
 #[test]
 fn damaged_delta_chains_are_named_not_followed() {
-    fn header(kind: u8, mut size: u64) -> Vec<u8> {
-        let mut first = (kind << 4) | (size & 0x0f) as u8;
-        size >>= 4;
-        let mut out = Vec::new();
-        while size > 0 {
-            out.push(first | 0x80);
-            first = (size & 0x7f) as u8;
-            size >>= 7;
-        }
-        out.push(first);
-        out
-    }
-    // Zlib's framing around one stored block.
-    fn zlib(data: &[u8]) -> Vec<u8> {
-        let len = data.len() as u16;
-        let mut out = vec![0x78, 0x01, 0x01];
-        out.extend(len.to_le_bytes());
-        out.extend((!len).to_le_bytes());
-        out.extend(data);
-        let (mut a, mut b) = (1u32, 0u32);
-        for &byte in data {
-            a = (a + u32::from(byte)) % 65521;
-            b = (b + a) % 65521;
-        }
-        out.extend(((b << 16) | a).to_be_bytes());
-        out
-    }
+    use keyward_git::pack::craft::{header, pack_and_index, zlib};
     let hex = |id: &[u8; 20]| id.iter().map(|b| format!("{b:02x}")).collect::<String>();
     let id = |n: u8| [0xa0 + n; 20];
     let (blob, ofs_delta, ref_delta) = (3, 6, 7);
@@ -387,30 +361,7 @@ fn damaged_delta_chains_are_named_not_followed() {
             .concat(),
         ),
     ];
-    let mut pack = b"PACK".to_vec();
-    pack.extend(2u32.to_be_bytes());
-    pack.extend((entries.len() as u32).to_be_bytes());
-    let mut offsets = Vec::new();
-    for (oid, bytes) in &entries {
-        offsets.push((*oid, pack.len() as u32));
-        pack.extend(bytes);
-    }
-    pack.extend([0; 20]);
-    offsets.sort();
-    let mut idx = vec![0xff, b't', b'O', b'c'];
-    idx.extend(2u32.to_be_bytes());
-    for byte in 0..=255u8 {
-        let count = offsets.iter().filter(|(o, _)| o[0] <= byte).count();
-        idx.extend((count as u32).to_be_bytes());
-    }
-    for (oid, _) in &offsets {
-        idx.extend(oid);
-    }
-    idx.extend(std::iter::repeat_n(0, 4 * offsets.len()));
-    for (_, at) in &offsets {
-        idx.extend(at.to_be_bytes());
-    }
-    idx.extend([0; 40]);
+    let (pack, idx) = pack_and_index(&entries);
 
     let mut w = Work::repo();
     w.write_bytes(".git/objects/pack/pack-damaged.pack", &pack);

@@ -331,39 +331,12 @@ mod tests {
     /// abort the process or loop.
     #[test]
     fn damaged_entries_fail_the_read() {
-        // A pack entry's header: type and size, base-128, low bits first.
-        fn header(kind: u8, mut size: u64) -> Vec<u8> {
-            let mut first = (kind << 4) | (size & 0x0f) as u8;
-            size >>= 4;
-            let mut out = Vec::new();
-            while size > 0 {
-                out.push(first | 0x80);
-                first = (size & 0x7f) as u8;
-                size >>= 7;
-            }
-            out.push(first);
-            out
-        }
-        // Zlib's framing around one stored block.
-        fn zlib(data: &[u8]) -> Vec<u8> {
-            let len = data.len() as u16;
-            let mut out = vec![0x78, 0x01, 0x01];
-            out.extend(len.to_le_bytes());
-            out.extend((!len).to_le_bytes());
-            out.extend(data);
-            let (mut a, mut b) = (1u32, 0u32);
-            for &byte in data {
-                a = (a + u32::from(byte)) % 65521;
-                b = (b + a) % 65521;
-            }
-            out.extend(((b << 16) | a).to_be_bytes());
-            out
-        }
+        use crate::pack::craft::{header, zlib};
         let id = |n: u8| [n; 20];
         let (tree, ofs_delta, ref_delta) = (2, 6, 7);
         // Base size 1, result size 1, copy one byte from offset 0.
         let delta = zlib(&[1, 1, 0x90, 1]);
-        let mut entries: Vec<([u8; 20], Vec<u8>)> = vec![
+        let entries: Vec<([u8; 20], Vec<u8>)> = vec![
             (id(1), [header(tree, 1 << 40), zlib(b"x")].concat()),
             (id(2), [header(tree, (1 << 63) + 5), zlib(b"x")].concat()),
             (
@@ -376,31 +349,7 @@ mod tests {
             ),
             (id(5), [header(ofs_delta, 4), vec![0], delta].concat()),
         ];
-        let mut pack = b"PACK".to_vec();
-        pack.extend(2u32.to_be_bytes());
-        pack.extend((entries.len() as u32).to_be_bytes());
-        let mut offsets = Vec::new();
-        for (oid, bytes) in &entries {
-            offsets.push((*oid, pack.len() as u32));
-            pack.extend(bytes);
-        }
-        pack.extend([0; 20]);
-        entries.sort();
-        offsets.sort();
-        let mut idx = vec![0xff, b't', b'O', b'c'];
-        idx.extend(2u32.to_be_bytes());
-        for byte in 0..=255u8 {
-            let count = offsets.iter().filter(|(o, _)| o[0] <= byte).count();
-            idx.extend((count as u32).to_be_bytes());
-        }
-        for (oid, _) in &offsets {
-            idx.extend(oid);
-        }
-        idx.extend(std::iter::repeat_n(0, 4 * offsets.len()));
-        for (_, at) in &offsets {
-            idx.extend(at.to_be_bytes());
-        }
-        idx.extend([0; 40]);
+        let (pack, idx) = crate::pack::craft::pack_and_index(&entries);
         let dir = tempfile::tempdir().unwrap();
         let packs_dir = dir.path().join("pack");
         std::fs::create_dir_all(&packs_dir).unwrap();

@@ -296,28 +296,7 @@ fn entry_spec() -> impl Strategy<Value = EntrySpec> {
         .prop_map(|(body, size, zlib)| EntrySpec { body, size, zlib })
 }
 
-/// Zlib's framing around stored blocks.
-fn zlib(data: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x78, 0x01];
-    let mut chunks = data.chunks(0xffff).peekable();
-    if chunks.peek().is_none() {
-        out.extend([1, 0, 0, 0xff, 0xff]);
-    }
-    while let Some(chunk) = chunks.next() {
-        out.push(u8::from(chunks.peek().is_none()));
-        let len = chunk.len() as u16;
-        out.extend(len.to_le_bytes());
-        out.extend((!len).to_le_bytes());
-        out.extend(chunk);
-    }
-    let (mut a, mut b) = (1u32, 0u32);
-    for &byte in data {
-        a = (a + u32::from(byte)) % 65521;
-        b = (b + a) % 65521;
-    }
-    out.extend(((b << 16) | a).to_be_bytes());
-    out
-}
+use super::craft::zlib;
 
 /// A pack entry's header: type and size, base-128, low bits first.
 fn entry_header(kind: u8, mut size: u64) -> Vec<u8> {
@@ -479,26 +458,12 @@ fn write_pack(dir: &std::path::Path, specs: &[EntrySpec]) -> Vec<Written> {
         });
     }
     pack.extend([0; 20]);
-    let mut offsets: Vec<([u8; 20], u32)> = written
+    let offsets: Vec<([u8; 20], u32)> = written
         .iter()
         .enumerate()
         .map(|(i, w)| (entry_id(i), w.offset as u32))
         .collect();
-    offsets.sort();
-    let mut idx = vec![0xff, b't', b'O', b'c'];
-    idx.extend(2u32.to_be_bytes());
-    for byte in 0..=255u8 {
-        let count = offsets.iter().filter(|(o, _)| o[0] <= byte).count();
-        idx.extend((count as u32).to_be_bytes());
-    }
-    for (oid, _) in &offsets {
-        idx.extend(oid);
-    }
-    idx.extend(std::iter::repeat_n(0, 4 * offsets.len()));
-    for (_, at) in &offsets {
-        idx.extend(at.to_be_bytes());
-    }
-    idx.extend([0; 40]);
+    let idx = super::craft::index(&offsets);
     let packs_dir = dir.join("pack");
     std::fs::create_dir_all(&packs_dir).unwrap();
     std::fs::write(packs_dir.join("pack-fuzz.pack"), pack).unwrap();

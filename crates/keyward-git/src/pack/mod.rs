@@ -16,6 +16,9 @@ use git2::Oid;
 use keyward_content::SkipReason;
 
 mod chain;
+#[cfg(any(test, feature = "craft"))]
+#[doc(hidden)]
+pub mod craft;
 mod delta;
 #[cfg(test)]
 mod fuzz;
