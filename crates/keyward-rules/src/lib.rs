@@ -504,41 +504,30 @@ impl Clone for Rule {
 mod tests {
     use super::*;
 
-    /// `RULE_KEYS` are exactly the keys `RuleSpec` accepts, as serde lists
-    /// them when it refuses an unknown one.
-    #[test]
-    fn rule_keys_match_the_spec() {
-        let text = "rules:\n  - id: x\n    no_such_key: 1\n";
+    /// The keys serde lists when it refuses an unknown key in `text`.
+    fn keys_serde_lists(text: &str) -> Vec<String> {
         let msg = serde_yaml_ng::from_str::<RuleFileSpec>(text)
             .expect_err("unknown key refused")
             .to_string();
         let listed = msg
             .split("expected one of ")
             .nth(1)
-            .expect("serde lists the keys");
-        let keys: Vec<&str> = listed
+            .expect("serde lists the keys")
+            .to_string();
+        listed
             .split(", ")
-            .map(|k| k.split('`').nth(1).expect("a quoted key"))
-            .collect();
-        assert_eq!(keys, RULE_KEYS);
+            .map(|k| k.split('`').nth(1).expect("a quoted key").to_string())
+            .collect()
     }
 
-    /// `NAMED_TOKEN_KEYS` are exactly the keys `NamedTokenSpec` accepts.
+    /// `RULE_KEYS` and `NAMED_TOKEN_KEYS` are exactly the keys `RuleSpec`
+    /// and `NamedTokenSpec` accept, as serde lists them.
     #[test]
-    fn named_token_keys_match_the_spec() {
-        let text = "named_tokens:\n  - id: x\n    no_such_key: 1\n";
-        let msg = serde_yaml_ng::from_str::<RuleFileSpec>(text)
-            .expect_err("unknown key refused")
-            .to_string();
-        let listed = msg
-            .split("expected one of ")
-            .nth(1)
-            .expect("serde lists the keys");
-        let keys: Vec<&str> = listed
-            .split(", ")
-            .map(|k| k.split('`').nth(1).expect("a quoted key"))
-            .collect();
-        assert_eq!(keys, NAMED_TOKEN_KEYS);
+    fn key_lists_match_the_specs() {
+        let rule = keys_serde_lists("rules:\n  - id: x\n    no_such_key: 1\n");
+        assert_eq!(rule, RULE_KEYS);
+        let named = keys_serde_lists("named_tokens:\n  - id: x\n    no_such_key: 1\n");
+        assert_eq!(named, NAMED_TOKEN_KEYS);
     }
 
     /// A file may hold `rules:`, `named_tokens:` or both; each named token

@@ -298,19 +298,7 @@ fn entry_spec() -> impl Strategy<Value = EntrySpec> {
 
 use super::craft::zlib;
 
-/// A pack entry's header: type and size, base-128, low bits first.
-fn entry_header(kind: u8, mut size: u64) -> Vec<u8> {
-    let mut first = (kind << 4) | (size & 0x0f) as u8;
-    size >>= 4;
-    let mut out = Vec::new();
-    while size > 0 {
-        out.push(first | 0x80);
-        first = (size & 0x7f) as u8;
-        size >>= 7;
-    }
-    out.push(first);
-    out
-}
+use super::craft::header as entry_header;
 
 /// A delta-by-offset's distance, as git writes it.
 fn ofs_distance(mut d: u64) -> Vec<u8> {
