@@ -167,28 +167,43 @@ impl LineIndex {
 /// runs out, and a FIFO instead of waited on forever. The error says which
 /// of these it was, or the OS's reason.
 pub fn read_setting_file(path: &std::path::Path, limit: u64) -> std::io::Result<String> {
-    use std::io::{Error, ErrorKind, Read};
-    let meta = std::fs::metadata(path)?;
-    if !meta.is_file() {
-        return Err(Error::new(ErrorKind::InvalidInput, "not a regular file"));
-    }
-    let too_large = || {
-        Error::new(
+    use std::io::{Error, ErrorKind};
+    let bytes = read_bounded(path, limit).map_err(|reason| match reason {
+        SkipReason::TooLarge { .. } | SkipReason::StreamTooLarge { .. } => Error::new(
             ErrorKind::InvalidData,
             format!("larger than {limit} bytes, the most keyward reads of such a file"),
-        )
-    };
+        ),
+        SkipReason::Unreadable(why) => Error::new(ErrorKind::InvalidInput, why),
+        other => Error::new(ErrorKind::InvalidInput, other.detail()),
+    })?;
+    String::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
+/// A regular file's bytes, at most `limit` of them, or why it is not read:
+/// not a regular file (a FIFO is not waited on, a device not read), larger
+/// than the limit (by its size, or by what it held when read), or the OS's
+/// reason. Memory never grows past the limit.
+pub fn read_bounded(path: &std::path::Path, limit: u64) -> Result<Vec<u8>, SkipReason> {
+    use std::io::Read;
+    let unreadable = |e: std::io::Error| SkipReason::Unreadable(e.to_string());
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
+    if !meta.is_file() {
+        return Err(SkipReason::Unreadable("not a regular file".into()));
+    }
     if meta.len() > limit {
-        return Err(too_large());
+        return Err(SkipReason::TooLarge {
+            size: meta.len(),
+            limit,
+        });
     }
     let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(limit + 1)
-        .read_to_end(&mut bytes)?;
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut bytes))
+        .map_err(unreadable)?;
     if bytes.len() as u64 > limit {
-        return Err(too_large());
+        return Err(SkipReason::StreamTooLarge { limit });
     }
-    String::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::InvalidData, "not UTF-8 text"))
+    Ok(bytes)
 }
 
 /// The most bytes of a config file (`keyward.toml`, a gitleaks config).

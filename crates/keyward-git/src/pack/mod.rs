@@ -163,16 +163,17 @@ pub fn check_indexes(objects: &Path) -> Result<(), String> {
         };
         // The pack's header is 12 bytes and its trailer a 20-byte hash.
         let end = len.saturating_sub(20);
-        let bad = index
-            .iter()
-            .find(|e| e.pack_offset < 12 || e.pack_offset >= end);
+        // Offsets alone (every hook pays this): an entry's id is read only
+        // for the message.
+        let bad =
+            (0..index.num_objects()).find(|&i| !(12..end).contains(&index.pack_offset_at_index(i)));
         if let Some(bad) = bad {
             return Err(format!(
                 "{}: the index places object {} at offset {}, outside its pack ({len} bytes): \
                  the repository is damaged; rebuild the index with `git index-pack {}` or restore the pack",
                 idx.display(),
-                bad.oid,
-                bad.pack_offset,
+                index.oid_at_index(bad),
+                index.pack_offset_at_index(bad),
                 pack.display()
             ));
         }

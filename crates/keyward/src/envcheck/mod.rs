@@ -224,32 +224,6 @@ fn env_files(root: &Path, exclusions: &Exclusions) -> Vec<(PathBuf, String, EnvF
 /// left after `disable_rules` and the minimum confidence) on the env files
 /// under `root`. Checks that need git are skipped with a warning outside a
 /// repository.
-/// An env file's bytes, if it is a regular file within the size limit
-/// (a FIFO named `.env` is not waited on).
-fn read_env_file(path: &Path, limit: u64) -> Result<Vec<u8>, crate::content::SkipReason> {
-    use crate::content::SkipReason;
-    use std::io::Read;
-    let unreadable = |e: std::io::Error| SkipReason::Unreadable(e.to_string());
-    let meta = std::fs::metadata(path).map_err(unreadable)?;
-    if !meta.is_file() {
-        return Err(SkipReason::Unreadable("not a regular file".into()));
-    }
-    if meta.len() > limit {
-        return Err(SkipReason::TooLarge {
-            size: meta.len(),
-            limit,
-        });
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
-        .map_err(unreadable)?;
-    if bytes.len() as u64 > limit {
-        return Err(SkipReason::StreamTooLarge { limit });
-    }
-    Ok(bytes)
-}
-
 pub fn check(
     root: &Path,
     rules: &RuleSet,
@@ -292,7 +266,7 @@ pub fn check(
     }
     let mut parsed: Vec<(String, EnvFileKind, String, dotenv::Parsed)> = Vec::new();
     for (abs, rel, kind) in &files {
-        let text = match read_env_file(abs, max_file_size) {
+        let text = match crate::content::read_bounded(abs, max_file_size) {
             Ok(b) => {
                 ctx.report.files += 1;
                 ctx.report.bytes += b.len() as u64;
