@@ -29,26 +29,41 @@ pub fn check_rules(rules: &[Rule]) -> Vec<String> {
         }
         let single = RuleSet::from_rules(vec![rule.clone()]).expect("one rule repeats no id");
         let detector = Detector::new(&single);
+        // A file rule's examples are the content of a file it reads.
+        let path = rule.files.first().map(|f| example_path(f));
+        let detect = |text: &str| match &path {
+            Some(path) => detector.file_matches(text.as_bytes(), path, &[]),
+            None => detector.detect(text.as_bytes()),
+        };
         for (i, example) in rule.examples.iter().enumerate() {
             let lower = example.to_ascii_lowercase();
-            if !rule
-                .keywords
-                .iter()
-                .any(|k| lower.contains(&k.to_ascii_lowercase()))
+            if path.is_none()
+                && !rule
+                    .keywords
+                    .iter()
+                    .any(|k| lower.contains(&k.to_ascii_lowercase()))
             {
                 problems.push(format!("{place}: example {} contains no keyword", i + 1));
             }
-            if detector.detect(example.as_bytes()).is_empty() {
+            if detect(example).is_empty() {
                 problems.push(format!("{place}: example {} is not detected", i + 1));
             }
         }
         for (i, negative) in rule.negatives.iter().enumerate() {
-            if !detector.detect(negative.as_bytes()).is_empty() {
+            if !detect(negative).is_empty() {
                 problems.push(format!("{place}: negative {} is detected", i + 1));
             }
         }
     }
     problems
+}
+
+/// A path a `files` entry names: `config.ini` for `*.ini`.
+fn example_path(entry: &str) -> String {
+    match entry.strip_prefix('*') {
+        Some(ext) => format!("config{ext}"),
+        None => entry.to_string(),
+    }
 }
 
 /// Checks rule files: each must parse, its ids must not repeat each other

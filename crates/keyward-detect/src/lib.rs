@@ -57,6 +57,63 @@ pub struct Detector<'r> {
     sinks: OnceLock<Option<(AhoCorasick, Vec<Vec<usize>>)>>,
     /// The longest keyword, in bytes.
     longest: usize,
+    /// The file rules by the file names and extensions they read.
+    files: FileIndex,
+}
+
+/// The file rules (`files:`) by the last component of each entry
+/// (`credentials` for `.aws/credentials`) and by extension (`.ini` for
+/// `*.ini`), so that a path is looked up, not matched against each rule.
+#[derive(Default)]
+struct FileIndex {
+    names: std::collections::HashMap<String, Vec<usize>>,
+    extensions: std::collections::HashMap<String, Vec<usize>>,
+}
+
+impl FileIndex {
+    fn new(rules: &[Rule]) -> FileIndex {
+        let mut index = FileIndex::default();
+        for (i, rule) in rules.iter().enumerate() {
+            for entry in &rule.files {
+                let (map, key) = match entry.strip_prefix('*') {
+                    Some(ext) => (&mut index.extensions, last_extension(ext)),
+                    None => (&mut index.names, entry.rsplit('/').next().unwrap_or(entry)),
+                };
+                let list = map.entry(key.to_string()).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+        }
+        index
+    }
+
+    /// The file rules that read `path`, each once, in rule order.
+    fn rules_for(&self, rules: &[Rule], path: &str) -> Vec<usize> {
+        if self.names.is_empty() && self.extensions.is_empty() {
+            return Vec::new();
+        }
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let by_name = self.names.get(name).into_iter().flatten();
+        let by_ext = self
+            .extensions
+            .get(last_extension(name))
+            .into_iter()
+            .flatten();
+        let mut found: Vec<usize> = by_name
+            .chain(by_ext)
+            .copied()
+            .filter(|&r| rules[r].reads_file(path))
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+}
+
+/// `.gz` for `a.tar.gz`, `.pgpass` for `.pgpass`; empty without a dot.
+fn last_extension(name: &str) -> &str {
+    name.rfind('.').map_or("", |dot| &name[dot..])
 }
 
 /// How much content a detector is built for, which picks its keyword
@@ -90,7 +147,34 @@ impl<'r> Detector<'r> {
             multi: OnceLock::new(),
             sinks: OnceLock::new(),
             longest,
+            files: FileIndex::new(rules),
         }
+    }
+
+    /// Whether any file rule (`files:`) reads the file at `path`.
+    pub fn reads_file(&self, path: &str) -> bool {
+        !self.files.rules_for(self.rules, path).is_empty()
+    }
+
+    /// The matches of the file rules that read `path` (see
+    /// [`Rule::reads_file`]), each run over the whole of `haystack`, except
+    /// those overlapping one of `found` (what the other rules matched in
+    /// it: a key a provider's rule names is reported once, under that
+    /// rule). Sorted by position; empty when no file rule reads `path`.
+    pub fn file_matches(&self, haystack: &[u8], path: &str, found: &[Match]) -> Vec<Match> {
+        let readers = self.files.rules_for(self.rules, path);
+        if readers.is_empty() {
+            return Vec::new();
+        }
+        let whole = [(0, haystack.len())];
+        let mut out = Vec::new();
+        for r in readers {
+            self.run_rule(r, &self.rules[r], haystack, &whole, &mut out);
+        }
+        let taken = spans::merge_spans(found.iter().map(|m| (m.start, m.end)).collect());
+        let mut out = resolve_overlaps(self.rules, out);
+        out.retain(|m| !overlaps_any(&taken, m.start, m.end));
+        out
     }
 
     pub fn rules(&self) -> &'r [Rule] {

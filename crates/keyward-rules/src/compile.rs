@@ -49,8 +49,12 @@ impl RuleSpec {
         if self.check.is_none() && pattern.is_empty() {
             others.push("rule has neither a pattern, a sink nor a check".to_string());
         }
-        if self.check.is_none() && self.keywords.is_empty() {
-            others.push("rule has no keyword".into());
+        if self.files.is_empty() {
+            if self.check.is_none() && self.keywords.is_empty() {
+                others.push("rule has no keyword".into());
+            }
+        } else {
+            others.extend(self.file_problems());
         }
         for k in self.keywords.iter().filter(|k| k.len() < 3) {
             others.push(format!("keyword `{k}` is shorter than 3 bytes"));
@@ -72,6 +76,7 @@ impl RuleSpec {
             keywords: self.keywords,
             pattern,
             sink,
+            files: self.files,
             min_entropy: self.min_entropy,
             allow_patterns: self.allow,
             allow_match_patterns: self.allow_match,
@@ -90,6 +95,49 @@ impl RuleSpec {
 }
 
 impl RuleSpec {
+    /// What is wrong with a file rule: an entry that is not a file name,
+    /// a path suffix or `*.ext`, or a field a file rule does not have.
+    fn file_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for f in &self.files {
+            let ext = f.strip_prefix("*.");
+            let bad = f.is_empty()
+                || f.starts_with('/')
+                || f.ends_with('/')
+                || f.contains("//")
+                || match ext {
+                    Some(ext) => ext.is_empty() || ext.contains(['*', '/']),
+                    None => f.contains('*'),
+                };
+            if bad {
+                problems.push(format!(
+                    "`files` entry `{f}` is not a file name, a path suffix (`.aws/credentials`) or `*.ext`"
+                ));
+            }
+        }
+        let faults = [
+            (
+                !self.keywords.is_empty(),
+                "a file rule has no `keywords` (it reads every file it names)",
+            ),
+            (
+                self.sink.is_some(),
+                "a rule is a sink or a file rule, not both",
+            ),
+            (
+                self.check.is_some(),
+                "a rule is a check or a file rule, not both",
+            ),
+        ];
+        problems.extend(
+            faults
+                .iter()
+                .filter(|(f, _)| *f)
+                .map(|(_, m)| m.to_string()),
+        );
+        problems
+    }
+
     /// Validates a sink: a call, an argument named or placed, and no
     /// pattern of its own (the call is its pattern).
     fn compile_sink(&self, spec: &SinkSpec) -> Result<Sink, Vec<String>> {

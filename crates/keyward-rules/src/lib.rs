@@ -102,6 +102,11 @@ pub struct RuleSpec {
     /// instead of a pattern.
     #[serde(default)]
     pub sink: Option<SinkSpec>,
+    /// The files the rule reads, by name: a file name (`.pgpass`), a path
+    /// suffix (`.aws/credentials`) or `*.ext`. Such a rule (a file rule)
+    /// runs on those files only, over the whole file, and has no keywords.
+    #[serde(default)]
+    pub files: Vec<String>,
     #[serde(default)]
     pub min_entropy: Option<f64>,
     /// Regexes over the secret; a secret matching one is not reported.
@@ -171,6 +176,8 @@ pub struct Rule {
     pub pattern: String,
     /// For a sink rule, the argument that holds the secret.
     pub sink: Option<Sink>,
+    /// For a file rule, the files it reads (see [`Rule::reads_file`]).
+    pub files: Vec<String>,
     pub min_entropy: Option<f64>,
     /// Allow patterns as written; compiled with the rule's regex.
     pub allow_patterns: Vec<String>,
@@ -234,6 +241,14 @@ fn builder(pattern: &str) -> RegexBuilder {
 }
 
 impl Rule {
+    /// Whether this file rule reads the file at `path` (`/`-separated):
+    /// its name is one of `files`, or its path ends with one at a
+    /// component boundary, or its extension is a `*.ext` of them. False
+    /// for a rule that is not a file rule.
+    pub fn reads_file(&self, path: &str) -> bool {
+        self.files.iter().any(|f| names_file(f, path))
+    }
+
     /// The compiled pattern, built on first use. `None` only when the pattern
     /// does not compile, which `RuleSet` loading has already reported.
     pub fn regex(&self) -> Option<&Regex> {
@@ -329,6 +344,22 @@ pub fn parse_rule_file(origin: &str, text: &str) -> Result<Vec<Rule>, RuleError>
     spec.compile(origin)
 }
 
+/// Whether the `files` entry `entry` names the file at `path`.
+pub fn names_file(entry: &str, path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    match entry.strip_prefix('*') {
+        // `*.ext`: a name with more than the extension.
+        Some(ext) => name.len() > ext.len() && name.ends_with(ext),
+        None if entry.contains('/') => {
+            path == entry
+                || path
+                    .strip_suffix(entry)
+                    .is_some_and(|head| head.ends_with('/'))
+        }
+        None => name == entry,
+    }
+}
+
 /// The keys a rule may have: `RuleSpec`'s fields. A unit test keeps the
 /// two in step.
 const RULE_KEYS: &[&str] = &[
@@ -341,6 +372,7 @@ const RULE_KEYS: &[&str] = &[
     "keywords",
     "pattern",
     "sink",
+    "files",
     "min_entropy",
     "allow",
     "allow_match",
@@ -483,6 +515,7 @@ impl Clone for Rule {
             keywords: rule.keywords.clone(),
             pattern: rule.pattern.clone(),
             sink: rule.sink.clone(),
+            files: rule.files.clone(),
             min_entropy: rule.min_entropy,
             allow_patterns: rule.allow_patterns.clone(),
             allow_match_patterns: rule.allow_match_patterns.clone(),

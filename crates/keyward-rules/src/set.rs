@@ -152,7 +152,13 @@ impl RuleSet {
         // "no match" from another compilation must not be reused.
         h.update(PATTERN_SEMANTICS);
         // Check rules match no content: toggling one must not void the cache.
-        for r in self.rules.iter().filter(|r| r.check.is_none()) {
+        // Nor do file rules' matches go into the cache (they depend on the
+        // path, which a blob does not have).
+        for r in self
+            .rules
+            .iter()
+            .filter(|r| r.check.is_none() && r.files.is_empty())
+        {
             for part in [
                 &r.id,
                 &r.pattern,

@@ -82,22 +82,27 @@ pub(crate) fn help_text(f: &Finding) -> String {
     }
 }
 
-/// Writes the rule list: a table (id, category, confidence, name, keywords;
-/// `-` for a rule without keywords), or a JSON array.
+/// Writes the rule list: a table (id, category, confidence, name, keywords,
+/// or `files:` and the files a file rule reads; `-` for a check), or a
+/// JSON array (`files` only for a file rule).
 pub fn write_rules(out: &mut dyn Write, set: &crate::rules::RuleSet, json: bool) -> io::Result<()> {
     if json {
         let rules: Vec<_> = set
             .rules()
             .iter()
             .map(|r| {
-                serde_json::json!({
+                let mut rule = serde_json::json!({
                     "id": r.id,
                     "name": r.name,
                     "category": r.category.as_str(),
                     "confidence": r.confidence.as_str(),
                     "keywords": r.keywords,
                     "check": r.check.map(|c| c.as_str()),
-                })
+                });
+                if !r.files.is_empty() {
+                    rule["files"] = serde_json::json!(r.files);
+                }
+                rule
             })
             .collect();
         serde_json::to_writer_pretty(&mut *out, &rules)?;
@@ -113,7 +118,9 @@ pub fn write_rules(out: &mut dyn Write, set: &crate::rules::RuleSet, json: bool)
         .unwrap_or(0)
         .min(48);
     for r in set.rules() {
-        let keywords = if r.keywords.is_empty() {
+        let keywords = if !r.files.is_empty() {
+            format!("files:{}", r.files.join(","))
+        } else if r.keywords.is_empty() {
             "-".to_string()
         } else {
             r.keywords.join(",")

@@ -193,7 +193,23 @@ pub(crate) fn findings_in(
         }
         None => detector.detect(content.bytes),
     };
+    let matches = with_file_matches(detector, content, matches);
     findings_from(detector.rules(), content, &matches, allows)
+}
+
+/// `matches` with those of the file rules that read `content`'s path
+/// (see [`Detector::file_matches`]), in position order.
+pub(crate) fn with_file_matches(
+    detector: &Detector<'_>,
+    content: &Content<'_>,
+    mut matches: Vec<Match>,
+) -> Vec<Match> {
+    let more = detector.file_matches(content.bytes, &content.path, &matches);
+    if !more.is_empty() {
+        matches.extend(more);
+        matches.sort_by_key(|m| (m.start, m.end, m.rule));
+    }
+    matches
 }
 
 /// The findings of matches already made in `content` (by the detector, or

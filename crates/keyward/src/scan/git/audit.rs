@@ -206,7 +206,13 @@ pub(super) fn audit(
     // is built: their pages counted in the audit's peak as it ended
     // (trufflehog's peak came there: the report, and libgit2 reading the
     // commits the findings name).
-    let packs = unreached_packed.then_some(packs);
+    // File rules (`files:`) read the blobs at the paths they name again,
+    // the pass having scanned them without a path.
+    let file_rules_read = history
+        .blobs
+        .iter()
+        .any(|site| detector.reads_file(history.path(site)));
+    let packs = (unreached_packed || file_rules_read).then_some(packs);
     // Each blob the walk found settles on a worker: the findings the pack
     // pass placed in it, given the walk's path and commit, or a scan of its
     // own where the pass did not see it (a loose object, or one in a pack
@@ -438,6 +444,27 @@ pub(super) struct BlobReader<'w> {
     pub(super) reading: &'w mut git::pack::Reading,
 }
 
+/// Reads one blob whole: from the packs when they are mapped and hold it,
+/// else through libgit2 (a loose object, or a pack the pass read to its
+/// end).
+fn read_data(
+    reader: BlobReader<'_>,
+    pass: &PackPass<'_, '_>,
+    site: &BlobSite,
+) -> Result<Vec<u8>, SkipReason> {
+    let limit = pass.setup.max_file_size;
+    if let Some(read) = reader
+        .packs
+        .and_then(|p| p.read_blob(site.oid, reader.reading, limit))
+    {
+        return read.map(|data| data.to_vec());
+    }
+    let repo = reader
+        .repo
+        .ok_or_else(|| SkipReason::Unreadable("cannot open the repository in a worker".into()))?;
+    git::read_blob(repo, site.oid, limit).map(|blob| blob.content().to_vec())
+}
+
 /// Scans one blob the pack pass did not see, whole.
 pub(super) fn scan_blob(
     reader: BlobReader<'_>,
@@ -462,7 +489,9 @@ pub(super) fn scan_blob(
         ));
     };
     let cached = pass.cache.and_then(|c| c.get(&site.oid));
-    if cached.is_some_and(|c| c.matches.is_empty()) {
+    // (A file rule reads the blob at its path whatever the cache holds.)
+    if cached.is_some_and(|c| c.matches.is_empty()) && !pass.detector.reads_file(history.path(site))
+    {
         // Not read, but the size limit holds as it does for a blob read (a
         // loose object's header is cheap to read).
         let limit = pass.setup.max_file_size;
@@ -512,12 +541,17 @@ fn scan_data(
         Some(entry) => cached_matches(rules, entry, data.len()),
         None => pass.detector.detect(data),
     };
-    let (findings, allowed) = findings_from(
+    let (mut findings, mut allowed) = findings_from(
         rules,
         &blob_content(history, site, data),
         &matches,
         pass.setup.allows,
     );
+    if pass.detector.reads_file(history.path(site)) {
+        let (more, more_allowed) = file_findings(pass, history, site, data, &matches);
+        findings.extend(more);
+        allowed += more_allowed;
+    }
     BlobResult::Scanned {
         site: index,
         bytes: if cached.is_some() {
@@ -580,7 +614,7 @@ pub(super) fn settle(
         Some(Found::Aside(Packed::Clean { bytes, cached })) => (*bytes, *cached, None),
         Some(Found::Aside(Packed::Holds(h))) => (h.bytes, h.cached, Some(h)),
     };
-    let findings = holding
+    let mut findings: Vec<Finding> = holding
         .iter()
         .flat_map(|h| &h.findings)
         .map(|f| {
@@ -589,12 +623,39 @@ pub(super) fn settle(
             f
         })
         .collect();
+    let matches = holding.map(|h| h.matches.to_vec()).unwrap_or_default();
+    let mut allowed = holding.map_or(0, |h| h.allowed);
+    if pass.detector.reads_file(path) {
+        match read_data(reader, pass, site) {
+            Ok(data) => {
+                let (more, more_allowed) = file_findings(pass, history, site, &data, &matches);
+                findings.extend(more);
+                allowed += more_allowed;
+            }
+            Err(reason) => return skipped(history, index, site, reason),
+        }
+    }
     BlobResult::Scanned {
         site: index,
         bytes: if cached { 0 } else { bytes },
-        matches: holding.map(|h| h.matches.to_vec()).unwrap_or_default(),
+        matches,
         findings,
-        allowed: holding.map_or(0, |h| h.allowed),
+        allowed,
         cached,
     }
+}
+
+/// The findings of the file rules that read `site`'s path in `data`
+/// (its blob), beyond the matches `found` of the other rules. They are
+/// not cached: the cache keys a blob's matches by its id alone.
+fn file_findings(
+    pass: &PackPass<'_, '_>,
+    history: &History,
+    site: &BlobSite,
+    data: &[u8],
+    found: &[Match],
+) -> (Vec<Finding>, u64) {
+    let content = blob_content(history, site, data);
+    let matches = pass.detector.file_matches(data, &content.path, found);
+    findings_from(pass.detector.rules(), &content, &matches, pass.setup.allows)
 }
