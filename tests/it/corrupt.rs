@@ -12,12 +12,12 @@ use crate::support::{Run, Work};
 /// A repository with a key on `main`, a side branch whose second commit
 /// adds another key, and a later key on `main`: the side branch's first
 /// commit (`side_first`), its tree and blob are what the cases damage.
-struct Repo {
-    w: Work,
-    side_first: String,
+pub(crate) struct Repo {
+    pub(crate) w: Work,
+    pub(crate) side_first: String,
 }
 
-fn repo() -> Repo {
+pub(crate) fn repo() -> Repo {
     let mut w = Work::repo();
     w.commit(
         "app/config.py",
@@ -41,10 +41,10 @@ fn repo() -> Repo {
     Repo { w, side_first }
 }
 
-const AUDIT: &[&str] = &["git", "--no-cache", "--format", "json", "-v"];
+pub(crate) const AUDIT: &[&str] = &["git", "--no-cache", "--format", "json", "-v"];
 
 /// The paths of the findings, sorted.
-fn paths(run: &Run) -> Vec<String> {
+pub(crate) fn paths(run: &Run) -> Vec<String> {
     let mut p: Vec<String> = run
         .findings()
         .iter()
@@ -54,21 +54,54 @@ fn paths(run: &Run) -> Vec<String> {
     p
 }
 
-const ALL: [&str; 3] = ["app/config.py", "late.py", "side/keys.py"];
+pub(crate) const ALL: [&str; 3] = ["app/config.py", "late.py", "side/keys.py"];
 
 impl Repo {
-    fn loose(&self, oid: &str) -> PathBuf {
+    pub(crate) fn loose(&self, oid: &str) -> PathBuf {
         self.w
             .join(&format!(".git/objects/{}/{}", &oid[..2], &oid[2..]))
     }
 
-    fn rev(&self, spec: &str) -> String {
+    pub(crate) fn rev(&self, spec: &str) -> String {
         self.w.git(&["rev-parse", spec])
+    }
+
+    /// Packs every object without deltas (so that no other object is made
+    /// from `oid`'s) and flips two bytes inside `oid`'s compressed data.
+    pub(crate) fn flip_packed(&self, oid: &str) {
+        self.w.git(&["repack", "-adq", "--window=0"]);
+        let dir = self.w.join(".git/objects/pack");
+        let idx = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == "idx"))
+            .unwrap();
+        let listing = self.w.git(&["verify-pack", "-v", idx.to_str().unwrap()]);
+        let (size, offset) = listing
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .find(|f| f.first() == Some(&oid))
+            .map(|f| {
+                (
+                    f[3].parse::<usize>().unwrap(),
+                    f[4].parse::<usize>().unwrap(),
+                )
+            })
+            .expect("the object is in the pack");
+        let pack = idx.with_extension("pack");
+        let mut bytes = std::fs::read(&pack).unwrap();
+        // Past the entry's header (a few bytes) and zlib's two, inside the
+        // data.
+        for b in &mut bytes[offset + size / 2..offset + size / 2 + 2] {
+            *b ^= 0xff;
+        }
+        make_writable(&pack);
+        std::fs::write(&pack, bytes).unwrap();
     }
 
     /// Audits, checks the exit code is 2, that `named` is named on stderr
     /// and that `found` are the findings.
-    fn assert_damaged(&self, named: &str, found: &[&str]) -> Run {
+    pub(crate) fn assert_damaged(&self, named: &str, found: &[&str]) -> Run {
         let run = self.w.keyward(AUDIT);
         assert_eq!(run.code, 2, "exit code; stderr:\n{}", run.stderr);
         assert!(
@@ -128,33 +161,7 @@ fn a_commit_with_a_corrupt_stream_is_named() {
 #[test]
 fn a_packed_commit_with_flipped_bytes_is_named() {
     let r = repo();
-    r.w.git(&["repack", "-adq", "--window=0"]);
-    let dir = r.w.join(".git/objects/pack");
-    let idx = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "idx"))
-        .unwrap();
-    let listing = r.w.git(&["verify-pack", "-v", idx.to_str().unwrap()]);
-    let (size, offset) = listing
-        .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>())
-        .find(|f| f.first() == Some(&r.side_first.as_str()))
-        .map(|f| {
-            (
-                f[3].parse::<usize>().unwrap(),
-                f[4].parse::<usize>().unwrap(),
-            )
-        })
-        .expect("the commit is in the pack");
-    let pack = idx.with_extension("pack");
-    let mut bytes = std::fs::read(&pack).unwrap();
-    // Past the entry's header (a few bytes) and zlib's two, inside the data.
-    for b in &mut bytes[offset + size / 2..offset + size / 2 + 2] {
-        *b ^= 0xff;
-    }
-    make_writable(&pack);
-    std::fs::write(&pack, bytes).unwrap();
+    r.flip_packed(&r.side_first);
     r.assert_damaged(&r.side_first, &ALL);
 }
 
@@ -247,7 +254,7 @@ fn a_shallow_clone_is_not_an_error() {
     assert_eq!(run.code, 1, "{}", run.stderr);
 }
 
-fn make_writable(path: &std::path::Path) {
+pub(crate) fn make_writable(path: &std::path::Path) {
     let mut perms = std::fs::metadata(path).unwrap().permissions();
     #[allow(clippy::permissions_set_readonly_false)]
     perms.set_readonly(false);

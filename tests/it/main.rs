@@ -5,6 +5,7 @@ mod action;
 mod baseline_import;
 mod completions;
 mod corrupt;
+mod corrupt_more;
 mod credential_files;
 mod decode;
 mod env;

@@ -10,6 +10,7 @@
 //! - `changes`: what a range, a push or the index adds, line by line.
 //! - `trees`: the raw tree parser, the tree reader and its base cache.
 //! - [`pack`]: packs opened once, delta chains, the blob traversal, deltas.
+//! - `refs`: the refs read by hand when libgit2 cannot list them.
 //! - [`paths`]: interned paths.
 //! - [`oids`]: positions in a list of objects, by object id.
 
@@ -23,6 +24,7 @@ mod lifecycle;
 pub mod oids;
 pub mod pack;
 pub mod paths;
+mod refs;
 mod repo;
 mod trees;
 mod walk;

@@ -20,6 +20,7 @@ use crate::lifecycle::{ChainChange, ChainLog};
 use crate::oids::OidIndex;
 use crate::pack::Packs;
 use crate::paths::{PathId, Paths};
+use crate::refs::{loose_ref_names, tips_by_hand, unreadable};
 use crate::repo::tune_for_reading;
 use crate::trees::reader::TreeReader;
 use crate::trees::{join, Entries, EntryKind, InOrder, Malformed, RawEntry, RawTree, SharedEnds};
@@ -249,7 +250,20 @@ fn tips(repo: &Repository, selection: &RefSelection, history: &mut History) -> R
     match selection {
         RefSelection::All => {
             let mut listed = HashSet::new();
-            for reference in repo.references()? {
+            let references = match repo.references() {
+                Ok(references) => references,
+                // A damaged `packed-refs` fails the whole listing.
+                Err(_) => {
+                    tips_by_hand(
+                        repo,
+                        &mut tips,
+                        &mut history.skips,
+                        &mut history.non_commit_refs,
+                    );
+                    return Ok(tips);
+                }
+            };
+            for reference in references {
                 let reference = match reference {
                     Ok(r) => r,
                     Err(e) => {
@@ -264,9 +278,15 @@ fn tips(repo: &Repository, selection: &RefSelection, history: &mut History) -> R
                         Ok(o) if o.kind() != Some(git2::ObjectType::Commit) => {
                             history.non_commit_refs += 1;
                         }
-                        _ => history
-                            .skips
-                            .push(unreadable(&format!("@ref {name}"), e.message())),
+                        // The object is named too: libgit2's message does
+                        // not say which it could not read.
+                        _ => history.skips.push(unreadable(
+                            &format!("@ref {name}"),
+                            &match reference.target() {
+                                Some(id) => format!("{} (it points at {id})", e.message()),
+                                None => e.message().to_string(),
+                            },
+                        )),
                     },
                 }
                 listed.insert(name);
@@ -304,34 +324,6 @@ fn tips(repo: &Repository, selection: &RefSelection, history: &mut History) -> R
         }
     }
     Ok(tips)
-}
-
-fn unreadable(path: &str, why: &str) -> Skip {
-    Skip {
-        path: path.to_string(),
-        reason: SkipReason::Unreadable(why.to_string()),
-    }
-}
-
-/// The names of the loose ref files under `dir` (whose name is `prefix`),
-/// lock files left out.
-fn loose_ref_names(dir: &std::path::Path, prefix: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return names;
-    };
-    for entry in entries.flatten() {
-        let Some(file) = entry.file_name().to_str().map(str::to_string) else {
-            continue;
-        };
-        let name = format!("{prefix}/{file}");
-        match entry.file_type() {
-            Ok(t) if t.is_dir() => names.extend(loose_ref_names(&entry.path(), &name)),
-            Ok(t) if t.is_file() && !file.ends_with(".lock") => names.push(name),
-            _ => {}
-        }
-    }
-    names
 }
 
 /// libgit2's topological walk from `tips`, or its first error.
