@@ -19,6 +19,7 @@ mod history_packs;
 mod history_walk;
 mod hook;
 mod html_report;
+mod large_pack;
 mod negatives;
 mod pre_commit_framework;
 mod rules;
