@@ -21,6 +21,7 @@ pub(crate) fn tips_by_hand(
 ) {
     let common = repo.commondir();
     let loose = loose_ref_names(&common.join("refs"), "refs");
+    let is_loose: std::collections::HashSet<&str> = loose.iter().map(String::as_str).collect();
     // Each ref's name and what it holds.
     let mut refs: Vec<(String, String)> = Vec::new();
     for name in &loose {
@@ -38,7 +39,7 @@ pub(crate) fn tips_by_hand(
             match line.split_once(' ') {
                 Some((id, name)) if is_id(id) && name.starts_with("refs/") => {
                     // A loose ref overrides its packed line.
-                    if !loose.iter().any(|l| l == name) {
+                    if !is_loose.contains(name) {
                         refs.push((name.to_string(), id.to_string()));
                     }
                 }
