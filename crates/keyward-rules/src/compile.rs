@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use crate::{Check, Rule, RuleError, RuleSpec, Sink, SinkSpec};
+use crate::{Check, Rule, RuleError, RuleSpec, Sink, SinkSpec, PAIR_MAX_WITHIN};
 
 impl RuleSpec {
     /// Validates what can be checked without running the detector and returns
@@ -52,6 +52,20 @@ impl RuleSpec {
         if self.check.is_none() && self.keywords.is_empty() {
             others.push("rule has no keyword".into());
         }
+        if let Some(pair) = &self.pair {
+            if pair.name.trim().is_empty() {
+                others.push("a pair needs a `name` (what the other part is)".into());
+            }
+            if pair.pattern.is_empty() {
+                others.push("a pair needs a `pattern`".into());
+            }
+            if !(1..=PAIR_MAX_WITHIN).contains(&pair.within) {
+                others.push(format!(
+                    "a pair's `within` is 1 to {PAIR_MAX_WITHIN} lines, not {}",
+                    pair.within
+                ));
+            }
+        }
         for k in self.keywords.iter().filter(|k| k.len() < 3) {
             others.push(format!("keyword `{k}` is shorter than 3 bytes"));
         }
@@ -72,6 +86,7 @@ impl RuleSpec {
             keywords: self.keywords,
             pattern,
             sink,
+            pair: self.pair,
             min_entropy: self.min_entropy,
             allow_patterns: self.allow,
             allow_match_patterns: self.allow_match,
@@ -84,6 +99,7 @@ impl RuleSpec {
             regex: OnceLock::new(),
             allow: OnceLock::new(),
             allow_match: OnceLock::new(),
+            pair_regex: OnceLock::new(),
         };
         (Some(rule), problems)
     }
@@ -138,6 +154,7 @@ impl RuleSpec {
         let pattern_fields = [
             ("pattern", !self.pattern.is_empty()),
             ("sink", self.sink.is_some()),
+            ("pair", self.pair.is_some()),
             ("keywords", !self.keywords.is_empty()),
             ("min_entropy", self.min_entropy.is_some()),
             ("allow", !self.allow.is_empty()),

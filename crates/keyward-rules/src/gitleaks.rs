@@ -218,6 +218,7 @@ fn convert_rule(
         keywords,
         pattern,
         sink: None,
+        pair: None,
         min_entropy: rule.entropy.filter(|e| *e > 0.0),
         allow: allow.secret,
         allow_match: allow.whole,

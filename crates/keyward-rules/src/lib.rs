@@ -102,6 +102,10 @@ pub struct RuleSpec {
     /// instead of a pattern.
     #[serde(default)]
     pub sink: Option<SinkSpec>,
+    /// The other part of a two-part credential (an account SID beside an
+    /// auth token): found near a finding, it is reported with it.
+    #[serde(default)]
+    pub pair: Option<PairSpec>,
     #[serde(default)]
     pub min_entropy: Option<f64>,
     /// Regexes over the secret; a secret matching one is not reported.
@@ -146,6 +150,25 @@ pub struct SinkSpec {
     pub named: Vec<String>,
 }
 
+/// The part of a two-part credential that is not secret on its own (a
+/// client id, an account SID, an access key id), looked for within
+/// `within` lines of a rule's finding. It never decides whether the secret
+/// is reported: a secret without it is still a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairSpec {
+    /// What the other part is: `account SID`, `client id`.
+    pub name: String,
+    /// Its regex: the group named `id` when there is one, else the whole
+    /// match, is the part.
+    pub pattern: String,
+    /// How many lines before or after the secret's line it may be on.
+    pub within: usize,
+}
+
+/// The largest `within` a pair may have: the search stays local.
+pub const PAIR_MAX_WITHIN: usize = 20;
+
 /// A validated sink: which argument of the call its pattern finds holds
 /// the secret. The secret is that argument when it is a string literal,
 /// or a literal under a byte conversion (`[]byte("…")`, `"…".getBytes()`).
@@ -171,6 +194,8 @@ pub struct Rule {
     pub pattern: String,
     /// For a sink rule, the argument that holds the secret.
     pub sink: Option<Sink>,
+    /// The other part of a two-part credential, looked for near a finding.
+    pub pair: Option<PairSpec>,
     pub min_entropy: Option<f64>,
     /// Allow patterns as written; compiled with the rule's regex.
     pub allow_patterns: Vec<String>,
@@ -188,6 +213,7 @@ pub struct Rule {
     regex: OnceLock<Option<Regex>>,
     allow: OnceLock<Vec<Regex>>,
     allow_match: OnceLock<Vec<Regex>>,
+    pair_regex: OnceLock<Option<Regex>>,
 }
 
 impl fmt::Debug for Rule {
@@ -274,6 +300,15 @@ impl Rule {
         Some(out)
     }
 
+    /// The pair's compiled pattern, built on first use; `None` without a
+    /// pair or when it does not compile (which checking the rule reports).
+    pub fn pair_regex(&self) -> Option<&Regex> {
+        let pair = self.pair.as_ref()?;
+        self.pair_regex
+            .get_or_init(|| build_regex(&pair.pattern).ok())
+            .as_ref()
+    }
+
     /// Whether the pattern has been compiled: a scan compiles only the
     /// rules its content triggers.
     pub fn is_compiled(&self) -> bool {
@@ -316,6 +351,13 @@ impl Rule {
         if self.sink.is_none() && !regex.capture_names().flatten().any(|n| n == "secret") {
             return Err("pattern has no named group `secret`".into());
         }
+        if let Some(pair) = &self.pair {
+            let regex = build_regex(&pair.pattern)
+                .map_err(|e| format!("pair pattern does not compile: {e}"))?;
+            if regex.is_match(b"") {
+                return Err("pair pattern matches the empty string".into());
+            }
+        }
         Ok(())
     }
 }
@@ -341,6 +383,7 @@ const RULE_KEYS: &[&str] = &[
     "keywords",
     "pattern",
     "sink",
+    "pair",
     "min_entropy",
     "allow",
     "allow_match",
@@ -483,6 +526,7 @@ impl Clone for Rule {
             keywords: rule.keywords.clone(),
             pattern: rule.pattern.clone(),
             sink: rule.sink.clone(),
+            pair: rule.pair.clone(),
             min_entropy: rule.min_entropy,
             allow_patterns: rule.allow_patterns.clone(),
             allow_match_patterns: rule.allow_match_patterns.clone(),
@@ -496,6 +540,7 @@ impl Clone for Rule {
             regex: OnceLock::new(),
             allow: OnceLock::new(),
             allow_match: OnceLock::new(),
+            pair_regex: OnceLock::new(),
         }
     }
 }
@@ -614,6 +659,48 @@ mod tests {
         let unicode = build_regex(r"^\p{L}+$").unwrap();
         assert!(unicode.is_match("été".as_bytes()));
         assert!(build_regex(r"(unclosed").is_err());
+    }
+
+    /// A pair has a name, a pattern that compiles and matches something,
+    /// and a `within` of 1 to 20 lines; a check rule has none.
+    #[test]
+    fn pairs_are_validated() {
+        let rule = |pair: &str| {
+            let yaml = format!("rules:\n  - id: a-b\n    name: x\n    category: generic\n    confidence: low\n    keywords: [abc]\n    pattern: '(?P<secret>abc)'\n    pair: {pair}\n");
+            parse_rule_file("t.yaml", &yaml).map_err(|e| e.to_string())
+        };
+        let ok = rule("{name: app id, pattern: 'id=(?P<id>[0-9]+)', within: 3}")
+            .unwrap()
+            .remove(0);
+        let pair = ok.pair.as_ref().unwrap();
+        assert_eq!((pair.name.as_str(), pair.within), ("app id", 3));
+        assert!(ok.check_pattern().is_ok());
+        assert!(ok.pair_regex().unwrap().is_match(b"id=42"));
+        for (pair, msg) in [
+            ("{name: '', pattern: x, within: 3}", "needs a `name`"),
+            ("{name: a, pattern: x, within: 0}", "1 to 20 lines, not 0"),
+            ("{name: a, pattern: x, within: 21}", "1 to 20 lines, not 21"),
+            ("{name: a, pattern: x}", "missing field `within`"),
+            (
+                "{name: a, pattern: x, within: 2, near: 1}",
+                "unknown field `near`",
+            ),
+        ] {
+            let err = rule(pair).unwrap_err();
+            assert!(err.contains(msg), "{pair}: {err}");
+        }
+        let bad = rule("{name: a, pattern: '(x', within: 2}")
+            .unwrap()
+            .remove(0);
+        let err = bad.check_pattern().unwrap_err();
+        assert!(err.contains("pair pattern does not compile"), "{err}");
+        let empty = rule("{name: a, pattern: 'x*', within: 2}")
+            .unwrap()
+            .remove(0);
+        assert!(empty.check_pattern().unwrap_err().contains("empty string"));
+        let yaml = "rules:\n  - id: my-env\n    name: x\n    category: env-hygiene\n    confidence: low\n    check: env-tracked\n    remedy: r\n    pair: {name: a, pattern: x, within: 2}\n";
+        let err = parse_rule_file("t.yaml", yaml).unwrap_err().to_string();
+        assert!(err.contains("no `pair`"), "{err}");
     }
 
     #[test]

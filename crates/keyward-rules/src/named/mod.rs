@@ -484,6 +484,7 @@ impl NamedTokenSpec {
             keywords,
             pattern,
             sink: None,
+            pair: None,
             min_entropy: Some(self.shape.min_entropy()),
             allow: self.shape.allow(),
             allow_match: Vec::new(),
