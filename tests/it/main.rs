@@ -18,6 +18,7 @@ mod history_walk;
 mod hook;
 mod html_report;
 mod negatives;
+mod pairs;
 mod pre_commit_framework;
 mod rules;
 mod scan;
