@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use crate::{Check, Rule, RuleError, RuleSpec, Sink, SinkSpec, PAIR_MAX_WITHIN};
+use crate::{Check, Rule, RuleError, RuleSpec, Sink, SinkSpec};
 
 impl RuleSpec {
     /// Validates what can be checked without running the detector and returns
@@ -53,18 +53,7 @@ impl RuleSpec {
             others.push("rule has no keyword".into());
         }
         if let Some(pair) = &self.pair {
-            if pair.name.trim().is_empty() {
-                others.push("a pair needs a `name` (what the other part is)".into());
-            }
-            if pair.pattern.is_empty() {
-                others.push("a pair needs a `pattern`".into());
-            }
-            if !(1..=PAIR_MAX_WITHIN).contains(&pair.within) {
-                others.push(format!(
-                    "a pair's `within` is 1 to {PAIR_MAX_WITHIN} lines, not {}",
-                    pair.within
-                ));
-            }
+            others.extend(pair.problems());
         }
         for k in self.keywords.iter().filter(|k| k.len() < 3) {
             others.push(format!("keyword `{k}` is shorter than 3 bytes"));

@@ -14,6 +14,7 @@ mod fuzz;
 mod gitleaks;
 mod kinds;
 mod named;
+mod pair;
 pub mod placeholder;
 mod set;
 pub mod verify;
@@ -28,6 +29,7 @@ pub use error::RuleError;
 pub use kinds::{Category, Check, Confidence};
 use named::NAMED_TOKEN_KEYS;
 pub use named::{NamedTokenSpec, Shape};
+pub use pair::{PairSpec, PAIR_MAX_WITHIN};
 pub use set::RuleSet;
 pub use verify::Verifier;
 
@@ -149,25 +151,6 @@ pub struct SinkSpec {
     #[serde(default)]
     pub named: Vec<String>,
 }
-
-/// The part of a two-part credential that is not secret on its own (a
-/// client id, an account SID, an access key id), looked for within
-/// `within` lines of a rule's finding. It never decides whether the secret
-/// is reported: a secret without it is still a finding.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PairSpec {
-    /// What the other part is: `account SID`, `client id`.
-    pub name: String,
-    /// Its regex: the group named `id` when there is one, else the whole
-    /// match, is the part.
-    pub pattern: String,
-    /// How many lines before or after the secret's line it may be on.
-    pub within: usize,
-}
-
-/// The largest `within` a pair may have: the search stays local.
-pub const PAIR_MAX_WITHIN: usize = 20;
 
 /// A validated sink: which argument of the call its pattern finds holds
 /// the secret. The secret is that argument when it is a string literal,
@@ -352,11 +335,7 @@ impl Rule {
             return Err("pattern has no named group `secret`".into());
         }
         if let Some(pair) = &self.pair {
-            let regex = build_regex(&pair.pattern)
-                .map_err(|e| format!("pair pattern does not compile: {e}"))?;
-            if regex.is_match(b"") {
-                return Err("pair pattern matches the empty string".into());
-            }
+            pair.check_pattern()?;
         }
         Ok(())
     }
@@ -659,48 +638,6 @@ mod tests {
         let unicode = build_regex(r"^\p{L}+$").unwrap();
         assert!(unicode.is_match("été".as_bytes()));
         assert!(build_regex(r"(unclosed").is_err());
-    }
-
-    /// A pair has a name, a pattern that compiles and matches something,
-    /// and a `within` of 1 to 20 lines; a check rule has none.
-    #[test]
-    fn pairs_are_validated() {
-        let rule = |pair: &str| {
-            let yaml = format!("rules:\n  - id: a-b\n    name: x\n    category: generic\n    confidence: low\n    keywords: [abc]\n    pattern: '(?P<secret>abc)'\n    pair: {pair}\n");
-            parse_rule_file("t.yaml", &yaml).map_err(|e| e.to_string())
-        };
-        let ok = rule("{name: app id, pattern: 'id=(?P<id>[0-9]+)', within: 3}")
-            .unwrap()
-            .remove(0);
-        let pair = ok.pair.as_ref().unwrap();
-        assert_eq!((pair.name.as_str(), pair.within), ("app id", 3));
-        assert!(ok.check_pattern().is_ok());
-        assert!(ok.pair_regex().unwrap().is_match(b"id=42"));
-        for (pair, msg) in [
-            ("{name: '', pattern: x, within: 3}", "needs a `name`"),
-            ("{name: a, pattern: x, within: 0}", "1 to 20 lines, not 0"),
-            ("{name: a, pattern: x, within: 21}", "1 to 20 lines, not 21"),
-            ("{name: a, pattern: x}", "missing field `within`"),
-            (
-                "{name: a, pattern: x, within: 2, near: 1}",
-                "unknown field `near`",
-            ),
-        ] {
-            let err = rule(pair).unwrap_err();
-            assert!(err.contains(msg), "{pair}: {err}");
-        }
-        let bad = rule("{name: a, pattern: '(x', within: 2}")
-            .unwrap()
-            .remove(0);
-        let err = bad.check_pattern().unwrap_err();
-        assert!(err.contains("pair pattern does not compile"), "{err}");
-        let empty = rule("{name: a, pattern: 'x*', within: 2}")
-            .unwrap()
-            .remove(0);
-        assert!(empty.check_pattern().unwrap_err().contains("empty string"));
-        let yaml = "rules:\n  - id: my-env\n    name: x\n    category: env-hygiene\n    confidence: low\n    check: env-tracked\n    remedy: r\n    pair: {name: a, pattern: x, within: 2}\n";
-        let err = parse_rule_file("t.yaml", yaml).unwrap_err().to_string();
-        assert!(err.contains("no `pair`"), "{err}");
     }
 
     #[test]
