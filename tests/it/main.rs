@@ -21,6 +21,7 @@ mod hook;
 mod html_report;
 mod large_pack;
 mod negatives;
+mod pairs;
 mod pre_commit_framework;
 mod rules;
 mod scan;

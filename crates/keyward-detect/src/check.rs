@@ -49,6 +49,18 @@ pub fn check_rules(rules: &[Rule]) -> Vec<String> {
                 problems.push(format!("{place}: example {} is not detected", i + 1));
             }
         }
+        if let Some(pair) = &rule.pair {
+            if !rule
+                .examples
+                .iter()
+                .any(|e| example_pairs(&detector, e.as_bytes(), pair.within))
+            {
+                problems.push(format!(
+                    "{place}: no example shows its pair ({}) beside the secret",
+                    pair.name
+                ));
+            }
+        }
         for (i, negative) in rule.negatives.iter().enumerate() {
             if !detect(negative).is_empty() {
                 problems.push(format!("{place}: negative {} is detected", i + 1));
@@ -64,6 +76,18 @@ fn example_path(entry: &str) -> String {
         Some(ext) => format!("config{ext}"),
         None => entry.to_string(),
     }
+}
+
+/// Whether a finding of the detector's one rule in `example` has its pair
+/// within `within` lines.
+fn example_pairs(detector: &Detector<'_>, example: &[u8], within: usize) -> bool {
+    let rule = &detector.rules()[0];
+    let ids = crate::pair_spans(rule, example, &[(0, example.len())]);
+    let line_of = |at: usize| example[..at].iter().filter(|&&b| b == b'\n').count();
+    detector
+        .detect(example)
+        .iter()
+        .any(|m| crate::nearest_pair(&ids, (m.start, m.end), within, line_of).is_some())
 }
 
 /// Checks rule files: each must parse, its ids must not repeat each other
@@ -142,6 +166,21 @@ mod tests {
         assert!(set.rules().iter().any(|r| r.check.is_some()));
         let detector = Detector::new(&set);
         assert!(detector.detect(b"SECRET_KEY=changeme .env").is_empty());
+    }
+
+    /// A rule with a pair needs an example that shows it.
+    #[test]
+    fn pair_needs_an_example_showing_it() {
+        let rule = |example: &str| {
+            let text = format!("rules:\n  - id: demo-token\n    name: x\n    category: saas\n    confidence: high\n    keywords: [dmo_]\n    pattern: '(?P<secret>dmo_[0-9]{{8}})'\n    pair: {{name: app id, pattern: 'app=(?P<id>[0-9]+)', within: 1}}\n    examples: ['{example}']\n    negatives: ['dmo_']\n");
+            let set = RuleSet::from_rules(parse_rule_file("t.yaml", &text).unwrap()).unwrap();
+            check_rules(set.rules())
+        };
+        assert_eq!(rule("app=7 dmo_83920571"), Vec::<String>::new());
+        assert_eq!(
+            rule("dmo_83920571"),
+            vec!["t.yaml: rule `demo-token`: no example shows its pair (app id) beside the secret"]
+        );
     }
 
     /// A rule whose example is not detected is reported by name and number.

@@ -17,11 +17,14 @@ pub mod check;
 pub mod decode;
 #[cfg(test)]
 mod fuzz;
+mod pair;
 mod sink;
 pub mod spans;
 mod windows;
 
 use keyward_rules::placeholder;
+
+pub use pair::{nearest_pair, pair_spans};
 
 use std::sync::OnceLock;
 

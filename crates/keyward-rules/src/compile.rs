@@ -56,6 +56,9 @@ impl RuleSpec {
         } else {
             others.extend(self.file_problems());
         }
+        if let Some(pair) = &self.pair {
+            others.extend(pair.problems());
+        }
         for k in self.keywords.iter().filter(|k| k.len() < 3) {
             others.push(format!("keyword `{k}` is shorter than 3 bytes"));
         }
@@ -77,6 +80,7 @@ impl RuleSpec {
             pattern,
             sink,
             files: self.files,
+            pair: self.pair,
             min_entropy: self.min_entropy,
             allow_patterns: self.allow,
             allow_match_patterns: self.allow_match,
@@ -89,6 +93,7 @@ impl RuleSpec {
             regex: OnceLock::new(),
             allow: OnceLock::new(),
             allow_match: OnceLock::new(),
+            pair_regex: OnceLock::new(),
         };
         (Some(rule), problems)
     }
@@ -186,6 +191,7 @@ impl RuleSpec {
         let pattern_fields = [
             ("pattern", !self.pattern.is_empty()),
             ("sink", self.sink.is_some()),
+            ("pair", self.pair.is_some()),
             ("keywords", !self.keywords.is_empty()),
             ("min_entropy", self.min_entropy.is_some()),
             ("allow", !self.allow.is_empty()),

@@ -219,6 +219,7 @@ fn convert_rule(
         pattern,
         sink: None,
         files: Vec::new(),
+        pair: None,
         min_entropy: rule.entropy.filter(|e| *e > 0.0),
         allow: allow.secret,
         allow_match: allow.whole,

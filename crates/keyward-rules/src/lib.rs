@@ -14,6 +14,7 @@ mod fuzz;
 mod gitleaks;
 mod kinds;
 mod named;
+mod pair;
 pub mod placeholder;
 mod set;
 pub mod verify;
@@ -28,6 +29,7 @@ pub use error::RuleError;
 pub use kinds::{Category, Check, Confidence};
 use named::NAMED_TOKEN_KEYS;
 pub use named::{NamedTokenSpec, Shape};
+pub use pair::{PairSpec, PAIR_MAX_WITHIN};
 pub use set::RuleSet;
 pub use verify::Verifier;
 
@@ -107,6 +109,10 @@ pub struct RuleSpec {
     /// runs on those files only, over the whole file, and has no keywords.
     #[serde(default)]
     pub files: Vec<String>,
+    /// The other part of a two-part credential (an account SID beside an
+    /// auth token): found near a finding, it is reported with it.
+    #[serde(default)]
+    pub pair: Option<PairSpec>,
     #[serde(default)]
     pub min_entropy: Option<f64>,
     /// Regexes over the secret; a secret matching one is not reported.
@@ -178,6 +184,8 @@ pub struct Rule {
     pub sink: Option<Sink>,
     /// For a file rule, the files it reads (see [`Rule::reads_file`]).
     pub files: Vec<String>,
+    /// The other part of a two-part credential, looked for near a finding.
+    pub pair: Option<PairSpec>,
     pub min_entropy: Option<f64>,
     /// Allow patterns as written; compiled with the rule's regex.
     pub allow_patterns: Vec<String>,
@@ -195,6 +203,7 @@ pub struct Rule {
     regex: OnceLock<Option<Regex>>,
     allow: OnceLock<Vec<Regex>>,
     allow_match: OnceLock<Vec<Regex>>,
+    pair_regex: OnceLock<Option<Regex>>,
 }
 
 impl fmt::Debug for Rule {
@@ -289,6 +298,15 @@ impl Rule {
         Some(out)
     }
 
+    /// The pair's compiled pattern, built on first use; `None` without a
+    /// pair or when it does not compile (which checking the rule reports).
+    pub fn pair_regex(&self) -> Option<&Regex> {
+        let pair = self.pair.as_ref()?;
+        self.pair_regex
+            .get_or_init(|| build_regex(&pair.pattern).ok())
+            .as_ref()
+    }
+
     /// Whether the pattern has been compiled: a scan compiles only the
     /// rules its content triggers.
     pub fn is_compiled(&self) -> bool {
@@ -330,6 +348,9 @@ impl Rule {
             build_regex(&self.pattern).map_err(|e| format!("pattern does not compile: {e}"))?;
         if self.sink.is_none() && !regex.capture_names().flatten().any(|n| n == "secret") {
             return Err("pattern has no named group `secret`".into());
+        }
+        if let Some(pair) = &self.pair {
+            pair.check_pattern()?;
         }
         Ok(())
     }
@@ -373,6 +394,7 @@ const RULE_KEYS: &[&str] = &[
     "pattern",
     "sink",
     "files",
+    "pair",
     "min_entropy",
     "allow",
     "allow_match",
@@ -516,6 +538,7 @@ impl Clone for Rule {
             pattern: rule.pattern.clone(),
             sink: rule.sink.clone(),
             files: rule.files.clone(),
+            pair: rule.pair.clone(),
             min_entropy: rule.min_entropy,
             allow_patterns: rule.allow_patterns.clone(),
             allow_match_patterns: rule.allow_match_patterns.clone(),
@@ -529,6 +552,7 @@ impl Clone for Rule {
             regex: OnceLock::new(),
             allow: OnceLock::new(),
             allow_match: OnceLock::new(),
+            pair_regex: OnceLock::new(),
         }
     }
 }

@@ -112,6 +112,19 @@ pub struct Finding {
     pub lifecycle: Option<Lifecycle>,
     /// What to do about it, for findings whose remedy is not "rotate it".
     pub remedy: Option<String>,
+    /// The other part of a two-part credential, found near the secret.
+    pub pair: Option<Pair>,
+}
+
+/// The part of a two-part credential that is not secret on its own (an
+/// account SID, a client id), found near a secret: shown in clear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pair {
+    /// What it is, as the rule names it: `account SID`.
+    pub name: String,
+    pub value: String,
+    /// 1-based, in the same file as the secret.
+    pub line: usize,
 }
 
 impl Finding {
@@ -138,6 +151,7 @@ impl Finding {
             commit: None,
             lifecycle: None,
             remedy: rule.remedy.clone(),
+            pair: None,
         }
     }
 

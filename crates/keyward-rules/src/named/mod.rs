@@ -485,6 +485,7 @@ impl NamedTokenSpec {
             pattern,
             sink: None,
             files: Vec::new(),
+            pair: None,
             min_entropy: Some(self.shape.min_entropy()),
             allow: self.shape.allow(),
             allow_match: Vec::new(),

@@ -185,6 +185,7 @@ impl Ctx<'_> {
             commit: None,
             lifecycle: None,
             remedy: rule.remedy_with(vars),
+            pair: None,
         });
     }
 }

@@ -535,6 +535,7 @@ mod tests {
                 ..Lifecycle::default()
             }),
             remedy: Some("rotate </script><script>alert(2)</script>".into()),
+            pair: None,
         }
     }
 

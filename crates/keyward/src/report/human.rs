@@ -53,9 +53,18 @@ pub fn write(out: &mut dyn Write, outcome: &Outcome, opts: &ReportOptions) -> io
         let secret = shown_secret(f, opts.show_secrets)
             .map(|s| format!("  {s}"))
             .unwrap_or_default();
+        let pair = f
+            .pair
+            .as_ref()
+            .map(|pair| {
+                let value = short_id(&pair.value, opts.show_secrets);
+                let note = format!(" (with {} {value} on line {})", pair.name, pair.line);
+                p.paint(DIM, &note)
+            })
+            .unwrap_or_default();
         writeln!(
             out,
-            "  {place:>8}  {} {}  {}{secret}",
+            "  {place:>8}  {} {}  {}{secret}{pair}",
             p.paint(style, &f.rule_id),
             p.paint(DIM, &format!("[{}]", f.confidence)),
             f.rule_name,
@@ -94,6 +103,17 @@ pub fn write(out: &mut dyn Write, outcome: &Outcome, opts: &ReportOptions) -> io
         }
     }
     Ok(())
+}
+
+/// The id part of a pair as the human report shows it: enough to tell
+/// which one (eight characters and `…`), whole with `--show-secrets`. It is
+/// not a secret; the line is kept short.
+fn short_id(value: &str, whole: bool) -> String {
+    if whole || value.chars().count() <= 12 {
+        return value.to_string();
+    }
+    let head: String = value.chars().take(8).collect();
+    format!("{head}…")
 }
 
 /// The summary line(s) for stderr: what was scanned, what was skipped, what

@@ -33,6 +33,14 @@ struct JsonOccurrence<'a> {
     commit: &'a str,
 }
 
+/// The other part of a two-part credential: not secret, shown in clear.
+#[derive(Serialize)]
+struct JsonPair<'a> {
+    name: &'a str,
+    value: &'a str,
+    line: usize,
+}
+
 #[derive(Serialize)]
 pub(crate) struct JsonFinding<'a> {
     rule_id: &'a str,
@@ -44,6 +52,8 @@ pub(crate) struct JsonFinding<'a> {
     column: usize,
     fingerprint: &'a str,
     secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pair: Option<JsonPair<'a>>,
     source: &'a str,
     commit: Option<JsonCommit<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -81,6 +91,11 @@ pub(crate) fn json_finding(f: &Finding, show: bool) -> JsonFinding<'_> {
         column: f.column,
         fingerprint: f.fingerprint.as_str(),
         secret: shown_secret(f, show),
+        pair: f.pair.as_ref().map(|p| JsonPair {
+            name: &p.name,
+            value: &p.value,
+            line: p.line,
+        }),
         source: f.source.as_str(),
         commit: f.commit.as_deref().map(JsonCommit::from),
         occurrences: life.map(|l| {

@@ -79,6 +79,10 @@ pub fn write(out: &mut dyn Write, outcome: &Outcome, opts: &ReportOptions) -> io
                 result["properties"] =
                     json!({ "commit": c.id, "author": c.author, "date": c.date });
             }
+            if let Some(p) = &f.pair {
+                result["properties"]["pair"] =
+                    json!({ "name": p.name, "value": p.value, "line": p.line });
+            }
             result
         })
         .collect();

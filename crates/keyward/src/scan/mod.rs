@@ -19,7 +19,7 @@ use anyhow::{bail, Context, Result};
 use crate::config::Config;
 use crate::content::{is_binary, Content, LineIndex, Skip, SkipReason};
 use crate::detect::{Detector, Match};
-use crate::finding::{sort_and_dedup, Finding, Secret, Source};
+use crate::finding::{sort_and_dedup, Finding, Pair, Secret, Source};
 use crate::progress::Observer;
 use crate::rules::{Confidence, Rule, RuleSet};
 use crate::sources::tree::{self, Entry, WalkOptions};
@@ -231,6 +231,7 @@ pub(crate) fn findings_from(
     // that many matches on one long line cost time linear in the line.
     let mut at = Cursor::default();
     let mut allowed_on: (usize, Vec<(usize, bool)>) = (0, Vec::new());
+    let mut paired = Vec::new();
     for m in matches {
         let rule = &rules[m.rule];
         let (line, column) = at.locate(&index, content.bytes, m.start);
@@ -269,9 +270,66 @@ pub(crate) fn findings_from(
             content.source,
         );
         finding.commit.clone_from(&content.commit);
+        if rule.pair.is_some() {
+            paired.push((out.len(), *m));
+        }
         out.push(finding);
     }
+    attach_pairs(rules, content.bytes, &index, &paired, &mut out);
     (out, allowed)
+}
+
+/// Attaches to each finding of a rule with a `pair` the nearest id part
+/// within the rule's reach. `paired` lists those findings (by index in
+/// `findings`) with their matches, in content order. Each rule's windows
+/// (the lines around its findings) are merged and searched once, so the
+/// cost is linear in the lines around findings, however many there are.
+fn attach_pairs(
+    rules: &[Rule],
+    bytes: &[u8],
+    index: &LineIndex,
+    paired: &[(usize, Match)],
+    findings: &mut [Finding],
+) {
+    let mut by_rule: Vec<usize> = paired.iter().map(|(_, m)| m.rule).collect();
+    by_rule.sort_unstable();
+    by_rule.dedup();
+    for r in by_rule {
+        let rule = &rules[r];
+        let Some(pair) = &rule.pair else { continue };
+        let mine = || paired.iter().filter(move |(_, m)| m.rule == r);
+        let mut spans: Vec<(usize, usize)> = mine()
+            .map(|(_, m)| {
+                let first = index.line_of(m.start).saturating_sub(pair.within);
+                let last = index.line_of(m.end.max(m.start + 1) - 1) + pair.within;
+                index.span(bytes, first.max(1), last)
+            })
+            .collect();
+        spans.sort_unstable();
+        let mut windows: Vec<(usize, usize)> = Vec::new();
+        for (s, e) in spans {
+            match windows.last_mut() {
+                Some(w) if s <= w.1 + 1 => w.1 = w.1.max(e),
+                _ => windows.push((s, e)),
+            }
+        }
+        let ids = crate::detect::pair_spans(rule, bytes, &windows);
+        if ids.is_empty() {
+            continue;
+        }
+        for (i, m) in mine() {
+            let near = crate::detect::nearest_pair(&ids, (m.start, m.end), pair.within, |at| {
+                index.line_of(at)
+            });
+            if let Some((s, e)) = near {
+                findings[*i].pair = Some(Pair {
+                    name: pair.name.clone(),
+                    value: String::from_utf8_lossy(&bytes[s..e]).into_owned(),
+                    line: index.line_of(s),
+                });
+            }
+        }
+    }
 }
 
 /// Whether `roots` are files only (no directory, not standard input) of at

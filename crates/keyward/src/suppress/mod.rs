@@ -365,6 +365,7 @@ mod tests {
             commit: None,
             lifecycle: None,
             remedy: None,
+            pair: None,
         }
     }
 

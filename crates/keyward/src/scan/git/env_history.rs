@@ -157,6 +157,7 @@ pub(super) fn env_findings(
                 ("refs", &refs),
                 ("path", path),
             ]),
+            pair: None,
         });
     }
     out
