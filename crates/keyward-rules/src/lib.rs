@@ -9,6 +9,7 @@
 mod compile;
 mod embedded;
 mod error;
+mod files;
 #[cfg(test)]
 mod fuzz;
 mod gitleaks;
@@ -250,14 +251,6 @@ fn builder(pattern: &str) -> RegexBuilder {
 }
 
 impl Rule {
-    /// Whether this file rule reads the file at `path` (`/`-separated):
-    /// its name is one of `files`, or its path ends with one at a
-    /// component boundary, or its extension is a `*.ext` of them. False
-    /// for a rule that is not a file rule.
-    pub fn reads_file(&self, path: &str) -> bool {
-        self.files.iter().any(|f| names_file(f, path))
-    }
-
     /// The compiled pattern, built on first use. `None` only when the pattern
     /// does not compile, which `RuleSet` loading has already reported.
     pub fn regex(&self) -> Option<&Regex> {
@@ -363,22 +356,6 @@ pub fn parse_rule_file(origin: &str, text: &str) -> Result<Vec<Rule>, RuleError>
         msg: e.to_string(),
     })?;
     spec.compile(origin)
-}
-
-/// Whether the `files` entry `entry` names the file at `path`.
-pub fn names_file(entry: &str, path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    match entry.strip_prefix('*') {
-        // `*.ext`: a name with more than the extension.
-        Some(ext) => name.len() > ext.len() && name.ends_with(ext),
-        None if entry.contains('/') => {
-            path == entry
-                || path
-                    .strip_suffix(entry)
-                    .is_some_and(|head| head.ends_with('/'))
-        }
-        None => name == entry,
-    }
 }
 
 /// The keys a rule may have: `RuleSpec`'s fields. A unit test keeps the
