@@ -10,8 +10,6 @@
 //! PROPTEST_CASES=10000000 cargo test --release -p keyward-rules fuzz_rule_file
 //! ```
 
-use std::time::{Duration, Instant};
-
 use proptest::prelude::*;
 
 use crate::{check_rule_file, parse_rule_file};
@@ -172,13 +170,12 @@ fn rule_file() -> impl Strategy<Value = String> {
 proptest! {
     #![proptest_config(config(1000))]
 
-    /// A rule file parses or is refused, never a panic and within seconds;
+    /// A rule file parses or is refused, never a panic;
     /// `rules check`'s reading agrees with it (no problem exactly when it
     /// parses, the same rules); a rule whose patterns check
     /// (`check_pattern`) compiles them on first use.
     #[test]
     fn fuzz_rule_file(text in rule_file()) {
-        let started = Instant::now();
         let parsed = parse_rule_file("fuzz.yaml", &text);
         let (checked, problems) = check_rule_file("fuzz.yaml", &text);
         match &parsed {
@@ -204,7 +201,6 @@ proptest! {
                 prop_assert!(e.to_string().starts_with("fuzz.yaml: "), "{}", e);
             }
         }
-        prop_assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
     }
 }
 

@@ -15,7 +15,6 @@ use rayon::prelude::*;
 
 use super::super::{findings_from, findings_in, thread_count, Outcome, ScanOptions, Setup, Stats};
 use super::env_history::{env_findings, env_held, is_real_env_path};
-use super::gate::ScanGate;
 use super::group::{fingerprint_held, group_by_fingerprint, lifecycles};
 use super::lock;
 use super::pass::{cached_matches, Found, PackPass, Packed};
@@ -152,11 +151,8 @@ pub(super) fn audit(
     let in_messages: Mutex<Vec<(usize, Vec<Finding>)>> = Mutex::default();
     let (packs, unopened) = Packs::open(&repo.commondir().join("objects"));
     stats.warnings.extend(unopened);
-    let gate = ScanGate::new(threads.saturating_sub(1).max(1));
     let (walked, packed) = std::thread::scope(|scope| {
         let walker = scope.spawn(|| {
-            // However the walk ends, the pass may then scan on every core.
-            let _open = gate.opens_when_dropped();
             let own = Repository::open(&git_dir).context("opening the repository")?;
             let tick = || progress.commit_walked();
             // The commit is named once the findings are known (see
@@ -180,11 +176,11 @@ pub(super) fn audit(
             progress.stage_done(Stage::Walk, started.elapsed());
             walked
         });
-        let (pass, packs, gate) = (&pass, &packs, &gate);
+        let (pass, packs) = (&pass, &packs);
         let packed = scope.spawn(move || {
-            // The pass decodes on every core, but one core is the walk's
-            // until it is done: only the others' threads scan meanwhile.
-            let packed = pass.run(packs, threads, gate);
+            // The largest pack is decoded on every core, beside the walk:
+            // the system shares the cores (see docs/decisions/010).
+            let packed = pass.run(packs, threads);
             progress.stage_done(Stage::PackPass, started.elapsed());
             packed
         });

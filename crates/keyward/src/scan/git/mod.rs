@@ -13,7 +13,6 @@ mod audit;
 mod changes;
 mod delta;
 mod env_history;
-mod gate;
 mod group;
 mod pass;
 

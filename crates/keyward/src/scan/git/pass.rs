@@ -11,7 +11,6 @@ use rustc_hash::FxHashMap;
 
 use super::super::{findings_from, Setup};
 use super::delta::delta_matches;
-use super::gate::ScanGate;
 use super::lock;
 use crate::cache::{BlobCache, CachedBlob};
 use crate::content::{is_binary, Content, SkipReason};
@@ -257,35 +256,26 @@ impl PackPass<'_, '_> {
     /// Runs over `packs` on `threads` threads: what it
     /// learned per blob, and a warning per pack it could not read to the
     /// end (the blobs it did not reach are read one by one afterwards).
-    pub(super) fn run(
-        &self,
-        packs: &Packs,
-        threads: usize,
-        gate: &ScanGate,
-    ) -> (Learned, Vec<String>) {
+    pub(super) fn run(&self, packs: &Packs, threads: usize) -> (Learned, Vec<String>) {
         let learned = Learned::new(packs);
         let mut warnings = Vec::new();
-        // The largest pack last, and only it with the gate: a thread kept
-        // waiting holds its traversal until the walk is done, which would
-        // hold every pack after it too. The others are decoded on the
-        // cores the walk leaves free.
+        // The smaller packs first, on the cores the walk leaves free; the
+        // largest last, on every core: the walk usually ends during it, and
+        // the system shares the cores until then. No thread waits on a
+        // clock (docs/decisions/010).
         let mut order: Vec<(usize, &Pack)> = packs.iter().enumerate().collect();
         order.sort_by_key(|(_, p)| p.objects());
         let last = order.len().saturating_sub(1);
         for (i, &(which, pack)) in order.iter().enumerate() {
-            let (threads, gate) = if i == last {
-                gate.let_in_anew();
-                (threads, Some(gate))
+            let threads = if i == last {
+                threads
             } else {
-                (threads.saturating_sub(1).max(1), None)
+                threads.saturating_sub(1).max(1)
             };
             let lent = Lent::default();
             let reserve = |blobs: usize| self.progress.blobs_found(blobs as u64);
             let before = &order[..i];
             let visit = |blob: PackedBlob<'_>| {
-                if let Some(gate) = gate {
-                    gate.enter();
-                }
                 // A blob in two packs is scanned once.
                 let known = learned.lends(before, blob.oid);
                 let (packed, lends) = match known {
