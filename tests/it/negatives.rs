@@ -469,3 +469,35 @@ fn documented_example_keys() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].2, 5, "{found:?}");
 }
+
+/// A value under an `example` key of an OpenAPI document (YAML or JSON)
+/// documents a field: no generic finding. The same value under the
+/// schema's own key is one (the file was scanned).
+#[test]
+fn openapi_example_values() {
+    let w = Work::new();
+    let token = fake::token("", 40, 94);
+    let other = fake::token("", 40, 95);
+    w.write(
+        "api/swagger.yaml",
+        &format!(
+            "definitions:\n  JoinTokens:\n    type: object\n    properties:\n      Worker:\n        type: string\n    example:\n      Worker: \"x\"\n      JoinToken: \"{token}\"\n  Defaults:\n    JoinToken: \"{other}\"\n"
+        ),
+    );
+    w.write(
+        "api/openapi.json",
+        &format!("{{\n  \"components\": {{\n    \"examples\": {{\n      \"login\": {{\n        \"api_token\": \"{token}\"\n      }}\n    }}\n  }}\n}}\n"),
+    );
+    let run = w.keyward(&["scan", "--format", "json"]);
+    let found = run.rule_path_line();
+    assert_eq!(
+        found,
+        [(
+            "generic-secret".to_string(),
+            "api/swagger.yaml".to_string(),
+            11
+        )],
+        "{}",
+        run.stdout
+    );
+}

@@ -14,7 +14,9 @@
 #![forbid(unsafe_code)]
 
 pub mod check;
+mod context;
 pub mod decode;
+mod files;
 #[cfg(test)]
 mod fuzz;
 mod pair;
@@ -29,6 +31,7 @@ pub use pair::{nearest_pair, pair_spans};
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, Input};
+use files::FileIndex;
 use windows::{keyword_automaton, keyword_hits, MultiKeywords, Reach, RuleWindows};
 
 use keyward_rules::{Category, Rule, RuleSet};
@@ -62,61 +65,6 @@ pub struct Detector<'r> {
     longest: usize,
     /// The file rules by the file names and extensions they read.
     files: FileIndex,
-}
-
-/// The file rules (`files:`) by the last component of each entry
-/// (`credentials` for `.aws/credentials`) and by extension (`.ini` for
-/// `*.ini`), so that a path is looked up, not matched against each rule.
-#[derive(Default)]
-struct FileIndex {
-    names: std::collections::HashMap<String, Vec<usize>>,
-    extensions: std::collections::HashMap<String, Vec<usize>>,
-}
-
-impl FileIndex {
-    fn new(rules: &[Rule]) -> FileIndex {
-        let mut index = FileIndex::default();
-        for (i, rule) in rules.iter().enumerate() {
-            for entry in &rule.files {
-                let (map, key) = match entry.strip_prefix('*') {
-                    Some(ext) => (&mut index.extensions, last_extension(ext)),
-                    None => (&mut index.names, entry.rsplit('/').next().unwrap_or(entry)),
-                };
-                let list = map.entry(key.to_string()).or_default();
-                if list.last() != Some(&i) {
-                    list.push(i);
-                }
-            }
-        }
-        index
-    }
-
-    /// The file rules that read `path`, each once, in rule order.
-    fn rules_for(&self, rules: &[Rule], path: &str) -> Vec<usize> {
-        if self.names.is_empty() && self.extensions.is_empty() {
-            return Vec::new();
-        }
-        let name = path.rsplit('/').next().unwrap_or(path);
-        let by_name = self.names.get(name).into_iter().flatten();
-        let by_ext = self
-            .extensions
-            .get(last_extension(name))
-            .into_iter()
-            .flatten();
-        let mut found: Vec<usize> = by_name
-            .chain(by_ext)
-            .copied()
-            .filter(|&r| rules[r].reads_file(path))
-            .collect();
-        found.sort_unstable();
-        found.dedup();
-        found
-    }
-}
-
-/// `.gz` for `a.tar.gz`, `.pgpass` for `.pgpass`; empty without a dot.
-fn last_extension(name: &str) -> &str {
-    name.rfind('.').map_or("", |dot| &name[dot..])
 }
 
 /// How much content a detector is built for, which picks its keyword
@@ -341,7 +289,9 @@ impl<'r> Detector<'r> {
                 let Some((s, e)) = locs.get(group) else {
                     continue;
                 };
-                if is_secret(rule, &haystack[s..e], &haystack[whole.start()..whole.end()]) {
+                if is_secret(rule, &haystack[s..e], &haystack[whole.start()..whole.end()])
+                    && !(rule.category == Category::Generic && context::in_example(haystack, s))
+                {
                     out.push(Match {
                         rule: index,
                         start: s,
