@@ -3,6 +3,7 @@
 
 mod action;
 mod baseline_import;
+mod blind;
 mod completions;
 mod corrupt;
 mod corrupt_more;
