@@ -48,6 +48,7 @@ pub(crate) fn scan_fixture(name: &str, fixture: &str) -> (Vec<Case>, BTreeSet<u6
     w.write(name, fixture);
     let run = w.keyward(&["scan", "--format", "json"]);
     assert!(run.code <= 1, "{}", run.stderr);
+    assert_eq!(run.scanned_files(), Some(1), "{}", run.stderr);
     let lines = run
         .rule_path_line()
         .into_iter()

@@ -18,6 +18,12 @@ fn assert_quiet(files: &[(&str, String)]) {
     let run = w.keyward(&["scan", "--format", "json"]);
     assert_eq!(run.rule_path_line(), vec![], "{}", run.stdout);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.scanned_files(),
+        Some(files.len() as u64),
+        "{}",
+        run.stderr
+    );
 }
 
 fn uuid(seed: u64) -> String {

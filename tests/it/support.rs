@@ -41,6 +41,15 @@ impl Run {
         }
     }
 
+    /// How many files the scan says it read (`scanned N files` on stderr):
+    /// a test that expects no finding checks that what it wrote was read.
+    pub fn scanned_files(&self) -> Option<u64> {
+        let at = self.stderr.find("scanned ")? + "scanned ".len();
+        let rest = &self.stderr[at..];
+        let (n, rest) = rest.split_once(' ')?;
+        rest.starts_with("file").then(|| n.parse().ok()).flatten()
+    }
+
     /// (rule_id, path, line) of every finding, in report order.
     pub fn rule_path_line(&self) -> Vec<(String, String, u64)> {
         self.findings()
