@@ -37,6 +37,8 @@ pub(super) enum BlobResult {
         findings: Vec<Finding>,
         allowed: u64,
         cached: bool,
+        /// Read by the pass, but not again for the file rules at its path.
+        unread: Option<Skip>,
     },
     Skipped {
         site: usize,
@@ -66,6 +68,7 @@ impl Tally {
                 findings,
                 allowed,
                 cached,
+                unread,
             } => {
                 self.files.fetch_add(1, Ordering::Relaxed);
                 self.bytes.fetch_add(bytes, Ordering::Relaxed);
@@ -74,13 +77,14 @@ impl Tally {
                     self.cached.fetch_add(1, Ordering::Relaxed);
                 }
                 let entry = caching && !cached;
-                (entry || !findings.is_empty()).then(|| BlobResult::Scanned {
+                (entry || !findings.is_empty() || unread.is_some()).then(|| BlobResult::Scanned {
                     site,
                     bytes,
                     matches: if entry { matches } else { Vec::new() },
                     findings,
                     allowed,
                     cached,
+                    unread,
                 })
             }
             BlobResult::Excluded => {
@@ -280,8 +284,10 @@ pub(super) fn audit(
                 matches,
                 findings,
                 cached,
+                unread,
                 ..
             } => {
+                stats.skips.extend(unread);
                 let s = &history.blobs[site];
                 if !cached && cache.is_some() {
                     new_cache.push((s.oid, cache_entry(detector.rules(), &matches)));
@@ -506,6 +512,7 @@ pub(super) fn scan_blob(
             findings: Vec::new(),
             allowed: 0,
             cached: true,
+            unread: None,
         };
     }
     let blob = match git::read_blob(repo, site.oid, pass.setup.max_file_size) {
@@ -559,6 +566,7 @@ fn scan_data(
         findings,
         allowed,
         cached: cached.is_some(),
+        unread: None,
     }
 }
 
@@ -571,14 +579,19 @@ pub(super) fn skipped(
 ) -> BlobResult {
     BlobResult::Skipped {
         site: index,
-        skip: Skip {
-            path: format!(
-                "{} (blob {})",
-                history.path(site),
-                &site.oid.to_string()[..12]
-            ),
-            reason,
-        },
+        skip: skip_at(history, site, reason),
+    }
+}
+
+/// A skip naming blob `site` by its path and id.
+fn skip_at(history: &History, site: &BlobSite, reason: SkipReason) -> Skip {
+    Skip {
+        path: format!(
+            "{} (blob {})",
+            history.path(site),
+            &site.oid.to_string()[..12]
+        ),
+        reason,
     }
 }
 
@@ -621,14 +634,16 @@ pub(super) fn settle(
         .collect();
     let matches = holding.map(|h| h.matches.to_vec()).unwrap_or_default();
     let mut allowed = holding.map_or(0, |h| h.allowed);
+    let mut unread = None;
     if pass.detector.reads_file(path) {
+        // What the pass found stays found if the blob cannot be read again.
         match read_data(reader, pass, site) {
             Ok(data) => {
                 let (more, more_allowed) = file_findings(pass, history, site, &data, &matches);
                 findings.extend(more);
                 allowed += more_allowed;
             }
-            Err(reason) => return skipped(history, index, site, reason),
+            Err(reason) => unread = Some(skip_at(history, site, reason)),
         }
     }
     BlobResult::Scanned {
@@ -638,6 +653,7 @@ pub(super) fn settle(
         findings,
         allowed,
         cached,
+        unread,
     }
 }
 
