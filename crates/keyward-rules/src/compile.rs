@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use crate::{Check, Rule, RuleError, RuleSpec, Sink, SinkSpec};
+use crate::{Category, Check, Confidence, Rule, RuleError, RuleSpec, Sink, SinkSpec};
 
 impl RuleSpec {
     /// Validates what can be checked without running the detector and returns
@@ -100,6 +100,39 @@ impl RuleSpec {
 }
 
 impl RuleSpec {
+    /// A pattern rule with every optional field empty, for rules made in
+    /// code (named tokens, converted gitleaks rules) to fill in with `..`.
+    pub(crate) fn pattern_rule(
+        id: String,
+        name: String,
+        category: Category,
+        confidence: Confidence,
+        keywords: Vec<String>,
+        pattern: String,
+    ) -> RuleSpec {
+        RuleSpec {
+            id,
+            name,
+            category,
+            confidence,
+            check: None,
+            remedy: None,
+            keywords,
+            pattern,
+            sink: None,
+            files: Vec::new(),
+            pair: None,
+            min_entropy: None,
+            allow: Vec::new(),
+            allow_match: Vec::new(),
+            verify: None,
+            keep_placeholders: false,
+            examples: Vec::new(),
+            negatives: Vec::new(),
+            references: Vec::new(),
+        }
+    }
+
     /// What is wrong with a file rule: an entry that is not a file name,
     /// a path suffix or `*.ext`, or a field a file rule does not have.
     fn file_problems(&self) -> Vec<String> {

@@ -208,26 +208,19 @@ fn convert_rule(
             allow.whole.extend(global.whole.iter().cloned());
         }
     }
+    let name = rule.description.unwrap_or_else(|| written.clone());
     Ok(Some(RuleSpec {
-        name: rule.description.unwrap_or_else(|| written.clone()),
-        id,
-        category: Category::Generic,
-        confidence: Confidence::Medium,
-        check: None,
-        remedy: None,
-        keywords,
-        pattern,
-        sink: None,
-        files: Vec::new(),
-        pair: None,
         min_entropy: rule.entropy.filter(|e| *e > 0.0),
         allow: allow.secret,
         allow_match: allow.whole,
-        verify: None,
-        keep_placeholders: false,
-        examples: Vec::new(),
-        negatives: Vec::new(),
-        references: Vec::new(),
+        ..RuleSpec::pattern_rule(
+            id,
+            name,
+            Category::Generic,
+            Confidence::Medium,
+            keywords,
+            pattern,
+        )
     }))
 }
 

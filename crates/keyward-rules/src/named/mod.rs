@@ -475,25 +475,19 @@ impl NamedTokenSpec {
         );
         let (examples, negatives) = self.generated_cases();
         Ok(RuleSpec {
-            id: self.id.clone(),
-            name: self.name.clone(),
-            category: self.category,
-            confidence: self.confidence,
-            check: None,
-            remedy: None,
-            keywords,
-            pattern,
-            sink: None,
-            files: Vec::new(),
-            pair: None,
             min_entropy: Some(self.shape.min_entropy()),
             allow: self.shape.allow(),
-            allow_match: Vec::new(),
-            verify: None,
-            keep_placeholders: false,
             examples,
             negatives,
             references: self.references.clone(),
+            ..RuleSpec::pattern_rule(
+                self.id.clone(),
+                self.name.clone(),
+                self.category,
+                self.confidence,
+                keywords,
+                pattern,
+            )
         })
     }
 
