@@ -87,9 +87,16 @@ impl Config {
                 path: path.display().to_string(),
                 source,
             })?;
-        let mut config: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        Config::from_text(&text, path)
+    }
+
+    /// The settings in `text`, read from the file at `path` (named in
+    /// errors; relative rule and baseline paths are resolved against its
+    /// directory).
+    pub fn from_text(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.display().to_string(),
-            msg: e.message().to_string() + &location(&text, e.span()),
+            msg: e.message().to_string() + &location(text, e.span()),
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
         for rule_file in &mut config.rules {

@@ -134,7 +134,13 @@ impl Baseline {
     pub fn load(path: &Path) -> Result<Baseline> {
         let text = crate::content::read_setting_file(path, crate::content::DATA_FILE_LIMIT)
             .with_context(|| format!("{}: cannot read baseline", path.display()))?;
-        let baseline: Baseline = serde_json::from_str(&text)
+        Baseline::from_text(&text, path)
+    }
+
+    /// The baseline in `text`, read from the file at `path` (named in
+    /// errors).
+    pub fn from_text(text: &str, path: &Path) -> Result<Baseline> {
+        let baseline: Baseline = serde_json::from_str(text)
             .with_context(|| format!("{}: not a keyward baseline", path.display()))?;
         if baseline.version != 1 {
             anyhow::bail!(
