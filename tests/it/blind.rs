@@ -180,6 +180,14 @@ fn measure(positives: &str, negatives: &str) {
         .map(describe)
         .collect();
     let recall = 1.0 - missed.len() as f64 / positives.len() as f64;
+    // Seen with `-- --nocapture`.
+    println!(
+        "blind set: recall {}/{} ({:.1}%), {} false positives",
+        positives.len() - missed.len(),
+        positives.len(),
+        recall * 100.0,
+        false_positives.len()
+    );
     assert!(
         recall >= 0.95 && false_positives.is_empty(),
         "recall {:.3} ({} of {} missed), {} false positives\nmissed:\n{}\nreported negatives:\n{}",

@@ -23,6 +23,7 @@ mod html_report;
 mod large_pack;
 mod negatives;
 mod pairs;
+mod places;
 mod pre_commit_framework;
 mod rules;
 mod scan;

@@ -1,6 +1,15 @@
 //! Where a value sits in its document, for the generic rules: a value
 //! under an `example` key of a YAML or JSON document (an OpenAPI or JSON
-//! Schema example) documents the shape of a field, it configures nothing.
+//! Schema example) documents the shape of a field, it configures nothing;
+//! so does one in a code sample of a documentation comment (prose, an
+//! empty comment line, then code indented further: RDoc, YARD, Go doc,
+//! Javadoc and rustdoc write examples so).
+
+/// Whether the value at byte `at` documents rather than configures:
+/// [`in_example`] or [`in_comment_sample`].
+pub(crate) fn documents(haystack: &[u8], at: usize) -> bool {
+    in_example(haystack, at) || in_comment_sample(haystack, at)
+}
 
 /// How far up from a value its enclosing keys are looked for: lines, and
 /// bytes (so that many values under long lines cost time linear in them).
@@ -35,6 +44,80 @@ pub(crate) fn in_example(haystack: &[u8], at: usize) -> bool {
         }
     }
     false
+}
+
+/// Whether the value at byte `at` lies in a code sample of a comment: its
+/// line is a comment (`#`, `//`, `///`, `*`) whose text is indented by two
+/// or more spaces (or a tab) past the marker's one, and the comment lines
+/// above it, within [`LINES_UP`] lines and [`BYTES_UP`] bytes, are more
+/// such lines, then an empty comment line, then prose (three or more
+/// words, not indented). A commented-out setting (`#   password: x` under
+/// `# production:`) has no empty line and prose above it, and stays a
+/// finding.
+pub(crate) fn in_comment_sample(haystack: &[u8], at: usize) -> bool {
+    let at = at.min(haystack.len());
+    let mut start = line_start(haystack, at);
+    let Some((marker, Some(_))) = comment(&haystack[start..]) else {
+        return false;
+    };
+    let floor = start.saturating_sub(BYTES_UP);
+    let mut blank_seen = false;
+    for _ in 0..LINES_UP {
+        if start == 0 || start <= floor {
+            return false;
+        }
+        let end = start - 1;
+        start = line_start(haystack, end).max(floor);
+        let Some((m, sample)) = comment(&haystack[start..end]) else {
+            return false;
+        };
+        if m != marker {
+            return false;
+        }
+        match sample {
+            // More of the sample, or a blank line inside it.
+            Some(_) => {}
+            None if is_blank_comment(&haystack[start..end], marker) => blank_seen = true,
+            None => return blank_seen && is_prose(&haystack[start..end], marker),
+        }
+    }
+    false
+}
+
+/// A line's comment marker and, when its text is indented past the
+/// marker's one space (a code sample), `Some(())`; `None` for a line that
+/// is not a comment.
+fn comment(line: &[u8]) -> Option<(&'static [u8], Option<()>)> {
+    let text = &line[indent(line)..];
+    let text = text.strip_suffix(b"\r").unwrap_or(text);
+    let marker: &'static [u8] = [b"///".as_slice(), b"//!", b"//", b"#", b"*"]
+        .into_iter()
+        .find(|m| text.starts_with(m))?;
+    let rest = &text[marker.len()..];
+    let sample = rest.starts_with(b"\t") || rest.starts_with(b"   ");
+    Some((marker, sample.then_some(())))
+}
+
+fn is_blank_comment(line: &[u8], marker: &[u8]) -> bool {
+    let text = line.trim_ascii();
+    text.strip_prefix(marker)
+        .is_some_and(|r| r.trim_ascii().is_empty())
+}
+
+/// A comment line of prose: three or more words of letters.
+fn is_prose(line: &[u8], marker: &[u8]) -> bool {
+    let text = line.trim_ascii();
+    let Some(text) = text.strip_prefix(marker) else {
+        return false;
+    };
+    text.split(|b| b.is_ascii_whitespace())
+        .filter(|w| {
+            w.len() >= 2
+                && w.iter()
+                    .all(|b| b.is_ascii_alphabetic() || b",.:;'()+".contains(b))
+        })
+        .count()
+        >= 3
 }
 
 fn line_start(haystack: &[u8], at: usize) -> usize {
@@ -90,6 +173,37 @@ mod tests {
         assert!(!at(json, "VAL2"));
         let list = "paths:\n  - x-example:\n      secret: VAL1\n";
         assert!(at(list, "VAL1"));
+    }
+
+    fn sample(doc: &str, value: &str) -> bool {
+        in_comment_sample(doc.as_bytes(), doc.find(value).expect("value in doc"))
+    }
+
+    #[test]
+    fn code_samples_in_documentation_comments() {
+        let rdoc = "  # Returns the user when the password is correct.\n  #\n  #   user = User.new(name: 'a', password: 'VAL1')\n  #   user.save\n  #\n  #   user.authenticate('VAL2')\n";
+        assert!(sample(rdoc, "VAL1"));
+        assert!(sample(rdoc, "VAL2"));
+        let go = "// Dial connects to the server with the given password.\n//\n//\tc, err := Dial(addr, \"VAL1\")\n";
+        assert!(sample(go, "VAL1"));
+        let javadoc = "/**\n * Builds a client for the service like this:\n *\n *     Client c = new Client(\"VAL1\");\n */\n";
+        assert!(sample(javadoc, "VAL1"));
+    }
+
+    #[test]
+    fn commented_out_settings_are_not_samples() {
+        // No empty comment line between the prose and the setting.
+        let yaml = "# Production settings, uncomment to use.\n# production:\n#   password: VAL1\n";
+        assert!(!sample(yaml, "VAL1"));
+        // Not indented past the marker's space.
+        let flat = "# The key used in production.\n#\n# SECRET_KEY = 'VAL1'\n";
+        assert!(!sample(flat, "VAL1"));
+        // No prose above the empty line.
+        let code = "#\n#   password = 'VAL1'\n";
+        assert!(!sample(code, "VAL1"));
+        // Not a comment.
+        let plain = "The key below.\n\n    password = 'VAL1'\n";
+        assert!(!sample(plain, "VAL1"));
     }
 
     #[test]

@@ -290,7 +290,7 @@ impl<'r> Detector<'r> {
                     continue;
                 };
                 if is_secret(rule, &haystack[s..e], &haystack[whole.start()..whole.end()])
-                    && !(rule.category == Category::Generic && context::in_example(haystack, s))
+                    && !(rule.category == Category::Generic && context::documents(haystack, s))
                 {
                     out.push(Match {
                         rule: index,

@@ -12,6 +12,7 @@ pub mod finding;
 pub mod hook;
 pub mod import;
 pub mod outcome;
+pub mod place;
 pub mod progress;
 pub mod repo;
 pub mod report;
@@ -31,8 +32,8 @@ pub use scan::{scan_git, scan_tree, GitTarget, Outcome, ScanOptions, Stats};
 #[cfg(test)]
 mod layers {
     const LAYERS: &[&str] = &[
-        "error", "progress", "finding", "repo", "hook", "config", "suppress", "import", "sources",
-        "cache", "envcheck", "outcome", "scan", "report",
+        "error", "progress", "finding", "place", "repo", "hook", "config", "suppress", "import",
+        "sources", "cache", "envcheck", "outcome", "scan", "report",
     ];
     const LOWER_CRATES: &[&str] = &["content", "detect", "git", "rules"];
 

@@ -25,6 +25,9 @@ pub struct Stats {
     pub excluded: u64,
     pub suppressed_inline: u64,
     pub suppressed_baseline: u64,
+    /// Findings whose place (a vendored dependency, documentation) lowered
+    /// them below the minimum confidence: not reported, only counted.
+    pub below_confidence: u64,
     pub elapsed: Duration,
     pub warnings: Vec<String>,
     /// For a history audit: how many blobs stored as deltas were searched

@@ -118,6 +118,13 @@ fn scope(outcome: &Outcome) -> String {
             s.suppressed_inline, s.suppressed_baseline
         );
     }
+    if s.below_confidence > 0 {
+        let _ = write!(
+            text,
+            "; {} in vendored code or documentation below the confidence shown",
+            s.below_confidence
+        );
+    }
     text.push('.');
     text
 }

@@ -206,6 +206,12 @@ pub fn summary(outcome: &Outcome, verbose: bool) -> String {
             s.suppressed_inline, s.suppressed_baseline
         ));
     }
+    if s.below_confidence > 0 {
+        text.push_str(&format!(
+            "; {} in vendored code or documentation below the confidence shown (--min-confidence low shows them)",
+            s.below_confidence
+        ));
+    }
     text.push('\n');
     text
 }

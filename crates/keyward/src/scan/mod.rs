@@ -75,6 +75,9 @@ pub(crate) struct Setup {
     /// about: only a scan of everything can tell (a scan of added lines or
     /// of named files finds most entries' places out of its reach).
     pub warn_unused_ignores: bool,
+    /// The lowest confidence reported: rules below it are not run, and
+    /// findings their place lowers below it are dropped.
+    pub min_confidence: Confidence,
     pub warnings: Vec<String>,
 }
 
@@ -133,12 +136,13 @@ impl Setup {
             },
             gitleaks_ignore,
             warn_unused_ignores: false,
+            min_confidence,
             warnings,
         })
     }
 
-    /// Applies `.gitleaksignore` and the baseline, sorts, and packs the
-    /// outcome.
+    /// Applies `.gitleaksignore`, the baseline and the confidence of each
+    /// finding's place ([`crate::place`]), sorts, and packs the outcome.
     pub fn finish(self, mut findings: Vec<Finding>, mut stats: Stats, started: Instant) -> Outcome {
         sort_and_dedup(&mut findings);
         if let Some(ignore) = &self.gitleaks_ignore {
@@ -155,6 +159,7 @@ impl Setup {
             stats.suppressed_baseline += suppressed;
             unused_baseline = unused;
         }
+        stats.below_confidence += crate::place::apply(&mut findings, self.min_confidence);
         stats.warnings.splice(0..0, self.warnings);
         stats.elapsed = started.elapsed();
         Outcome {
