@@ -53,7 +53,17 @@ example was built by GenerateSampleSecret(s), otherwise the longest run of
      letters or digits (`abcdef`, `123456`), the mark of a typed-in fake;
   4. template: the example contains `${`, `{{`, or an angle-bracket
      placeholder `<WORD>` (upper case, digits, `_`) or `<words joined by
-     space, _ or ->` (an XML tag such as `<awsToken>` is neither).
+     space, _ or ->` (an XML tag such as `<awsToken>` is neither);
+  5. patterned: two thirds or more of the secret's letters and digits lie
+     in runs of four or more typed in order, read straight or every second
+     character: the same character, the next or previous letter or digit,
+     the next or previous key of a keyboard row (`abcd1234efgh5678`,
+     `zyxwvu`, `9876`, `1a2b3c4d`, `qwer`);
+  6. documented example: the secret holds RFC 4122's example UUID
+     (`123e4567-e89b-12d3-…`);
+  7. not reported alone: the example belongs to a kingfisher rule marked
+     `visible: false`, whose matches kingfisher itself reports only as the
+     id or host part of another rule's credential (a client id, a domain).
 Nothing else is excluded, and a miss is never excluded for being a miss.
 A negative example is excluded only when the same text is a positive
 example of another rule of the same source (gitleaks' sibling key kinds are
@@ -152,6 +162,9 @@ class Example:
     filename: str = "example.txt"
     reason: str = ""  # why unreadable, or why excluded
     excluded: bool = False
+    # kingfisher's `visible: false`: a rule whose matches it never reports
+    # on their own (an id or host another rule's secret is checked with)
+    hidden: bool = False
     found_by: list[str] = field(default_factory=list)
     generic_only: bool = False
 
@@ -1088,7 +1101,7 @@ def kingfisher_rules(text: str) -> list[dict]:
                 break
             j += 1
         cont = lines[i + 1 : j]
-        if key in ("id", "name"):
+        if key in ("id", "name", "visible"):
             cur[key] = yaml_scalar(inline, cont, key_indent)
         elif key in ("examples", "negative_examples"):
             inline = re.sub(r"^\s*#.*$", "", inline)
@@ -1142,8 +1155,9 @@ def kingfisher_examples(git_dir: str) -> list[Example]:
             continue
         for r in rules:
             rid = r.get("id") or r.get("name") or path
+            hidden = str(r.get("visible", "")).strip().lower() == "false"
             for ex in r.get("examples", []):
-                out.append(Example("kingfisher", rid, True, ex))
+                out.append(Example("kingfisher", rid, True, ex, hidden=hidden))
             for ex in r.get("negative_examples", []):
                 out.append(Example("kingfisher", rid, False, ex))
     return out
@@ -1171,8 +1185,53 @@ def ascending_run(s: str) -> str:
     return best
 
 
+_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+
+
+def _steps(a: str, b: str) -> bool:
+    """Whether b follows a in a pattern a person types: the same
+    character, the next or previous letter or digit, or the next or
+    previous key on a keyboard row."""
+    a, b = a.lower(), b.lower()
+    if not (a.isalnum() and b.isalnum()) or a.isdigit() != b.isdigit():
+        return False
+    if abs(ord(a) - ord(b)) <= 1:
+        return True
+    return any(
+        a in row and b in row and abs(row.index(a) - row.index(b)) == 1 for row in _ROWS
+    )
+
+
+def patterned_share(s: str) -> float:
+    """The share of s's letters and digits in runs of four or more that
+    follow _steps, read in order or every second character (1a2b3c4d)."""
+    alnum = [c for c in s if c.isalnum()]
+    if len(alnum) < 8:
+        return 0.0
+    covered = [False] * len(alnum)
+    for stride in (1, 2):
+        for start in range(stride):
+            idx = list(range(start, len(alnum), stride))
+            run = [idx[0]] if idx else []
+            for i, j in zip(idx, idx[1:]):
+                if _steps(alnum[i], alnum[j]):
+                    run.append(j)
+                else:
+                    if len(run) >= 4:
+                        for k in run:
+                            covered[k] = True
+                    run = [j]
+            if len(run) >= 4:
+                for k in run:
+                    covered[k] = True
+    return sum(covered) / len(alnum)
+
+
 def placeholder_reason(ex: Example) -> str | None:
     assert ex.text is not None
+    if ex.hidden:
+        return ("not reported alone: kingfisher's rule is `visible: false`, "
+                "the id or host part of another rule's credential")
     secret = ex.secret
     if not secret:
         runs = _SECRETISH.findall(ex.text)
@@ -1188,6 +1247,12 @@ def placeholder_reason(ex: Example) -> str | None:
     run = ascending_run(secret)
     if len(run) >= 6:
         return f"sequence: secret contains the run {run!r}"
+    share = patterned_share(secret)
+    if share >= 2 / 3:
+        return (f"patterned: {share:.0%} of the secret is runs typed in order "
+                "(abcd, 9876, qwer, 1a2b3c, aaaa)")
+    if "123e4567-e89b-12d3" in secret.lower():
+        return "documented example: the example UUID of RFC 4122"
     where = ex.secret if ex.secret else ex.text
     for mark in ("${", "{{"):
         if mark in where:
