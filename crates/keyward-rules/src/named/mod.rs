@@ -426,6 +426,22 @@ fn name_pattern(spellings: &[String]) -> String {
     branches.join("|")
 }
 
+/// The provider's name in prose or a note, then a secret word (after a
+/// space, or none), maybe a word between, then the token after a
+/// separator or a space: `OpenWeatherMap API key: …`, `newsapi key …`,
+/// `weatherbitKEY …`.
+fn prose_pattern(spellings: &[String]) -> String {
+    let names: Vec<String> = spellings
+        .iter()
+        .map(|s| spelling_regex(s, false, false))
+        .collect();
+    format!(
+        "(?:{})[\\ \\t]*(?:[a-z]+[\\ \\t]+)?(?:{SECRET_WORDS})[a-z]*\
+         (?:[\\ \\t]*(?:=>|:=|=|:)[\\ \\t]*|[\\ \\t]+)",
+        names.join("|")
+    )
+}
+
 impl NamedTokenSpec {
     /// Compiles the entry into the rule it stands for, or every problem of
     /// the entry.
@@ -466,11 +482,14 @@ impl NamedTokenSpec {
         }
         let keywords: Vec<String> = self.provider.iter().flat_map(|p| keywords_of(p)).collect();
         let pattern = format!(
-            "(?im)(?:^|[^a-z0-9_.-])(?:{name})\
-             [\"']?\\]?[\\ \\t]*(?:=>|:=|=|:)[\\ \\t]*[\"'`]?\
+            "(?im)(?:^|[^a-z0-9_.-])(?:\
+             (?:{name})[\"']?\\]?[\\ \\t]*(?:=>|:=|=|:)[\\ \\t]*\
+             |{prose}\
+             )[\"'`]?\
              (?P<secret>{token})\
              (?:[^a-z0-9_+/=.-]|$)",
             name = name_pattern(&self.provider),
+            prose = prose_pattern(&self.provider),
             token = self.shape.regex(),
         );
         let (examples, negatives) = self.generated_cases();
@@ -491,7 +510,7 @@ impl NamedTokenSpec {
         })
     }
 
-    /// Examples in four syntaxes (env file, Python, JSON, YAML), each with
+    /// Examples in five syntaxes (env file, Python, JSON, YAML, prose), each with
     /// its own token, and negatives: a placeholder, a token one character
     /// short and one too long, the provider's name without a secret word,
     /// and a value of too little entropy. The same id gives the same strings.
@@ -519,6 +538,7 @@ impl NamedTokenSpec {
             format!("{spelling}_token = \"{}\"", token()),
             format!("  \"{camel}ApiKey\": \"{}\",", token()),
             format!("{dotted}.api.key: {}", token()),
+            format!("{spelling} api key {}", token()),
         ];
         let negatives = vec![
             format!("{upper}_API_KEY={}", shape.placeholder()),
@@ -535,6 +555,7 @@ impl NamedTokenSpec {
                 shape.valid_token(&mut rng)
             ),
             format!("{upper}_API_KEY={}", shape.low_entropy()),
+            format!("{spelling} project id {}", shape.valid_token(&mut rng)),
         ];
         (examples, negatives)
     }
