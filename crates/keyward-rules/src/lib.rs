@@ -582,7 +582,7 @@ mod tests {
         assert_eq!(ids(&both), ["a-b", "demo-key"]);
         let demo = parse_rule_file("t.yaml", named).unwrap().remove(0);
         assert_eq!(demo.confidence, Confidence::Medium);
-        assert_eq!(demo.examples.len(), 5);
+        assert_eq!(demo.examples.len(), 4);
         let bad = "named_tokens:\n  - id: demo-key\n    name: Demo key\n    category: saas\n    provider: [Demo]\n    shape: hex33\n    colour: red\n  - id: other-key\n    name: Other\n    category: saas\n    provider: [other]\n    shape: uuid\n";
         let (rules, problems) = check_rule_file("t.yaml", bad);
         let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();

@@ -318,7 +318,7 @@ fn spelling_variants(spelling: &str) -> Vec<String> {
 /// `boxApiKey`). A longer name is a keyword as it is.
 fn keywords_of(spelling: &str) -> Vec<String> {
     let variants = spelling_variants(spelling);
-    if spelling.replace('_', "").len() >= 6 {
+    if is_long_name(spelling) {
         return variants;
     }
     let mut out = Vec::new();
@@ -430,16 +430,29 @@ fn name_pattern(spellings: &[String]) -> String {
 /// space, or none), maybe a word between, then the token after a
 /// separator or a space: `OpenWeatherMap API key: …`, `newsapi key …`,
 /// `weatherbitKEY …`.
-fn prose_pattern(spellings: &[String]) -> String {
+///
+/// Only names long enough to be keywords on their own take this form (see
+/// [`keywords_of`]): a short one (`box`, `jira`) is a word of much prose.
+/// `None` when no spelling is that long.
+fn prose_pattern(spellings: &[String]) -> Option<String> {
     let names: Vec<String> = spellings
         .iter()
+        .filter(|s| is_long_name(s))
         .map(|s| spelling_regex(s, false, false))
         .collect();
-    format!(
+    if names.is_empty() {
+        return None;
+    }
+    Some(format!(
         "(?:{})[\\ \\t]*(?:[a-z]+[\\ \\t]+)?(?:{SECRET_WORDS})[a-z]*\
          (?:[\\ \\t]*(?:=>|:=|=|:)[\\ \\t]*|[\\ \\t]+)",
         names.join("|")
-    )
+    ))
+}
+
+/// Whether a spelling is long enough to be a keyword as it is.
+fn is_long_name(spelling: &str) -> bool {
+    spelling.replace('_', "").len() >= 6
 }
 
 impl NamedTokenSpec {
@@ -484,12 +497,14 @@ impl NamedTokenSpec {
         let pattern = format!(
             "(?im)(?:^|[^a-z0-9_.-])(?:\
              (?:{name})[\"']?\\]?[\\ \\t]*(?:=>|:=|=|:)[\\ \\t]*\
-             |{prose}\
+             {prose}\
              )[\"'`]?\
              (?P<secret>{token})\
              (?:[^a-z0-9_+/=.-]|$)",
             name = name_pattern(&self.provider),
-            prose = prose_pattern(&self.provider),
+            prose = prose_pattern(&self.provider)
+                .map(|p| format!("|{p}"))
+                .unwrap_or_default(),
             token = self.shape.regex(),
         );
         let (examples, negatives) = self.generated_cases();
@@ -510,10 +525,12 @@ impl NamedTokenSpec {
         })
     }
 
-    /// Examples in five syntaxes (env file, Python, JSON, YAML, prose), each with
-    /// its own token, and negatives: a placeholder, a token one character
-    /// short and one too long, the provider's name without a secret word,
-    /// and a value of too little entropy. The same id gives the same strings.
+    /// Examples in four syntaxes (env file, Python, JSON, YAML), and in prose
+    /// for a name of six letters or more, each with its own token; and
+    /// negatives: a placeholder, a token one character short and one too
+    /// long, the provider's name without a secret word (in an identifier and
+    /// in prose), and a value of too little entropy. The same id gives the
+    /// same strings.
     fn generated_cases(&self) -> (Vec<String>, Vec<String>) {
         let mut rng = SplitMix::from_id(&self.id);
         let spelling = self.provider.first().map_or("", String::as_str);
@@ -533,13 +550,15 @@ impl NamedTokenSpec {
         let dotted = words.join(".");
         let shape = self.shape;
         let mut token = || shape.valid_token(&mut rng);
-        let examples = vec![
+        let mut examples = vec![
             format!("{upper}_API_KEY={}", token()),
             format!("{spelling}_token = \"{}\"", token()),
             format!("  \"{camel}ApiKey\": \"{}\",", token()),
             format!("{dotted}.api.key: {}", token()),
-            format!("{spelling} api key {}", token()),
         ];
+        if is_long_name(spelling) {
+            examples.push(format!("{spelling} api key {}", token()));
+        }
         let negatives = vec![
             format!("{upper}_API_KEY={}", shape.placeholder()),
             format!(

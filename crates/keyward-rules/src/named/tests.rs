@@ -172,9 +172,13 @@ fn cases_are_generated_from_the_id() {
     let mut other = spec(&["demo"], Shape::Alnum40);
     other.id = "demo-token".into();
     assert_ne!(other.to_rule_spec().unwrap().examples, a.examples);
-    assert_eq!(a.examples.len(), 5);
+    assert_eq!(a.examples.len(), 4, "a short name has no prose example");
     assert_eq!(a.negatives.len(), 6);
-    assert!(a.examples[4].starts_with("demo api key "));
+    let long = spec(&["demoprovider"], Shape::Alnum40)
+        .to_rule_spec()
+        .unwrap();
+    assert_eq!(long.examples.len(), 5);
+    assert!(long.examples[4].starts_with("demoprovider api key "));
     assert!(a.examples[0].starts_with("DEMO_API_KEY="));
     assert!(a.examples[2].starts_with("  \"demoApiKey\": \""));
     assert!(a.negatives[3].starts_with("demo_project_id = "));
