@@ -246,3 +246,23 @@ proptest! {
         prop_assert_eq!(on_focus(&near), on_focus(&full));
     }
 }
+
+/// Found by `fuzz_detect` (10 M run): a match's context began with the
+/// line break before its line in a whole scan (the pattern's leading
+/// separator took it) and on the line in a focused scan of that line.
+#[test]
+fn context_is_the_same_in_a_focused_scan() {
+    let content = b"secret = \"<entry key=\"jwt.secret\">bZ2xCIav2wvs8zQLN2FlO0akDhUh94</entry>\"\n<asanaToken>\n    mb58iyay0sjbnhtqgrhh0o2qyy06tduf\n</asanaToken>".to_vec();
+    let d = &*DETECTOR;
+    let full = d.detect(&content);
+    assert!(!full.is_empty(), "the value is found");
+    let focus = lines_picked(&content, &[false, false, true]);
+    let near = d.detect_near(&content, &focus);
+    let on_focus = |v: &[Match]| {
+        v.iter()
+            .filter(|m| starts_in(&focus, m))
+            .copied()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(on_focus(&near), on_focus(&full));
+}

@@ -296,12 +296,28 @@ impl<'r> Detector<'r> {
                         rule: index,
                         start: s,
                         end: e,
-                        context: (whole.start().min(s), whole.end().max(e)),
+                        context: (
+                            past_breaks(haystack, whole.start().min(s), s),
+                            whole.end().max(e),
+                        ),
                     });
                 }
             }
         }
     }
+}
+
+/// `from`, moved past the line breaks it starts on (up to `limit`): a
+/// pattern that opens with a separator (`(?:^|[^a-z])`) takes the line
+/// break before a line when the search starts earlier, and not when it
+/// starts on the line, as a focused scan does; the context must be the
+/// same either way.
+fn past_breaks(haystack: &[u8], from: usize, limit: usize) -> usize {
+    let breaks = haystack[from..limit]
+        .iter()
+        .take_while(|&&b| b == b'\n' || b == b'\r')
+        .count();
+    from + breaks
 }
 
 /// Runs a sink rule: each call its regex finds in a window (up to the `(`)

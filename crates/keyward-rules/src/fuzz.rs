@@ -217,3 +217,17 @@ fn an_empty_rules_key_reads_alike() {
         "{parsed:?} {problems:?}"
     );
 }
+
+/// Found by `fuzz_rule_file` (10 M run): a tagged empty value (`name:
+/// !uzz`) was a string to [`parse_rule_file`] and a null to
+/// [`check_rule_file`], so a scan loaded what `rules check` refused. Both
+/// now refuse tags.
+#[test]
+fn tagged_values_read_alike() {
+    let text = "rules:\n  - id: demo\n    name: !uzz\n    category: cloud\n    confidence: medium\n    keywords: [demo]\n    pattern: 'demo(?P<secret>[a-z]{8})'\n";
+    let parsed = parse_rule_file("t.yaml", text);
+    let (_, problems) = check_rule_file("t.yaml", text);
+    assert!(parsed.is_err(), "{parsed:?}");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].to_string().contains("`!uzz`"), "{problems:?}");
+}
