@@ -19,7 +19,8 @@ use keyward_rules::Sink;
 pub(crate) const MAX_ARGS: usize = 2048;
 
 /// Calls whose single literal argument is still the literal: conversions
-/// to bytes or from an encoding, in the languages keyward's sinks cover.
+/// to bytes or from an encoding (hex, base64), in the languages keyward's
+/// sinks cover.
 const CONVERSIONS: &[&[u8]] = &[
     b"[]byte",
     b"bytes",
@@ -35,6 +36,21 @@ const CONVERSIONS: &[&[u8]] = &[
     b"toByteArray",
     b"from_slice",
     b"utf8",
+    // hex and base64 decodes of a literal key
+    b"fromhex",
+    b"unhexlify",
+    b"a2b_hex",
+    b"DecodeString",
+    b"decode",
+    b"decode64",
+    b"strict_decode64",
+    b"hex2bin",
+    b"base64_decode",
+    b"decodeHex",
+    b"parseHexBinary",
+    b"decodeBase64",
+    b"UNHEX",
+    b"unhex",
 ];
 
 /// Methods called on a literal that leave the literal the value.
