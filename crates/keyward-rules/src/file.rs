@@ -11,14 +11,25 @@ pub fn parse_rule_file(origin: &str, text: &str) -> Result<Vec<Rule>, RuleError>
         origin: origin.to_string(),
         msg,
     };
-    let spec: RuleFileSpec = serde_yaml_ng::from_str(text).map_err(|e| parse(e.to_string()))?;
-    // Read again as a tree only to find tags, which the typed reading
-    // above takes for strings and `rules check`'s reading does not.
+    // Read as a tree first, as `check_rule_file` does, so that the two
+    // agree on every value: a tag (`!x`) or an empty value (`name:`) reads
+    // the same way in both.
     let tree: serde_yaml_ng::Value =
         serde_yaml_ng::from_str(text).map_err(|e| parse(e.to_string()))?;
     if let Some(tag) = first_tag(&tree) {
         return Err(parse(tag_problem(&tag)));
     }
+    let spec: RuleFileSpec = match serde_yaml_ng::from_value(tree) {
+        Ok(spec) => spec,
+        Err(e) => {
+            // Reading the text straight names the line, when it fails too.
+            let msg = match serde_yaml_ng::from_str::<RuleFileSpec>(text) {
+                Err(located) => located.to_string(),
+                Ok(_) => e.to_string(),
+            };
+            return Err(parse(msg));
+        }
+    };
     spec.compile(origin)
 }
 

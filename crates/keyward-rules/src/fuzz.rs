@@ -231,3 +231,18 @@ fn tagged_values_read_alike() {
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].to_string().contains("`!uzz`"), "{problems:?}");
 }
+
+/// Found by `fuzz_rule_file` (10 M run, after the tags): an empty value
+/// (`name: #…`, a comment) was an empty string to [`parse_rule_file`] and
+/// a null to [`check_rule_file`]. Both now read the file as a tree first.
+#[test]
+fn empty_values_read_alike() {
+    let text = "rules:\n  - id: demo\n    name: #uzz\n    category: cloud\n    confidence: medium\n    keywords: [demo]\n    pattern: 'demo(?P<secret>[a-z]{8})'\n";
+    let parsed = parse_rule_file("t.yaml", text);
+    let (_, problems) = check_rule_file("t.yaml", text);
+    assert_eq!(
+        parsed.is_ok(),
+        problems.is_empty(),
+        "{parsed:?} {problems:?}"
+    );
+}
