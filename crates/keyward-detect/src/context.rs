@@ -57,7 +57,7 @@ pub(crate) fn in_example(haystack: &[u8], at: usize) -> bool {
 pub(crate) fn in_comment_sample(haystack: &[u8], at: usize) -> bool {
     let at = at.min(haystack.len());
     let mut start = line_start(haystack, at);
-    let Some((marker, Some(_))) = comment(&haystack[start..]) else {
+    let Some((marker, true)) = comment(&haystack[start..]) else {
         return false;
     };
     let floor = start.saturating_sub(BYTES_UP);
@@ -74,20 +74,21 @@ pub(crate) fn in_comment_sample(haystack: &[u8], at: usize) -> bool {
         if m != marker {
             return false;
         }
-        match sample {
-            // More of the sample, or a blank line inside it.
-            Some(_) => {}
-            None if is_blank_comment(&haystack[start..end], marker) => blank_seen = true,
-            None => return blank_seen && is_prose(&haystack[start..end], marker),
+        if sample {
+            // More of the sample.
+        } else if is_blank_comment(&haystack[start..end], marker) {
+            blank_seen = true;
+        } else {
+            return blank_seen && is_prose(&haystack[start..end], marker);
         }
     }
     false
 }
 
-/// A line's comment marker and, when its text is indented past the
-/// marker's one space (a code sample), `Some(())`; `None` for a line that
-/// is not a comment.
-fn comment(line: &[u8]) -> Option<(&'static [u8], Option<()>)> {
+/// A line's comment marker, and whether its text is indented past the
+/// marker's one space (a code sample); `None` for a line that is not a
+/// comment.
+fn comment(line: &[u8]) -> Option<(&'static [u8], bool)> {
     let text = &line[indent(line)..];
     let text = text.strip_suffix(b"\r").unwrap_or(text);
     let marker: &'static [u8] = [b"///".as_slice(), b"//!", b"//", b"#", b"*"]
@@ -95,7 +96,7 @@ fn comment(line: &[u8]) -> Option<(&'static [u8], Option<()>)> {
         .find(|m| text.starts_with(m))?;
     let rest = &text[marker.len()..];
     let sample = rest.starts_with(b"\t") || rest.starts_with(b"   ");
-    Some((marker, sample.then_some(())))
+    Some((marker, sample))
 }
 
 fn is_blank_comment(line: &[u8], marker: &[u8]) -> bool {
