@@ -68,18 +68,31 @@ impl RuleFileSpec {
     /// Every rule of the file compiled: the written rules, then the
     /// named tokens'. `origin` names the file in errors.
     pub fn compile(self, origin: &str) -> Result<Vec<Rule>, RuleError> {
+        self.compile_with(origin, true)
+    }
+
+    /// [`compile`](Self::compile), generating the named tokens' examples
+    /// and negatives only when `with_cases`.
+    pub(crate) fn compile_with(
+        self,
+        origin: &str,
+        with_cases: bool,
+    ) -> Result<Vec<Rule>, RuleError> {
         let mut rules = Vec::with_capacity(self.rules.len() + self.named_tokens.len());
         for spec in self.rules {
             rules.push(spec.compile(origin)?);
         }
         for named in self.named_tokens {
-            let spec = named
-                .to_rule_spec()
-                .map_err(|mut msgs| RuleError::Invalid {
-                    origin: origin.to_string(),
-                    id: named.id.clone(),
-                    msg: msgs.remove(0),
-                })?;
+            let spec = if with_cases {
+                named.to_rule_spec()
+            } else {
+                named.to_rule_spec_for_scan()
+            };
+            let spec = spec.map_err(|mut msgs| RuleError::Invalid {
+                origin: origin.to_string(),
+                id: named.id.clone(),
+                msg: msgs.remove(0),
+            })?;
             rules.push(spec.compile(origin)?);
         }
         Ok(rules)
@@ -400,6 +413,36 @@ impl Clone for Rule {
 
 #[cfg(test)]
 mod tests {
+    /// The set a scan loads is the checked set with the named tokens'
+    /// generated examples and negatives left out, and nothing else.
+    #[test]
+    fn the_scan_set_differs_only_in_generated_cases() {
+        let full = RuleSet::embedded().unwrap();
+        let scan = RuleSet::embedded_for_scan().unwrap();
+        assert_eq!(full.rules().len(), scan.rules().len());
+        let mut without_cases = 0;
+        for (a, b) in full.rules().iter().zip(scan.rules()) {
+            assert_eq!(a.id, b.id);
+            let strip = |r: &Rule| Rule {
+                examples: Vec::new(),
+                negatives: Vec::new(),
+                ..r.clone()
+            };
+            assert_eq!(
+                format!("{:?}", strip(a)),
+                format!("{:?}", strip(b)),
+                "{}",
+                a.id
+            );
+            if a.examples != b.examples {
+                assert!(b.examples.is_empty(), "{}", a.id);
+                assert!(a.origin.ends_with("named-tokens.yaml"), "{}", a.id);
+                without_cases += 1;
+            }
+        }
+        assert!(without_cases > 250, "{without_cases}");
+    }
+
     use super::*;
 
     /// The keys serde lists when it refuses an unknown key in `text`.

@@ -19,6 +19,17 @@ impl RuleSet {
     /// The rules compiled into the binary from `patterns/*.yaml`. The rules
     /// test guarantees these parse; a failure here is a build defect.
     pub fn embedded() -> Result<RuleSet, RuleError> {
+        RuleSet::embedded_with(true)
+    }
+
+    /// The embedded rules as a scan needs them: named tokens without the
+    /// examples and negatives generated for checking them (a scan never
+    /// runs them, and generating them is a tenth of a small scan's time).
+    pub fn embedded_for_scan() -> Result<RuleSet, RuleError> {
+        RuleSet::embedded_with(false)
+    }
+
+    fn embedded_with(with_cases: bool) -> Result<RuleSet, RuleError> {
         let mut rules = Vec::new();
         for (name, json) in embedded::FILES {
             let origin = format!("patterns/{name}");
@@ -26,7 +37,7 @@ impl RuleSet {
                 origin: origin.clone(),
                 msg: e.to_string(),
             })?;
-            rules.extend(spec.compile(&origin)?);
+            rules.extend(spec.compile_with(&origin, with_cases)?);
         }
         RuleSet::from_rules(rules)
     }

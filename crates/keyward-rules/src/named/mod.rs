@@ -464,6 +464,17 @@ impl NamedTokenSpec {
     /// (`=`, `:`, `=>`, `:=`, quotes around either side), then exactly one
     /// token of the shape with no token character after it.
     pub fn to_rule_spec(&self) -> Result<RuleSpec, Vec<String>> {
+        self.rule_spec(true)
+    }
+
+    /// [`to_rule_spec`](Self::to_rule_spec) without the generated examples
+    /// and negatives, which only checking the rule needs: a scan loads the
+    /// embedded rules at every start.
+    pub fn to_rule_spec_for_scan(&self) -> Result<RuleSpec, Vec<String>> {
+        self.rule_spec(false)
+    }
+
+    fn rule_spec(&self, with_cases: bool) -> Result<RuleSpec, Vec<String>> {
         let mut problems = Vec::new();
         if self.provider.is_empty() {
             problems.push("a named token needs at least one `provider` spelling".to_string());
@@ -507,7 +518,11 @@ impl NamedTokenSpec {
                 .unwrap_or_default(),
             token = self.shape.regex(),
         );
-        let (examples, negatives) = self.generated_cases();
+        let (examples, negatives) = if with_cases {
+            self.generated_cases()
+        } else {
+            (Vec::new(), Vec::new())
+        };
         Ok(RuleSpec {
             min_entropy: Some(self.shape.min_entropy()),
             allow: self.shape.allow(),

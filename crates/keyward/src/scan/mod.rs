@@ -99,7 +99,7 @@ impl Setup {
             Some(path) => Config::load(path)?,
             None => Config::discover(root)?,
         };
-        let mut rules = RuleSet::embedded().context("embedded rules")?;
+        let mut rules = RuleSet::embedded_for_scan().context("embedded rules")?;
         let mut warnings = Vec::new();
         for file in config.rules.iter().chain(&opts.rules) {
             warnings.extend(rules.add_file(file)?);
