@@ -23,8 +23,8 @@ impl RuleSet {
     }
 
     /// The embedded rules as a scan needs them: named tokens without the
-    /// examples and negatives generated for checking them (a scan never
-    /// runs them, and generating them is a tenth of a small scan's time).
+    /// examples and negatives generated for checking them, which a scan
+    /// never runs (generating them is start-up work of every scan).
     pub fn embedded_for_scan() -> Result<RuleSet, RuleError> {
         RuleSet::embedded_with(false)
     }
