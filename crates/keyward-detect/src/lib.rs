@@ -360,6 +360,24 @@ fn run_sink(
     }
 }
 
+/// The entropy a hex value of 16 or more digits must reach under a generic
+/// rule, whatever it asks of values in wider alphabets: hex carries 4 bits
+/// a character at most, and a random 32-digit hex key has about 3.6 (one
+/// in five under 3.5, a threshold set for base64 and alphanumeric values).
+/// A provider's rule knows its alphabet and keeps its own threshold.
+const HEX_MIN_ENTROPY: f64 = 3.0;
+
+/// 16 or more hex digits in one case.
+fn is_hex(value: &[u8]) -> bool {
+    value.len() >= 16
+        && (value
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+            || value
+                .iter()
+                .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b)))
+}
+
 /// The filters every candidate passes: entropy, placeholders, allow
 /// patterns, verifier (which may read the whole match `whole`).
 fn is_secret(rule: &Rule, secret: &[u8], whole: &[u8]) -> bool {
@@ -371,6 +389,11 @@ fn is_secret(rule: &Rule, secret: &[u8], whole: &[u8]) -> bool {
         return false;
     }
     if let Some(min) = rule.min_entropy {
+        let min = if rule.category == Category::Generic && is_hex(secret) {
+            min.min(HEX_MIN_ENTROPY)
+        } else {
+            min
+        };
         if f64::from(entropy::shannon_entropy(secret)) < min {
             return false;
         }
