@@ -22,17 +22,12 @@ const BYTES_UP: usize = 4096;
 /// formatters), within [`LINES_UP`] lines and [`BYTES_UP`] bytes above.
 /// A line without indentation has no enclosing key.
 pub(crate) fn in_example(haystack: &[u8], at: usize) -> bool {
-    let at = at.min(haystack.len());
-    let mut start = line_start(haystack, at);
+    let start = line_start(haystack, at.min(haystack.len()));
     let mut limit = indent(&haystack[start..]);
-    let floor = start.saturating_sub(BYTES_UP);
-    for _ in 0..LINES_UP {
-        if limit == 0 || start == 0 || start <= floor {
+    for line in lines_above(haystack, start) {
+        if limit == 0 {
             return false;
         }
-        let end = start - 1;
-        start = line_start(haystack, end).max(floor);
-        let line = &haystack[start..end];
         let depth = indent(line);
         let text = &line[depth..];
         if text.is_empty() || text[0] == b'#' || depth >= limit {
@@ -46,6 +41,22 @@ pub(crate) fn in_example(haystack: &[u8], at: usize) -> bool {
     false
 }
 
+/// The lines above the line that starts at `start`, nearest first: at most
+/// [`LINES_UP`] of them, none starting more than [`BYTES_UP`] bytes above
+/// (the last one cut there).
+fn lines_above(haystack: &[u8], mut start: usize) -> impl Iterator<Item = &[u8]> {
+    let floor = start.saturating_sub(BYTES_UP);
+    std::iter::from_fn(move || {
+        if start == 0 || start <= floor {
+            return None;
+        }
+        let end = start - 1;
+        start = line_start(haystack, end).max(floor);
+        Some(&haystack[start..end])
+    })
+    .take(LINES_UP)
+}
+
 /// Whether the value at byte `at` lies in a code sample of a comment: its
 /// line is a comment (`#`, `//`, `///`, `*`) whose text is indented by two
 /// or more spaces (or a tab) past the marker's one, and the comment lines
@@ -55,20 +66,13 @@ pub(crate) fn in_example(haystack: &[u8], at: usize) -> bool {
 /// `# production:`) has no empty line and prose above it, and stays a
 /// finding.
 pub(crate) fn in_comment_sample(haystack: &[u8], at: usize) -> bool {
-    let at = at.min(haystack.len());
-    let mut start = line_start(haystack, at);
+    let start = line_start(haystack, at.min(haystack.len()));
     let Some((marker, true)) = comment(&haystack[start..]) else {
         return false;
     };
-    let floor = start.saturating_sub(BYTES_UP);
     let mut blank_seen = false;
-    for _ in 0..LINES_UP {
-        if start == 0 || start <= floor {
-            return false;
-        }
-        let end = start - 1;
-        start = line_start(haystack, end).max(floor);
-        let Some((m, sample)) = comment(&haystack[start..end]) else {
+    for line in lines_above(haystack, start) {
+        let Some((m, sample)) = comment(line) else {
             return false;
         };
         if m != marker {
@@ -76,10 +80,10 @@ pub(crate) fn in_comment_sample(haystack: &[u8], at: usize) -> bool {
         }
         if sample {
             // More of the sample.
-        } else if is_blank_comment(&haystack[start..end], marker) {
+        } else if is_blank_comment(line, marker) {
             blank_seen = true;
         } else {
-            return blank_seen && is_prose(&haystack[start..end], marker);
+            return blank_seen && is_prose(line, marker);
         }
     }
     false

@@ -36,16 +36,15 @@ const CONVERSIONS: &[&[u8]] = &[
     b"toByteArray",
     b"from_slice",
     b"utf8",
-    // hex and base64 decodes of a literal key
+    // hex and base64 decodes of a literal key (a name that ends with one
+    // of these counts: `base64_decode`, `strict_decode64`)
     b"fromhex",
     b"unhexlify",
     b"a2b_hex",
     b"DecodeString",
     b"decode",
     b"decode64",
-    b"strict_decode64",
     b"hex2bin",
-    b"base64_decode",
     b"decodeHex",
     b"parseHexBinary",
     b"decodeBase64",
