@@ -21,7 +21,7 @@ use crate::spans::touches;
 use crate::{Detector, Match};
 
 /// `cases` cases, or as many as `PROPTEST_CASES` says (a long run).
-fn config(cases: u32) -> ProptestConfig {
+pub(crate) fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
         cases: std::env::var("PROPTEST_CASES")
             .ok()

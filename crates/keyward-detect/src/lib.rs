@@ -19,6 +19,7 @@ pub mod decode;
 mod files;
 #[cfg(test)]
 mod fuzz;
+mod keywords;
 mod pair;
 mod sink;
 pub mod spans;
@@ -30,9 +31,9 @@ pub use pair::{nearest_pair, pair_spans};
 
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, Input};
 use files::FileIndex;
-use windows::{keyword_automaton, keyword_hits, MultiKeywords, Reach, RuleWindows};
+use keywords::Keywords;
+use windows::{keyword_hits, MultiKeywords, Reach, RuleWindows};
 
 use keyward_rules::{Category, Rule, RuleSet};
 
@@ -53,24 +54,24 @@ pub struct Match {
 /// The compiled detector for one rule set.
 pub struct Detector<'r> {
     rules: &'r [Rule],
-    keywords: AhoCorasick,
-    /// For each keyword pattern id, the rules it triggers.
-    keyword_rules: Vec<Vec<usize>>,
+    keywords: Keywords,
     /// The multi-line rules' keywords, for focused scans (built on first use).
     multi: OnceLock<MultiKeywords>,
     /// The sink rules' keywords alone, built for the first focused scan:
     /// `None` when the set has no sink.
-    sinks: OnceLock<Option<(AhoCorasick, Vec<Vec<usize>>)>>,
+    sinks: OnceLock<Option<Keywords>>,
     /// The longest keyword, in bytes.
     longest: usize,
+    volume: Volume,
     /// The file rules by the file names and extensions they read.
     files: FileIndex,
 }
 
 /// How much content a detector is built for, which picks its keyword
-/// automaton: a DFA searches several times faster, a contiguous NFA builds
-/// in a quarter of the time, which is what
-/// matters for a hook's few changed lines.
+/// search: a DFA searches several times faster than a table of keywords
+/// by their first bytes, and takes milliseconds to build where the table
+/// takes microseconds, which is what matters for a hook's few changed
+/// lines or an editor's one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Volume {
     Small,
@@ -84,7 +85,7 @@ impl<'r> Detector<'r> {
 
     pub fn for_volume(set: &'r RuleSet, volume: Volume) -> Detector<'r> {
         let rules = set.rules();
-        let (keywords, keyword_rules) = keyword_automaton(rules, volume, |_| true);
+        let keywords = Keywords::new(rules, volume, |_| true);
         let longest = rules
             .iter()
             .flat_map(|r| &r.keywords)
@@ -94,10 +95,10 @@ impl<'r> Detector<'r> {
         Detector {
             rules,
             keywords,
-            keyword_rules,
             multi: OnceLock::new(),
             sinks: OnceLock::new(),
             longest,
+            volume,
             files: FileIndex::new(rules),
         }
     }
@@ -199,32 +200,24 @@ impl<'r> Detector<'r> {
         match reach {
             None => keyword_hits(
                 &self.keywords,
-                &self.keyword_rules,
-                Input::new(haystack),
+                haystack,
+                (0, haystack.len()),
                 |_| true,
                 &mut hits,
             ),
             Some(reach) => {
                 // Single-line rules' keywords are searched for only near the
                 // focus; multi-line rules' keywords, as far out as each reaches.
+                let len = haystack.len();
                 let spans = |spans: &[(usize, usize)]| {
-                    let len = haystack.len();
                     spans
                         .iter()
-                        .map(move |&(s, e)| {
-                            Input::new(haystack).span(s..(e + self.longest).min(len))
-                        })
+                        .map(move |&(s, e)| (s, (e + self.longest).min(len)))
                         .collect::<Vec<_>>()
                 };
-                for input in spans(&reach.single) {
+                for span in spans(&reach.single) {
                     let single = |r: usize| !self.rules[r].multiline;
-                    keyword_hits(
-                        &self.keywords,
-                        &self.keyword_rules,
-                        input,
-                        single,
-                        &mut hits,
-                    );
+                    keyword_hits(&self.keywords, haystack, span, single, &mut hits);
                 }
                 // Sinks' keywords (a callee, an argument's name) lie in the
                 // call, which ends within its reach of the focus; they are
@@ -234,11 +227,11 @@ impl<'r> Detector<'r> {
                     self.rules
                         .iter()
                         .any(|r| r.sink.is_some())
-                        .then(|| keyword_automaton(self.rules, Volume::Large, |r| r.sink.is_some()))
+                        .then(|| Keywords::new(self.rules, self.volume, |r| r.sink.is_some()))
                 });
-                if let Some((automaton, keyword_rules)) = sinks {
-                    for input in spans(&reach.sink) {
-                        keyword_hits(automaton, keyword_rules, input, |_| true, &mut hits);
+                if let Some(sinks) = sinks {
+                    for span in spans(&reach.sink) {
+                        keyword_hits(sinks, haystack, span, |_| true, &mut hits);
                     }
                 }
                 self.multi

@@ -2,9 +2,10 @@
 //! in one Aho-Corasick pass (or, for a focused scan, only near the lines in
 //! focus), merged so a rule runs once per stretch of content.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use keyward_rules::{Category, Rule};
 
+use crate::keywords::Keywords;
 use crate::Volume;
 
 /// How far around a keyword hit a rule's match may lie. A single-line rule
@@ -170,8 +171,7 @@ impl Reach {
 /// finds every keyword that starts there.
 pub(crate) struct MultiKeywords {
     fast: AhoCorasick,
-    overlapping: AhoCorasick,
-    rules: Vec<Vec<usize>>,
+    overlapping: Keywords,
     longest: usize,
 }
 
@@ -180,7 +180,7 @@ impl MultiKeywords {
         // Sinks are searched apart (see `Detector::candidates`): their
         // keywords are common words, which would slow this search down.
         let block = |r: &Rule| r.multiline && r.sink.is_none();
-        let (overlapping, keyword_rules) = keyword_automaton(rules, Volume::Small, block);
+        let overlapping = Keywords::new(rules, Volume::Small, block);
         let words: Vec<String> = rules
             .iter()
             .filter(|r| block(r))
@@ -193,7 +193,6 @@ impl MultiKeywords {
         MultiKeywords {
             fast,
             overlapping,
-            rules: keyword_rules,
             longest: words.iter().map(String::len).max().unwrap_or(0),
         }
     }
@@ -236,19 +235,19 @@ impl MultiKeywords {
                     // Every keyword that starts inside this one, too: the
                     // search goes on after it.
                     let end = (chunk + found.end() + self.longest).min(haystack.len());
-                    let input = Input::new(haystack).span(at..end);
-                    for m in self.overlapping.find_overlapping_iter(input) {
-                        for &r in &self.rules[m.pattern().as_usize()] {
-                            let spans = if rules[r].category == Category::PrivateKey {
-                                &reach.far
-                            } else {
-                                &reach.near
-                            };
-                            if within(spans, m.start()) {
-                                out.add(r, m.start(), m.end());
+                    self.overlapping
+                        .each(haystack, (at, end), |keyword_rules, start, end| {
+                            for &r in keyword_rules {
+                                let spans = if rules[r].category == Category::PrivateKey {
+                                    &reach.far
+                                } else {
+                                    &reach.near
+                                };
+                                if within(spans, start) {
+                                    out.add(r, start, end);
+                                }
                             }
-                        }
-                    }
+                        });
                 }
                 chunk = starts;
             }
@@ -264,61 +263,22 @@ thread_local! {
     static LOWERED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// An automaton over the keywords of the rules `keep` selects, and for each
-/// keyword the rules (indices into `rules`) it triggers.
-pub(crate) fn keyword_automaton(
-    rules: &[Rule],
-    volume: Volume,
-    keep: impl Fn(&Rule) -> bool,
-) -> (AhoCorasick, Vec<Vec<usize>>) {
-    let mut words: Vec<String> = Vec::new();
-    let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
-    // Each keyword once, its rules together (a map: there are thousands).
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for (i, rule) in rules.iter().enumerate().filter(|(_, r)| keep(r)) {
-        for k in &rule.keywords {
-            let k = k.to_ascii_lowercase();
-            match seen.get(&k) {
-                Some(&p) => keyword_rules[p].push(i),
-                None => {
-                    seen.insert(k.clone(), words.len());
-                    words.push(k);
-                    keyword_rules.push(vec![i]);
-                }
-            }
-        }
-    }
-    // A DFA: overlapping search is one table lookup per byte, which the
-    // default (an NFA for this many patterns) is several times slower at.
-    let kind = match volume {
-        Volume::Small => AhoCorasickKind::ContiguousNFA,
-        Volume::Large => AhoCorasickKind::DFA,
-    };
-    let automaton = AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::Standard)
-        .kind(Some(kind))
-        .build(&words)
-        .expect("keywords are plain literals, always buildable");
-    (automaton, keyword_rules)
-}
-
-/// Appends (rule, start, end) for each keyword hit in `input` whose rule
+/// Adds a window for each keyword hit in `haystack[span]` whose rule
 /// `keep` selects.
 pub(crate) fn keyword_hits(
-    automaton: &AhoCorasick,
-    keyword_rules: &[Vec<usize>],
-    input: Input<'_>,
+    keywords: &Keywords,
+    haystack: &[u8],
+    span: (usize, usize),
     keep: impl Fn(usize) -> bool,
     out: &mut RuleWindows<'_>,
 ) {
-    for m in automaton.find_overlapping_iter(input) {
-        for &r in &keyword_rules[m.pattern().as_usize()] {
+    keywords.each(haystack, span, |rules, start, end| {
+        for &r in rules {
             if keep(r) {
-                out.add(r, m.start(), m.end());
+                out.add(r, start, end);
             }
         }
-    }
+    });
 }
 
 /// Sorted, overlapping spans merged into disjoint ones.
