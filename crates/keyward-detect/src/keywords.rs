@@ -30,7 +30,7 @@ use crate::Volume;
 const LANES: usize = 4;
 /// Spans shorter than this are read in one walk: the lanes' lead-ins
 /// would cost more than they save.
-const LANES_FROM: usize = 1024;
+const LANES_FROM: usize = 256;
 
 /// Keywords compiled for one kind of content, with the rules each triggers.
 pub(crate) struct Keywords {
@@ -102,15 +102,16 @@ impl Heads {
         }
     }
 
-    /// Each keyword occurrence starting in `from..to` and ending by `to`,
-    /// in order of its start.
+    /// Each keyword occurrence starting in `from..to` and ending by
+    /// `limit`, in order of its start.
     fn each(
         &self,
         haystack: &[u8],
         (from, to): (usize, usize),
+        limit: usize,
         mut hit: impl FnMut(usize, usize, usize),
     ) {
-        let span = &haystack[..to];
+        let span = &haystack[..limit];
         let mut compare = |id: u32, at: usize| {
             let word = &self.words[id as usize];
             if span.len() - at >= word.len() && span[at..at + word.len()].eq_ignore_ascii_case(word)
@@ -190,7 +191,7 @@ impl Keywords {
     ) {
         match &self.search {
             Search::Heads(heads) => {
-                heads.each(haystack, (from, to), |id, start, end| {
+                heads.each(haystack, (from, to), to, |id, start, end| {
                     hit(&self.rules[id], start, end)
                 });
             }
@@ -208,6 +209,29 @@ impl Keywords {
                     walk::<LANES>(dfa, haystack, (from, to), self.longest, &mut emit);
                 }
             }
+        }
+    }
+}
+
+impl Keywords {
+    /// Calls `hit(rules, start, end)` for each keyword occurrence that
+    /// starts in `haystack[from..to]` and ends by `limit`.
+    pub(crate) fn starting(
+        &self,
+        haystack: &[u8],
+        (from, to): (usize, usize),
+        limit: usize,
+        mut hit: impl FnMut(&[usize], usize, usize),
+    ) {
+        match &self.search {
+            Search::Heads(heads) => heads.each(haystack, (from, to), limit, |id, start, end| {
+                hit(&self.rules[id], start, end)
+            }),
+            Search::Dfa(_) => self.each(haystack, (from, limit), |rules, start, end| {
+                if start < to {
+                    hit(rules, start, end);
+                }
+            }),
         }
     }
 }

@@ -267,7 +267,11 @@ impl<'r> Detector<'r> {
             return;
         };
         let mut locs = regex.capture_locations();
+        let run = rule.secret_run();
         for &(start, end) in windows {
+            if run.is_some_and(|run| !run.found_in(&haystack[start..end])) {
+                continue;
+            }
             let hay = &haystack[..end];
             let mut at = start;
             while at <= hay.len() {

@@ -232,11 +232,15 @@ impl MultiKeywords {
                     if at >= starts {
                         break;
                     }
-                    // Every keyword that starts inside this one, too: the
-                    // search goes on after it.
-                    let end = (chunk + found.end() + self.longest).min(haystack.len());
-                    self.overlapping
-                        .each(haystack, (at, end), |keyword_rules, start, end| {
+                    // Every keyword that starts inside this one, too (the
+                    // search goes on after it, and finds what starts later).
+                    let inside = (at, chunk + found.end());
+                    let limit = (inside.1 + self.longest).min(haystack.len());
+                    self.overlapping.starting(
+                        haystack,
+                        inside,
+                        limit,
+                        |keyword_rules, start, end| {
                             for &r in keyword_rules {
                                 let spans = if rules[r].category == Category::PrivateKey {
                                     &reach.far
@@ -247,7 +251,8 @@ impl MultiKeywords {
                                     out.add(r, start, end);
                                 }
                             }
-                        });
+                        },
+                    );
                 }
                 chunk = starts;
             }

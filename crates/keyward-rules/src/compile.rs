@@ -94,6 +94,7 @@ impl RuleSpec {
             allow: OnceLock::new(),
             allow_match: OnceLock::new(),
             pair_regex: OnceLock::new(),
+            secret_run: OnceLock::new(),
         };
         (Some(rule), problems)
     }

@@ -18,6 +18,7 @@ mod kinds;
 mod named;
 mod pair;
 pub mod placeholder;
+mod run;
 mod set;
 pub mod verify;
 
@@ -36,6 +37,7 @@ pub use kinds::{Category, Check, Confidence};
 use named::NAMED_TOKEN_KEYS;
 pub use named::{NamedTokenSpec, Shape};
 pub use pair::{PairSpec, PAIR_MAX_WITHIN};
+pub use run::SecretRun;
 pub use set::RuleSet;
 pub use verify::Verifier;
 
@@ -223,6 +225,7 @@ pub struct Rule {
     allow: OnceLock<Vec<Regex>>,
     allow_match: OnceLock<Vec<Regex>>,
     pair_regex: OnceLock<Option<Regex>>,
+    secret_run: OnceLock<Option<SecretRun>>,
 }
 
 impl fmt::Debug for Rule {
@@ -277,6 +280,15 @@ impl Rule {
         }
         self.regex
             .get_or_init(|| build_regex(&self.pattern).ok())
+            .as_ref()
+    }
+
+    /// The run of bytes every secret this rule matches is (see
+    /// [`SecretRun`]), when its pattern says one long enough to look for;
+    /// read on first use.
+    pub fn secret_run(&self) -> Option<&SecretRun> {
+        self.secret_run
+            .get_or_init(|| SecretRun::of_pattern(&self.pattern))
             .as_ref()
     }
 
@@ -407,6 +419,7 @@ impl Clone for Rule {
             allow: OnceLock::new(),
             allow_match: OnceLock::new(),
             pair_regex: OnceLock::new(),
+            secret_run: OnceLock::new(),
         }
     }
 }
