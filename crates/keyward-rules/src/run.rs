@@ -35,18 +35,30 @@ impl SecretRun {
         (min >= WORTH_CHECKING).then_some(SecretRun { min, bytes })
     }
 
-    /// Whether `haystack` holds a run of `min` bytes of the secret's.
+    /// Whether `haystack` holds a run of `min` bytes of the secret's. Such
+    /// a run covers one of every `min` positions, so only those are looked
+    /// at, and a run is measured only around one that is a secret's byte.
     pub fn found_in(&self, haystack: &[u8]) -> bool {
-        let mut length = 0;
-        for &b in haystack {
-            if self.bytes[usize::from(b)] {
-                length += 1;
-                if length >= self.min {
-                    return true;
-                }
-            } else {
-                length = 0;
+        let is = |at: usize| self.bytes[usize::from(haystack[at])];
+        let mut at = self.min - 1;
+        while at < haystack.len() {
+            if !is(at) {
+                at += self.min;
+                continue;
             }
+            let mut start = at;
+            while start > 0 && is(start - 1) {
+                start -= 1;
+            }
+            let mut end = at + 1;
+            while end < haystack.len() && is(end) {
+                end += 1;
+            }
+            if end - start >= self.min {
+                return true;
+            }
+            // `end` is not a secret's byte: a run lies past it.
+            at = end + self.min;
         }
         false
     }
@@ -147,6 +159,26 @@ mod tests {
         assert!(SecretRun::of_pattern(r"password=(?P<secret>\S{8,})").is_none());
         assert!(SecretRun::of_pattern(r"token=(?P<secret>.+)").is_none());
         assert!(SecretRun::of_pattern(r"no secret group [a-z]{40}").is_none());
+    }
+
+    proptest::proptest! {
+        /// The sampled search finds a run exactly when a byte-by-byte count does.
+        #[test]
+        fn sampling_finds_every_run(
+            haystack in proptest::collection::vec(proptest::prop_oneof![proptest::prelude::Just(b'a'), proptest::prelude::Just(b' ')], 0..200),
+            min in 1usize..40,
+        ) {
+            let mut bytes = [false; 256];
+            bytes[usize::from(b'a')] = true;
+            let run = SecretRun { min, bytes };
+            let mut length = 0;
+            let mut want = false;
+            for &b in &haystack {
+                length = if b == b'a' { length + 1 } else { 0 };
+                want |= length >= min;
+            }
+            proptest::prop_assert_eq!(run.found_in(&haystack), want);
+        }
     }
 
     #[test]
