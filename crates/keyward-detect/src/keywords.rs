@@ -11,12 +11,15 @@
 //! and reports only what ends inside its stretch: the hits are exactly the
 //! one walk's, in the same order (of where each ends).
 //!
-//! For a few bytes (a hook's changed lines, an editor's file), building
-//! that DFA over thousands of keywords would take longer than the search:
-//! the keywords are put in a table by their first three bytes instead, and
-//! looked up at each position.
+//! Building that DFA over thousands of keywords takes milliseconds, longer
+//! than a hook's or an editor's whole search: the keywords are also put in
+//! a table by their first three bytes, built in microseconds and looked up
+//! at each position. A few bytes are searched with the table alone; a scan
+//! of content read whole builds its DFA on a thread of its own and uses the
+//! table until the DFA is ready. Both find the same hits.
 
 use std::array;
+use std::sync::{Arc, OnceLock};
 
 use aho_corasick::automaton::Automaton;
 use aho_corasick::automaton::StateID;
@@ -34,19 +37,28 @@ const LANES_FROM: usize = 256;
 
 /// Keywords compiled for one kind of content, with the rules each triggers.
 pub(crate) struct Keywords {
-    search: Search,
+    /// Built at once, and searched until the DFA is ready (or always, for
+    /// a few bytes).
+    heads: Heads,
+    /// For content read whole: built on a thread of its own, so a scan
+    /// starts at once and switches to it when it is ready. The two find
+    /// the same hits.
+    dfa: Option<Arc<OnceLock<dfa::DFA>>>,
     /// For each keyword (pattern id), the rules it triggers.
     rules: Vec<Vec<usize>>,
     /// The longest keyword, in bytes.
     longest: usize,
 }
 
-enum Search {
-    /// Content read whole: a lookup per byte.
-    Dfa(Box<dfa::DFA>),
-    /// A hook's or an editor's few bytes: an automaton over thousands of
-    /// keywords takes milliseconds to build, this table microseconds.
-    Heads(Heads),
+fn build_dfa(words: &[String]) -> dfa::DFA {
+    dfa::Builder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        // The walk below reads every byte; a prefilter would make start
+        // states special, to no use.
+        .prefilter(false)
+        .build(words)
+        .expect("keywords are plain literals, always buildable")
 }
 
 /// The keywords by their first three bytes (lowercased, hashed into
@@ -159,23 +171,34 @@ impl Keywords {
     /// `words`: distinct lowercase keywords; `rules[i]`: the rules that
     /// `words[i]` triggers.
     fn from_words(words: Vec<String>, rules: Vec<Vec<usize>>, volume: Volume) -> Keywords {
-        let search = match volume {
-            Volume::Large => Search::Dfa(Box::new(
-                dfa::Builder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    // The walk below reads every byte; a prefilter would
-                    // make start states special, to no use.
-                    .prefilter(false)
-                    .build(&words)
-                    .expect("keywords are plain literals, always buildable"),
-            )),
-            Volume::Small => Search::Heads(Heads::new(&words)),
-        };
+        let dfa = (volume == Volume::Large).then(|| {
+            let slot = Arc::new(OnceLock::new());
+            let filled = Arc::clone(&slot);
+            let owned = words.clone();
+            let spawned = std::thread::Builder::new()
+                .name("keyword-dfa".into())
+                .spawn(move || {
+                    let _ = filled.set(build_dfa(&owned));
+                });
+            if spawned.is_err() {
+                // No thread to spare: the table serves until then.
+                let _ = slot.set(build_dfa(&words));
+            }
+            slot
+        });
         Keywords {
-            search,
+            heads: Heads::new(&words),
+            dfa,
             rules,
             longest: words.iter().map(String::len).max().unwrap_or(0),
+        }
+    }
+
+    /// Waits until the DFA, if there is to be one, is ready.
+    #[cfg(test)]
+    fn wait_for_dfa(&self) {
+        while self.dfa.as_ref().is_some_and(|d| d.get().is_none()) {
+            std::thread::yield_now();
         }
     }
 
@@ -189,13 +212,13 @@ impl Keywords {
         (from, to): (usize, usize),
         mut hit: impl FnMut(&[usize], usize, usize),
     ) {
-        match &self.search {
-            Search::Heads(heads) => {
-                heads.each(haystack, (from, to), to, |id, start, end| {
+        match self.dfa.as_ref().and_then(|d| d.get()) {
+            None => {
+                self.heads.each(haystack, (from, to), to, |id, start, end| {
                     hit(&self.rules[id], start, end)
                 });
             }
-            Search::Dfa(dfa) => {
+            Some(dfa) => {
                 let mut emit = |pattern: PatternID, end: usize| {
                     hit(
                         &self.rules[pattern.as_usize()],
@@ -223,16 +246,10 @@ impl Keywords {
         limit: usize,
         mut hit: impl FnMut(&[usize], usize, usize),
     ) {
-        match &self.search {
-            Search::Heads(heads) => heads.each(haystack, (from, to), limit, |id, start, end| {
+        self.heads
+            .each(haystack, (from, to), limit, |id, start, end| {
                 hit(&self.rules[id], start, end)
-            }),
-            Search::Dfa(_) => self.each(haystack, (from, limit), |rules, start, end| {
-                if start < to {
-                    hit(rules, start, end);
-                }
-            }),
-        }
+            });
     }
 }
 
@@ -345,6 +362,7 @@ mod tests {
     ) -> Vec<(usize, usize, usize)> {
         let rules = (0..words.len()).map(|i| vec![i]).collect();
         let keywords = Keywords::from_words(words.to_vec(), rules, volume);
+        keywords.wait_for_dfa();
         let mut out = Vec::new();
         keywords.each(haystack, span, |rules, start, end| {
             out.push((rules[0], start, end));
