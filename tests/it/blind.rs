@@ -6,7 +6,9 @@
 //! and platform configuration: 88.9%, one false positive; `blind4`,
 //! application code using credentials in the ten languages: 85.4%, no
 //! false positive; `blind5`, less common libraries, written after the
-//! fixes to the fourth: 90.7%, no false positive). Each `## key |
+//! fixes to the fourth: 90.7%, no false positive; `blind6`,
+//! infrastructure, deployment and operations files: 87.5%, two false
+//! positives). Each `## key |
 //! what` section becomes a file of the name that language or format uses
 //! (`app.py`, `web.config`, `.github/workflows/ci.yml`); the files are
 //! scanned together through the binary, and a case (a block of lines) is
@@ -95,6 +97,53 @@ const NAMES: &[(&str, &str)] = &[
     ("tfvars", "terraform.tfvars"),
     ("gitlab", ".gitlab-ci.yml"),
     ("jenkins", "Jenkinsfile"),
+    // The sixth set's: infrastructure, deployment and operations.
+    ("circleci", ".circleci/config.yml"),
+    ("azurepipelines", "azure-pipelines.yml"),
+    ("bitbucket", "bitbucket-pipelines.yml"),
+    ("drone", ".drone.yml"),
+    ("travis", ".travis.yml"),
+    ("terragrunt", "terragrunt.hcl"),
+    ("pulumits", "index.ts"),
+    ("pulumipy", "__main__.py"),
+    ("pulumigo", "main.go"),
+    ("pulumiconfig", "Pulumi.prod.yaml"),
+    ("cdkts", "lib/infra-stack.ts"),
+    ("cdkpy", "infra/infra_stack.py"),
+    ("cfn", "template.yaml"),
+    ("cfnjson", "template.json"),
+    ("packer", "ubuntu.pkr.hcl"),
+    ("kubeconfig", ".kube/config"),
+    ("argocd", "argocd/repo-secret.yaml"),
+    ("dockerconfig", ".docker/config.json"),
+    ("ansibleplaybook", "playbook.yml"),
+    ("chef", "attributes/default.rb"),
+    ("puppet", "manifests/site.pp"),
+    ("salt", "pillar/app.sls"),
+    ("vagrant", "Vagrantfile"),
+    ("makefile", "Makefile"),
+    ("supervisord", "supervisord.conf"),
+    ("nginx", "nginx.conf"),
+    ("haproxy", "haproxy.cfg"),
+    ("nomad", "api.nomad.hcl"),
+    ("consul", "consul.hcl"),
+    ("vaultcfg", "vault.hcl"),
+    ("prometheus", "prometheus.yml"),
+    ("alertmanager", "alertmanager.yml"),
+    ("grafanaini", "grafana.ini"),
+    ("grafanads", "provisioning/datasources/datasources.yaml"),
+    ("logstash", "pipeline/logstash.conf"),
+    ("fluentd", "fluent.conf"),
+    ("filebeat", "filebeat.yml"),
+    ("rclone", "rclone.conf"),
+    ("awscreds", ".aws/credentials"),
+    ("flyway", "flyway.conf"),
+    ("flywaytoml", "flyway.toml"),
+    ("liquibase", "liquibase.properties"),
+    ("gcpsa", "service-account.json"),
+    ("kustomize", "kustomization.yaml"),
+    ("cloudinit", "cloud-config.yaml"),
+    ("netrc", ".netrc"),
 ];
 
 /// Writes each section of `fixture` to `dir/NN/<name>` and returns, per
@@ -240,5 +289,13 @@ fn blind_less_common_libraries_set_recall_and_false_positives() {
     measure(
         include_str!("../fixtures/blind5/positives.txt"),
         include_str!("../fixtures/blind5/negatives.txt"),
+    );
+}
+
+#[test]
+fn blind_infrastructure_set_recall_and_false_positives() {
+    measure(
+        include_str!("../fixtures/blind6/positives.txt"),
+        include_str!("../fixtures/blind6/negatives.txt"),
     );
 }
