@@ -418,12 +418,7 @@ fn secret_pattern(pattern: &str, group: Option<usize>) -> Result<String, String>
 /// is not a small set of literals of 3 bytes or more.
 fn derived_keywords(pattern: &str) -> Option<Vec<String>> {
     use regex_syntax::hir::literal::Extractor;
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-        .ok()?;
+    let hir = crate::run::parse_ascii(pattern)?;
     // A class of two is a letter in either case (`(?i)`), which lowercasing
     // folds; a larger one (`\d`) ends the literal start.
     let seq = Extractor::new().limit_class(2).extract(&hir);

@@ -24,12 +24,7 @@ impl SecretRun {
     /// pattern parses (ASCII classes, as rules compile) and the run is long
     /// enough to be worth looking for.
     pub(crate) fn of_pattern(pattern: &str) -> Option<SecretRun> {
-        let hir = regex_syntax::ParserBuilder::new()
-            .unicode(false)
-            .utf8(false)
-            .build()
-            .parse(pattern)
-            .ok()?;
+        let hir = parse_ascii(pattern)?;
         let secret = find_secret(&hir)?;
         let (min, bytes) = run(secret)?;
         (min >= WORTH_CHECKING).then_some(SecretRun { min, bytes })
@@ -62,6 +57,17 @@ impl SecretRun {
         }
         false
     }
+}
+
+/// A pattern's syntax tree as rules compile it: ASCII classes, matching
+/// bytes. `None` when it needs Unicode or does not parse.
+pub(crate) fn parse_ascii(pattern: &str) -> Option<Hir> {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()
 }
 
 fn find_secret(hir: &Hir) -> Option<&Hir> {
