@@ -2,8 +2,8 @@
 //! content, ASCII case-insensitive, overlapping occurrences included.
 //!
 //! For content scanned whole, the search is Aho-Corasick's DFA (from the
-//! `aho-corasick` crate, walked here through its `Automaton` API), and the span is read
-//! as four stretches in step: one DFA lookup depends on the last, so a
+//! `aho-corasick` crate, walked here through its `Automaton` API), and the
+//! span is read as four stretches in step: one DFA lookup depends on the last, so a
 //! single walk waits on memory at every byte, and four independent walks
 //! overlap those waits. Each stretch's walk starts `longest` bytes before
 //! the stretch, which leaves it in the state a walk from the span's start
@@ -181,7 +181,7 @@ impl Keywords {
                     let _ = filled.set(build_dfa(&owned));
                 });
             if spawned.is_err() {
-                // No thread to spare: the table serves until then.
+                // No thread to be had: the DFA is built here.
                 let _ = slot.set(build_dfa(&words));
             }
             slot
