@@ -3,13 +3,14 @@
 //!
 //! For content scanned whole, the search is Aho-Corasick's DFA (from the
 //! `aho-corasick` crate, walked here through its `Automaton` API), and the
-//! span is read as four stretches in step: one DFA lookup depends on the last, so a
-//! single walk waits on memory at every byte, and four independent walks
-//! overlap those waits. Each stretch's walk starts `longest` bytes before
-//! the stretch, which leaves it in the state a walk from the span's start
-//! would be in (a state is the longest suffix read that begins a keyword),
-//! and reports only what ends inside its stretch: the hits are exactly the
-//! one walk's, in the same order (of where each ends).
+//! span is read as four stretches in step: one DFA lookup depends on the
+//! last, so a single walk waits on memory at every byte, and four
+//! independent walks overlap those waits. Each stretch's walk starts
+//! `longest` bytes before the stretch, which leaves it in the state a walk
+//! from the span's start would be in (a state is the longest suffix read
+//! that begins a keyword), and reports only what ends inside its stretch:
+//! the hits are exactly the one walk's, in the same order (of where each
+//! ends).
 //!
 //! Building that DFA over thousands of keywords takes milliseconds, longer
 //! than a hook's or an editor's whole search: the keywords are also put in
