@@ -195,6 +195,11 @@ impl Keywords {
         }
     }
 
+    /// The longest keyword, in bytes.
+    pub(crate) fn longest(&self) -> usize {
+        self.longest
+    }
+
     /// Waits until the DFA, if there is to be one, is ready.
     #[cfg(test)]
     fn wait_for_dfa(&self) {
@@ -235,9 +240,7 @@ impl Keywords {
             }
         }
     }
-}
 
-impl Keywords {
     /// Calls `hit(rules, start, end)` for each keyword occurrence that
     /// starts in `haystack[from..to]` and ends by `limit`.
     pub(crate) fn starting(

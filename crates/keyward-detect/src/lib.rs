@@ -60,8 +60,6 @@ pub struct Detector<'r> {
     /// The sink rules' keywords alone, built for the first focused scan:
     /// `None` when the set has no sink.
     sinks: OnceLock<Option<Keywords>>,
-    /// The longest keyword, in bytes.
-    longest: usize,
     volume: Volume,
     /// The file rules by the file names and extensions they read.
     files: FileIndex,
@@ -86,18 +84,11 @@ impl<'r> Detector<'r> {
     pub fn for_volume(set: &'r RuleSet, volume: Volume) -> Detector<'r> {
         let rules = set.rules();
         let keywords = Keywords::new(rules, volume, |_| true);
-        let longest = rules
-            .iter()
-            .flat_map(|r| &r.keywords)
-            .map(String::len)
-            .max()
-            .unwrap_or(0);
         Detector {
             rules,
             keywords,
             multi: OnceLock::new(),
             sinks: OnceLock::new(),
-            longest,
             volume,
             files: FileIndex::new(rules),
         }
@@ -149,7 +140,7 @@ impl<'r> Detector<'r> {
         if focus.is_empty() {
             return Vec::new();
         }
-        let reach = Reach::new(haystack, focus, self.longest);
+        let reach = Reach::new(haystack, focus, self.keywords.longest());
         self.detect_focused(haystack, Some(&reach))
     }
 
@@ -209,10 +200,11 @@ impl<'r> Detector<'r> {
                 // Single-line rules' keywords are searched for only near the
                 // focus; multi-line rules' keywords, as far out as each reaches.
                 let len = haystack.len();
+                let longest = self.keywords.longest();
                 let spans = |spans: &[(usize, usize)]| {
                     spans
                         .iter()
-                        .map(move |&(s, e)| (s, (e + self.longest).min(len)))
+                        .map(move |&(s, e)| (s, (e + longest).min(len)))
                         .collect::<Vec<_>>()
                 };
                 for span in spans(&reach.single) {

@@ -172,7 +172,6 @@ impl Reach {
 pub(crate) struct MultiKeywords {
     fast: AhoCorasick,
     overlapping: Keywords,
-    longest: usize,
 }
 
 impl MultiKeywords {
@@ -190,11 +189,7 @@ impl MultiKeywords {
             .match_kind(MatchKind::LeftmostFirst)
             .build(&words)
             .expect("keywords are plain literals, always buildable");
-        MultiKeywords {
-            fast,
-            overlapping,
-            longest: words.iter().map(String::len).max().unwrap_or(0),
-        }
+        MultiKeywords { fast, overlapping }
     }
 
     /// Hits of multi-line rules' keywords within each rule's reach: the
@@ -212,9 +207,10 @@ impl MultiKeywords {
         ) else {
             return;
         };
-        let hi = (hi + self.longest).min(haystack.len());
+        let longest = self.overlapping.longest();
+        let hi = (hi + longest).min(haystack.len());
         let within = |spans: &[(usize, usize)], at: usize| {
-            let i = spans.partition_point(|&(_, e)| e + self.longest <= at);
+            let i = spans.partition_point(|&(_, e)| e + longest <= at);
             spans.get(i).is_some_and(|&(s, _)| s <= at)
         };
         // The bytes are lowercased a chunk at a time into a small buffer; a
@@ -224,7 +220,7 @@ impl MultiKeywords {
             let mut chunk = lo;
             while chunk < hi {
                 let starts = (chunk + LOWERED_CHUNK).min(hi);
-                let stop = (starts + self.longest).min(hi);
+                let stop = (starts + longest).min(hi);
                 lowered.clear();
                 lowered.extend(haystack[chunk..stop].iter().map(u8::to_ascii_lowercase));
                 for found in self.fast.find_iter(lowered.as_slice()) {
@@ -235,7 +231,7 @@ impl MultiKeywords {
                     // Every keyword that starts inside this one, too (the
                     // search goes on after it, and finds what starts later).
                     let inside = (at, chunk + found.end());
-                    let limit = (inside.1 + self.longest).min(haystack.len());
+                    let limit = (inside.1 + longest).min(haystack.len());
                     self.overlapping.starting(
                         haystack,
                         inside,
