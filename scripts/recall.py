@@ -45,7 +45,9 @@ rules of category `generic`, a hint that a provider rule is missing.
 Examples excluded as placeholders (listed by --excluded with the reason;
 negatives are never excluded). The "secret" is the sample secret when the
 example was built by GenerateSampleSecret(s), otherwise the longest run of
-[A-Za-z0-9+/=_.~-] in the example. Tests, in order:
+[A-Za-z0-9+/_.~-] in the example, and also its last such run when that is
+8 or more long (a name can be longer than the value after it)
+(with the `=` padding that ends it: `key=value` is two runs). Tests, in order:
   1. repeated: the secret, or its part after the last `_` or `-`, is one
      character repeated (at least 6 long);
   2. marker: the secret contains `xxxx` (any case) or `EXAMPLE`;
@@ -61,7 +63,15 @@ example was built by GenerateSampleSecret(s), otherwise the longest run of
      `zyxwvu`, `9876`, `1a2b3c4d`, `qwer`);
   6. documented example: the secret holds RFC 4122's example UUID
      (`123e4567-e89b-12d3-…`);
-  7. not reported alone: the example belongs to a kingfisher rule marked
+  7. invalid for the documented format: a GitHub (`ghp_`, `gho_`, `ghu_`,
+     `ghs_`, `ghr_`) or npm (`npm_`) token whose last six characters are
+     not the base62 CRC32 of the 30 before them, as GitHub documents the
+     format; or a JWT (three base64url parts, the first `eyJ`), the
+     example's one run of 20 or more secret characters, whose header (with
+     `alg`) or payload is not a JSON object, which RFC 7519 requires;
+  8. documented example: a JWT whose payload is jwt.io's example claims
+     (`"sub":"1234567890","name":"John Doe"`);
+  9. not reported alone: the example belongs to a kingfisher rule marked
      `visible: false`, whose matches kingfisher itself reports only as the
      id or host part of another rule's credential (a client id, a domain).
 Nothing else is excluded, and a miss is never excluded for being a miss.
@@ -87,6 +97,7 @@ import re
 import shutil
 import string
 import subprocess
+import zlib
 import sys
 import tempfile
 from collections import defaultdict
@@ -1166,7 +1177,7 @@ def kingfisher_examples(git_dir: str) -> list[Example]:
 # ---------------------------------------------------------------------------
 # placeholders
 
-_SECRETISH = re.compile(r"[A-Za-z0-9+/=_.~-]+")
+_SECRETISH = re.compile(r"[A-Za-z0-9+/_.~-]+(?:=+(?![A-Za-z0-9+/_.~-]))?")
 _ANGLE = re.compile(r"<(?:[A-Z][A-Z0-9_]{2,}|[A-Za-z0-9]+(?:[ _-][A-Za-z0-9]+)+)>")
 
 
@@ -1227,15 +1238,8 @@ def patterned_share(s: str) -> float:
     return sum(covered) / len(alnum)
 
 
-def placeholder_reason(ex: Example) -> str | None:
-    assert ex.text is not None
-    if ex.hidden:
-        return ("not reported alone: kingfisher's rule is `visible: false`, "
-                "the id or host part of another rule's credential")
-    secret = ex.secret
-    if not secret:
-        runs = _SECRETISH.findall(ex.text)
-        secret = max(runs, key=len) if runs else ""
+def secret_placeholder_reason(secret: str) -> str | None:
+    """Tests 1 to 3, 5 and 6 on one candidate secret."""
     tail = re.split(r"[_-]", secret)[-1]
     for part in (secret, tail):
         if len(part) >= 6 and len(set(part)) == 1:
@@ -1253,6 +1257,72 @@ def placeholder_reason(ex: Example) -> str | None:
                 "(abcd, 9876, qwer, 1a2b3c, aaaa)")
     if "123e4567-e89b-12d3" in secret.lower():
         return "documented example: the example UUID of RFC 4122"
+    return None
+
+
+_CHECKSUMMED = re.compile(r"(?<![A-Za-z0-9_])(?:gh[pousr]|npm)_([A-Za-z0-9]{30})([A-Za-z0-9]{6})(?![A-Za-z0-9_])")
+_JWT = re.compile(r"(?<![A-Za-z0-9_.-])(eyJ[A-Za-z0-9_-]*)\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]*")
+_BASE62 = string.digits + string.ascii_letters
+
+
+def base62_crc32(data: str) -> str:
+    n = zlib.crc32(data.encode())
+    out = ""
+    while n:
+        n, r = divmod(n, 62)
+        out = _BASE62[r] + out
+    return out.rjust(6, "0")
+
+
+def b64url_json(part: str):
+    try:
+        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def format_reason(text: str) -> str | None:
+    """Test 7 and 8: the example's token breaks its documented format."""
+    m = _CHECKSUMMED.search(text)
+    if m and base62_crc32(m.group(1)) != m.group(2):
+        return ("invalid: the token's last six characters are not the base62 "
+                "CRC32 of the 30 before (GitHub's and npm's documented format)")
+    jwts = _JWT.findall(text)
+    # Only where the JWT is the example's one secret (an AWS session token
+    # beside a key pair is not what the example is about).
+    long_runs = [r for r in _SECRETISH.findall(text) if len(r) >= 20]
+    if jwts and len(long_runs) == 1:
+        parts = [(b64url_json(h), b64url_json(p)) for h, p in jwts]
+        if all(h is None or "alg" not in h or p is None for h, p in parts):
+            return ("invalid: not a JWT (RFC 7519): the header (with `alg`) or "
+                    "the payload is not base64url JSON")
+        if all(p is not None and p.get("sub") == "1234567890"
+               and p.get("name") == "John Doe" for _, p in parts):
+            return "documented example: jwt.io's example token"
+    return None
+
+
+def placeholder_reason(ex: Example) -> str | None:
+    assert ex.text is not None
+    if ex.hidden:
+        return ("not reported alone: kingfisher's rule is `visible: false`, "
+                "the id or host part of another rule's credential")
+    if ex.secret:
+        candidates = [ex.secret]
+    else:
+        runs = _SECRETISH.findall(ex.text)
+        candidates = [max(runs, key=len)] if runs else [""]
+        if runs and len(runs[-1]) >= 8 and runs[-1] != candidates[0]:
+            candidates.append(runs[-1])
+    for secret in candidates:
+        reason = secret_placeholder_reason(secret)
+        if reason:
+            return reason
+    reason = format_reason(ex.text)
+    if reason:
+        return reason
     where = ex.secret if ex.secret else ex.text
     for mark in ("${", "{{"):
         if mark in where:
