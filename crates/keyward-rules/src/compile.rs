@@ -252,7 +252,7 @@ impl RuleSpec {
 /// names a newline (`\n`, `[\s\S]`) outside a negated class, so the
 /// detector looks further around a keyword hit. (A bare `\r`, as in
 /// `\r?$`, does not cross a line.)
-fn is_multiline(pattern: &str) -> bool {
+pub(crate) fn is_multiline(pattern: &str) -> bool {
     const MARKS: [&str; 6] = ["(?s", "(?ms", "(?is", "(?ims", "\\s\\S", "\\n"];
     // What lies outside negated classes is part of the pattern: a pattern
     // without any mark (most) needs no closer look.

@@ -510,7 +510,7 @@ mod tests {
         assert_eq!(problems.len(), 3, "{problems:?}");
         assert_eq!(problems[0], "t.yaml: rule `demo-key`: unknown key `colour`");
         assert!(
-            problems[1].starts_with("t.yaml: rule `demo-key`: unknown variant `hex33`"),
+            problems[1].starts_with("t.yaml: rule `demo-key`: shape `hex33`: expected hex:N"),
             "{}",
             problems[1]
         );

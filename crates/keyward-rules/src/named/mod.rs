@@ -47,6 +47,10 @@ pub(crate) const NAMED_TOKEN_KEYS: &[&str] = &[
 
 /// What a token looks like: an alphabet and an exact length.
 ///
+/// Written in a rule file as `ALPHABET:LENGTH` (`hex:32`, `alnum:43`,
+/// `base64:44`, `base64url:96`), or as one of the older names, which keep
+/// the entropy gates they were tuned with:
+///
 /// | shape | alphabet | length |
 /// | --- | --- | --- |
 /// | `hex32`, `hex40`, `hex64` | `0-9 a-f` (either case) | 32, 40, 64 |
@@ -54,121 +58,186 @@ pub(crate) const NAMED_TOKEN_KEYS: &[&str] = &[
 /// | `alnum32`, `alnum40`, `alnum64` | `0-9 A-Z a-z` | 32, 40, 64 |
 /// | `base64-40` | `0-9 A-Z a-z + /` | 40 |
 /// | `uuid` | `0-9 a-f` in groups of 8-4-4-4-12 joined by `-` | 36 |
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum Shape {
-    #[serde(rename = "hex32")]
-    Hex32,
-    #[serde(rename = "hex40")]
-    Hex40,
-    #[serde(rename = "hex64")]
-    Hex64,
-    #[serde(rename = "alnum20")]
-    Alnum20,
-    #[serde(rename = "alnum24")]
-    Alnum24,
-    #[serde(rename = "alnum30")]
-    Alnum30,
-    #[serde(rename = "alnum32")]
-    Alnum32,
-    #[serde(rename = "alnum40")]
-    Alnum40,
-    #[serde(rename = "alnum64")]
-    Alnum64,
-    #[serde(rename = "base64-40")]
-    Base64x40,
-    #[serde(rename = "uuid")]
+///
+/// The alphabets of `ALPHABET:LENGTH`: `hex` (`0-9 a-f`), `alnum`
+/// (`0-9 A-Z a-z`), `base64` (`alnum` and `+ /`, then up to two `=` of
+/// padding outside the length), `base64url` (`alnum` and `- _`). The
+/// length is 10 to 512.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Shape {
+    alphabet: Alphabet,
+    len: usize,
+    /// The hand-tuned gate of an older name; `None` computes it.
+    gate: Option<f64>,
+}
+
+/// The characters a token is drawn from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Alphabet {
+    Hex,
+    /// Hex digits in UUID groups (8-4-4-4-12).
     Uuid,
+    Alnum,
+    Base64,
+    Base64Url,
 }
 
 const HEX: &[u8] = b"0123456789abcdef";
 const ALNUM: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const BASE64: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+/";
+const BASE64URL: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
 
 /// The groups of a UUID's hex digits.
 const UUID_GROUPS: [usize; 5] = [8, 4, 4, 4, 12];
 
+/// The lengths `ALPHABET:LENGTH` takes: a shorter token is too easily a
+/// word, and no provider's key here is longer.
+const LENGTHS: std::ops::RangeInclusive<usize> = 10..=512;
+
+impl TryFrom<String> for Shape {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Shape, String> {
+        Shape::parse(&text)
+    }
+}
+
 impl Shape {
+    pub const HEX32: Shape = Shape::named(Alphabet::Hex, 32, 3.0);
+    pub const HEX40: Shape = Shape::named(Alphabet::Hex, 40, 3.1);
+    pub const HEX64: Shape = Shape::named(Alphabet::Hex, 64, 3.3);
+    pub const ALNUM20: Shape = Shape::named(Alphabet::Alnum, 20, 3.6);
+    pub const ALNUM24: Shape = Shape::named(Alphabet::Alnum, 24, 3.8);
+    pub const ALNUM30: Shape = Shape::named(Alphabet::Alnum, 30, 4.0);
+    pub const ALNUM32: Shape = Shape::named(Alphabet::Alnum, 32, 4.0);
+    pub const ALNUM40: Shape = Shape::named(Alphabet::Alnum, 40, 4.2);
+    pub const ALNUM64: Shape = Shape::named(Alphabet::Alnum, 64, 4.5);
+    pub const BASE64_40: Shape = Shape::named(Alphabet::Base64, 40, 4.2);
+    pub const UUID: Shape = Shape::named(Alphabet::Uuid, 32, 3.2);
+
+    const fn named(alphabet: Alphabet, len: usize, gate: f64) -> Shape {
+        Shape {
+            alphabet,
+            len,
+            gate: Some(gate),
+        }
+    }
+
+    /// Reads a shape as a rule file writes it.
+    pub fn parse(text: &str) -> Result<Shape, String> {
+        let older = [
+            ("hex32", Shape::HEX32),
+            ("hex40", Shape::HEX40),
+            ("hex64", Shape::HEX64),
+            ("alnum20", Shape::ALNUM20),
+            ("alnum24", Shape::ALNUM24),
+            ("alnum30", Shape::ALNUM30),
+            ("alnum32", Shape::ALNUM32),
+            ("alnum40", Shape::ALNUM40),
+            ("alnum64", Shape::ALNUM64),
+            ("base64-40", Shape::BASE64_40),
+            ("uuid", Shape::UUID),
+        ];
+        if let Some((_, shape)) = older.iter().find(|(name, _)| *name == text) {
+            return Ok(*shape);
+        }
+        let unknown = || {
+            format!(
+                "shape `{text}`: expected hex:N, alnum:N, base64:N or base64url:N \
+                 with N from {} to {}, or one of {}",
+                LENGTHS.start(),
+                LENGTHS.end(),
+                older.map(|(name, _)| name).join(", ")
+            )
+        };
+        let (alphabet, len) = text.split_once(':').ok_or_else(unknown)?;
+        let alphabet = match alphabet {
+            "hex" => Alphabet::Hex,
+            "alnum" => Alphabet::Alnum,
+            "base64" => Alphabet::Base64,
+            "base64url" => Alphabet::Base64Url,
+            _ => return Err(unknown()),
+        };
+        let len: usize = len.parse().map_err(|_| unknown())?;
+        if !LENGTHS.contains(&len) {
+            return Err(unknown());
+        }
+        Ok(Shape {
+            alphabet,
+            len,
+            gate: None,
+        })
+    }
+
     fn alphabet(self) -> &'static [u8] {
-        match self {
-            Shape::Hex32 | Shape::Hex40 | Shape::Hex64 | Shape::Uuid => HEX,
-            Shape::Alnum20
-            | Shape::Alnum24
-            | Shape::Alnum30
-            | Shape::Alnum32
-            | Shape::Alnum40
-            | Shape::Alnum64 => ALNUM,
-            Shape::Base64x40 => BASE64,
+        match self.alphabet {
+            Alphabet::Hex | Alphabet::Uuid => HEX,
+            Alphabet::Alnum => ALNUM,
+            Alphabet::Base64 => BASE64,
+            Alphabet::Base64Url => BASE64URL,
         }
     }
 
     /// The token's length in its alphabet's characters (a UUID's hex digits).
     fn len(self) -> usize {
-        match self {
-            Shape::Alnum20 => 20,
-            Shape::Alnum24 => 24,
-            Shape::Alnum30 => 30,
-            Shape::Hex32 | Shape::Alnum32 | Shape::Uuid => 32,
-            Shape::Hex40 | Shape::Alnum40 | Shape::Base64x40 => 40,
-            Shape::Hex64 | Shape::Alnum64 => 64,
-        }
+        self.len
     }
 
     /// The regex of one token of this shape (the pattern is
     /// case-insensitive, so `[0-9a-f]` takes upper-case hex too).
     fn regex(self) -> String {
-        match self {
-            Shape::Uuid => UUID_GROUPS
+        let n = self.len;
+        match self.alphabet {
+            Alphabet::Uuid => UUID_GROUPS
                 .iter()
                 .map(|n| format!("[0-9a-f]{{{n}}}"))
                 .collect::<Vec<_>>()
                 .join("-"),
-            Shape::Hex32 | Shape::Hex40 | Shape::Hex64 => format!("[0-9a-f]{{{}}}", self.len()),
-            Shape::Alnum20
-            | Shape::Alnum24
-            | Shape::Alnum30
-            | Shape::Alnum32
-            | Shape::Alnum40
-            | Shape::Alnum64 => format!("[a-z0-9]{{{}}}", self.len()),
-            Shape::Base64x40 => format!("[a-z0-9+/]{{{}}}", self.len()),
+            Alphabet::Hex => format!("[0-9a-f]{{{n}}}"),
+            Alphabet::Alnum => format!("[a-z0-9]{{{n}}}"),
+            // Padding only where the named shape had none before.
+            Alphabet::Base64 if self.gate.is_some() => format!("[a-z0-9+/]{{{n}}}"),
+            Alphabet::Base64 => format!("[a-z0-9+/]{{{n}}}={{0,2}}"),
+            Alphabet::Base64Url => format!("[a-z0-9_-]{{{n}}}"),
         }
     }
 
-    /// The entropy gate, in bits per character. A random token of the shape
-    /// sits well above it (hex32 about 3.6, alnum32 about 4.6); hex has
-    /// fewer symbols, so its gate is lower. An alphanumeric shape's gate is
-    /// above what hex usually reaches, so a hex string is not taken for
-    /// one; a short string has fewer distinct characters, so the gates of
-    /// `alnum20`, `alnum24` and `alnum30` sit at what 99 in 100 random
-    /// tokens of the length clear (hex of 20 can reach 3.6 too).
+    /// The entropy gate, in bits per character.
+    ///
+    /// `ALPHABET:LENGTH` computes it: the entropy a random token of the
+    /// length is expected to have, less `2/sqrt(len)` (`3/sqrt(len)` for
+    /// hex), which about 99 in 100 random tokens clear. An alphanumeric
+    /// token is measured as if drawn from lower case and digits only,
+    /// since many providers issue such tokens; hex of the same length
+    /// mostly falls below that gate, so a hex string is not taken for a
+    /// longer alphabet's token.
+    ///
+    /// The older names keep the gates they were tuned with (hex32 3.0,
+    /// alnum32 4.0), which the formula comes within 0.3 of.
     fn min_entropy(self) -> f64 {
-        match self {
-            Shape::Alnum20 => 3.6,
-            Shape::Alnum24 => 3.8,
-            Shape::Hex32 => 3.0,
-            Shape::Hex40 => 3.1,
-            Shape::Uuid => 3.2,
-            Shape::Hex64 => 3.3,
-            Shape::Alnum30 | Shape::Alnum32 => 4.0,
-            Shape::Alnum40 | Shape::Base64x40 => 4.2,
-            Shape::Alnum64 => 4.5,
+        if let Some(gate) = self.gate {
+            return gate;
         }
+        let n = self.len as f64;
+        let (symbols, margin) = match self.alphabet {
+            Alphabet::Hex | Alphabet::Uuid => (16, 3.0),
+            Alphabet::Alnum | Alphabet::Base64 | Alphabet::Base64Url => (36, 2.0),
+        };
+        let gate = expected_entropy(self.len, symbols) - margin / n.sqrt();
+        // One decimal, as the hand-set gates are written.
+        (gate * 10.0).floor() / 10.0
     }
 
     /// Allow patterns over the secret: a value of letters only or digits
     /// only is a word, a name or a number (a random 32-character
     /// alphanumeric token lacks a digit once in 300).
     fn allow(self) -> Vec<String> {
-        match self {
-            Shape::Alnum20
-            | Shape::Alnum24
-            | Shape::Alnum30
-            | Shape::Alnum32
-            | Shape::Alnum40
-            | Shape::Alnum64
-            | Shape::Base64x40 => vec!["^[^0-9]+$".into(), "^[0-9]+$".into()],
-            Shape::Hex32 | Shape::Hex40 | Shape::Hex64 | Shape::Uuid => {
-                vec!["^[0-9-]+$".into()]
+        match self.alphabet {
+            Alphabet::Alnum | Alphabet::Base64 | Alphabet::Base64Url => {
+                vec!["^[^0-9]+$".into(), "^[0-9]+$".into()]
             }
+            Alphabet::Hex | Alphabet::Uuid => vec!["^[0-9-]+$".into()],
         }
     }
 
@@ -179,7 +248,7 @@ impl Shape {
         let chars: String = (0..len)
             .map(|_| char::from(alphabet[rng.below(alphabet.len())]))
             .collect();
-        if self == Shape::Uuid {
+        if self.alphabet == Alphabet::Uuid {
             dashed(&chars)
         } else {
             chars
@@ -212,7 +281,7 @@ impl Shape {
         let chars: String = (0..self.len())
             .map(|i| char::from(alphabet[i % alphabet.len()]))
             .collect();
-        if self == Shape::Uuid {
+        if self.alphabet == Alphabet::Uuid {
             dashed(&chars)
         } else {
             chars
@@ -224,7 +293,7 @@ impl Shape {
         let chars: String = (0..self.len())
             .map(|i| if i % 2 == 0 { 'a' } else { '1' })
             .collect();
-        if self == Shape::Uuid {
+        if self.alphabet == Alphabet::Uuid {
             dashed(&chars)
         } else {
             chars
@@ -249,6 +318,23 @@ fn dashed(digits: &str) -> String {
     out
 }
 
+/// The Shannon entropy, in bits per character, that a string of `len`
+/// characters drawn uniformly from `symbols` symbols has on average. Each
+/// symbol's count is binomial, so the mean is a sum over the counts.
+fn expected_entropy(len: usize, symbols: usize) -> f64 {
+    let n = len as f64;
+    let p = 1.0 / symbols as f64;
+    let mut pmf = (1.0 - p).powf(n); // P(count = 0)
+    let mut per_symbol = 0.0;
+    for c in 1..=len {
+        let k = c as f64;
+        pmf *= (n - k + 1.0) / k * p / (1.0 - p);
+        let share = k / n;
+        per_symbol -= pmf * share * share.log2();
+    }
+    per_symbol * symbols as f64
+}
+
 /// Shannon entropy in bits per byte, as the detector's gate measures it.
 fn shannon_entropy(bytes: &[u8]) -> f64 {
     let mut counts = [0usize; 256];
@@ -266,9 +352,9 @@ fn shannon_entropy(bytes: &[u8]) -> f64 {
         .sum()
 }
 
-/// The words that make a name a secret's: `mixpanel_token`, `MIXPANEL_API_KEY`
-/// and `mixpanelSecret` are; `mixpanel_project_id` is not.
-const SECRET_WORDS: &str = "key|token|secret|pass|auth|api|credential";
+/// The words that make a name a secret's: `mixpanel_token`, `MIXPANEL_API_KEY`,
+/// `mixpanelSecret` and `mixpanel_access` are; `mixpanel_project_id` is not.
+const SECRET_WORDS: &str = "key|token|secret|pass|auth|api|credential|access|private";
 
 /// A small deterministic generator (SplitMix64), seeded from a rule's id so
 /// its examples are the same strings on every build.
@@ -427,9 +513,12 @@ fn name_pattern(spellings: &[String]) -> String {
 }
 
 /// The provider's name in prose or a note, then a secret word (after a
-/// space, or none), maybe a word between, then the token after a
-/// separator or a space: `OpenWeatherMap API key: …`, `newsapi key …`,
-/// `weatherbitKEY …`.
+/// space, a `_`, `.` or `-`, or none), maybe a word between, up to two
+/// more secret words, then the token after a separator, a space, or a
+/// `-` or `.` straight after the word: `OpenWeatherMap API key: …`,
+/// `newsapi key …`, `weatherbitKEY …`, `clarifai access key …`,
+/// `mediastack-SECRET-…`. The token is on the name's line: a pattern that
+/// can cross a line puts its keywords in the slower multi-line search.
 ///
 /// Only names long enough to be keywords on their own take this form (see
 /// [`keywords_of`]): a short one (`box`, `jira`) is a word of much prose.
@@ -444,8 +533,9 @@ fn prose_pattern(spellings: &[String]) -> Option<String> {
         return None;
     }
     Some(format!(
-        "(?:{})[\\ \\t]*(?:[a-z]+[\\ \\t]+)?(?:{SECRET_WORDS})[a-z]*\
-         (?:[\\ \\t]*(?:=>|:=|=|:)[\\ \\t]*|[\\ \\t]+)",
+        "(?:{})[\\ \\t_.-]*(?:[a-z]+[\\ \\t]+)?(?:{SECRET_WORDS})[a-z]*\
+         (?:[\\ \\t_-]*(?:{SECRET_WORDS})[a-z]*){{0,2}}\
+         (?:[\\ \\t]*(?:=>|:=|=|:)[\\ \\t]*|[\\ \\t]+|[.-])",
         names.join("|")
     ))
 }
