@@ -66,12 +66,15 @@ example was built by GenerateSampleSecret(s), otherwise the longest run of
   7. invalid for the documented format: a GitHub (`ghp_`, `gho_`, `ghu_`,
      `ghs_`, `ghr_`) or npm (`npm_`) token whose last six characters are
      not the base62 CRC32 of the 30 before them, as GitHub documents the
-     format; or a JWT (three base64url parts, the first `eyJ`), the
-     example's one run of 20 or more secret characters, whose header (with
-     `alg`) or payload is not a JSON object, which RFC 7519 requires;
+     format; or a JWT (base64url parts joined by `.`, the first `eyJ`),
+     the example's one run of 20 or more secret characters, that has not
+     three parts or whose header (with `alg`) or payload is not a JSON
+     object, as RFC 7519 requires;
   8. documented example: a JWT whose payload is jwt.io's example claims
      (`"sub":"1234567890","name":"John Doe"`);
-  9. not reported alone: the example belongs to a kingfisher rule marked
+  9. not a secret: the example belongs to a kingfisher rule whose name
+     ends in `Username` (a user name alone is an identifier);
+ 10. not reported alone: the example belongs to a kingfisher rule marked
      `visible: false`, whose matches kingfisher itself reports only as the
      id or host part of another rule's credential (a client id, a domain).
 Nothing else is excluded, and a miss is never excluded for being a miss.
@@ -176,6 +179,7 @@ class Example:
     # kingfisher's `visible: false`: a rule whose matches it never reports
     # on their own (an id or host another rule's secret is checked with)
     hidden: bool = False
+    user_name: bool = False  # the rule finds a user name alone
     found_by: list[str] = field(default_factory=list)
     generic_only: bool = False
 
@@ -1167,8 +1171,12 @@ def kingfisher_examples(git_dir: str) -> list[Example]:
         for r in rules:
             rid = r.get("id") or r.get("name") or path
             hidden = str(r.get("visible", "")).strip().lower() == "false"
+            # A rule for a user name alone (`React App Username`) finds an
+            # identifier, not a secret, as the hidden ones do.
+            user_name = bool(re.search(r"\buser ?name$", str(r.get("name", "")), re.I))
             for ex in r.get("examples", []):
-                out.append(Example("kingfisher", rid, True, ex, hidden=hidden))
+                out.append(Example("kingfisher", rid, True, ex, hidden=hidden,
+                                   user_name=user_name))
             for ex in r.get("negative_examples", []):
                 out.append(Example("kingfisher", rid, False, ex))
     return out
@@ -1261,7 +1269,7 @@ def secret_placeholder_reason(secret: str) -> str | None:
 
 
 _CHECKSUMMED = re.compile(r"(?<![A-Za-z0-9_])(?:gh[pousr]|npm)_([A-Za-z0-9]{30})([A-Za-z0-9]{6})(?![A-Za-z0-9_])")
-_JWT = re.compile(r"(?<![A-Za-z0-9_.-])(eyJ[A-Za-z0-9_-]*)\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]*")
+_JWT = re.compile(r"(?<![A-Za-z0-9_.-])eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)+")
 _BASE62 = string.digits + string.ascii_letters
 
 
@@ -1294,7 +1302,11 @@ def format_reason(text: str) -> str | None:
     # beside a key pair is not what the example is about).
     long_runs = [r for r in _SECRETISH.findall(text) if len(r) >= 20]
     if jwts and len(long_runs) == 1:
-        parts = [(b64url_json(h), b64url_json(p)) for h, p in jwts]
+        split = [j.split(".") for j in jwts]
+        if all(len(p) != 3 for p in split):
+            return ("invalid: not a JWT (RFC 7519): not three parts "
+                    "(header, payload, signature)")
+        parts = [(b64url_json(p[0]), b64url_json(p[1])) for p in split if len(p) == 3]
         if all(h is None or "alg" not in h or p is None for h, p in parts):
             return ("invalid: not a JWT (RFC 7519): the header (with `alg`) or "
                     "the payload is not base64url JSON")
@@ -1309,6 +1321,9 @@ def placeholder_reason(ex: Example) -> str | None:
     if ex.hidden:
         return ("not reported alone: kingfisher's rule is `visible: false`, "
                 "the id or host part of another rule's credential")
+    if ex.user_name:
+        return ("not a secret: kingfisher's rule finds a user name alone "
+                "(its name ends in `Username`)")
     if ex.secret:
         candidates = [ex.secret]
     else:
