@@ -166,13 +166,24 @@ impl Reach {
 
 /// The multi-line rules' keywords, searched for in a focused scan over
 /// everything within their reach of the focus: often most of a file, so the
-/// search runs at the speed of a few-literal search (several GB/s on the
+/// search runs at the speed of a few-literal search (over a GB/s on the
 /// lowercased bytes), and an overlapping search of the few bytes at each hit
 /// finds every keyword that starts there.
+///
+/// Keywords of three bytes or fewer are searched apart: one of them in the
+/// set makes the fast search compare three-byte fingerprints, not four,
+/// which lets through many more candidates (over trufflehog's source, the
+/// set with `ovh`, `ld_` and `fb_` is searched at 560 MB/s, the set
+/// without them at 1.4 GB/s and those three alone at 14 GB/s). Each search
+/// finds its own keywords; a hit of both at once adds the same windows
+/// twice, which merge.
 pub(crate) struct MultiKeywords {
-    fast: AhoCorasick,
+    fast: Vec<AhoCorasick>,
     overlapping: Keywords,
 }
+
+/// The shortest keyword the multi-line fast search takes in its main set.
+const FAST_MIN_LEN: usize = 4;
 
 impl MultiKeywords {
     pub(crate) fn new(rules: &[Rule]) -> MultiKeywords {
@@ -185,10 +196,18 @@ impl MultiKeywords {
             .filter(|r| block(r))
             .flat_map(|r| r.keywords.iter().map(|k| k.to_ascii_lowercase()))
             .collect();
-        let fast = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(&words)
-            .expect("keywords are plain literals, always buildable");
+        let (long, short): (Vec<&String>, Vec<&String>) =
+            words.iter().partition(|w| w.len() >= FAST_MIN_LEN);
+        let fast = [long, short]
+            .into_iter()
+            .filter(|set| !set.is_empty())
+            .map(|set| {
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(set)
+                    .expect("keywords are plain literals, always buildable")
+            })
+            .collect();
         MultiKeywords { fast, overlapping }
     }
 
@@ -223,7 +242,11 @@ impl MultiKeywords {
                 let stop = (starts + longest).min(hi);
                 lowered.clear();
                 lowered.extend(haystack[chunk..stop].iter().map(u8::to_ascii_lowercase));
-                for found in self.fast.find_iter(lowered.as_slice()) {
+                let found_all = self
+                    .fast
+                    .iter()
+                    .flat_map(|fast| fast.find_iter(lowered.as_slice()));
+                for found in found_all {
                     let at = chunk + found.start();
                     if at >= starts {
                         break;
