@@ -247,16 +247,21 @@ const REGEX_SIZE_LIMIT: usize = 64 << 20;
 /// 20-commit pre-push scan, which compiles whichever rules the pushed lines
 /// trigger.
 fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    // A user's pattern that needs Unicode (`\p{L}`) still compiles, with
-    // Unicode on.
+    // `^` and `$` match at line boundaries: a rule runs over a window of
+    // the content, and a secret at the start of a later line is as much a
+    // secret as one at the start of the file (`(?:^|[^A-Za-z0-9])` read
+    // without it never matched there). `\A` and `\z` are the content's
+    // ends. A user's pattern that needs Unicode (`\p{L}`) still compiles,
+    // with Unicode on.
     builder(pattern)
         .unicode(false)
+        .multi_line(true)
         .build()
-        .or_else(|_| builder(pattern).build())
+        .or_else(|_| builder(pattern).multi_line(true).build())
 }
 
 /// Part of the rule-set digest that keys the history cache.
-const PATTERN_SEMANTICS: &str = "patterns:ascii-classes";
+const PATTERN_SEMANTICS: &str = "patterns:ascii-classes,multi-line";
 
 /// Compiles an allow pattern. These judge values people type, so Unicode
 /// classes (`\p{L}`) are allowed; they compile only when a candidate needs
@@ -568,6 +573,17 @@ mod tests {
         let unicode = build_regex(r"^\p{L}+$").unwrap();
         assert!(unicode.is_match("été".as_bytes()));
         assert!(build_regex(r"(unclosed").is_err());
+    }
+
+    /// `^` and `$` match at every line's ends, and `\A` at the content's
+    /// start only.
+    #[test]
+    fn anchors_match_at_line_boundaries() {
+        let re = build_regex(r"(?:^|[^a-z])(?P<s>tok_[0-9]{4})(?:[^0-9]|$)").unwrap();
+        let text = b"first line\ntok_1234\nlast";
+        let caps = re.captures(text).unwrap();
+        assert_eq!(&caps["s"], b"tok_1234");
+        assert!(!build_regex(r"\Atok_").unwrap().is_match(text));
     }
 
     #[test]
