@@ -107,7 +107,7 @@ pub(crate) fn literal_argument(hay: &[u8], open: usize, sink: &Sink) -> Option<L
         }
         if let Some((name, value)) = named(hay, s, e) {
             if wanted(sink, &hay[name.0..name.1]) {
-                return literal(hay, value, e).map(found);
+                return named_literal(hay, value, e).map(found);
             }
             continue;
         }
@@ -175,7 +175,7 @@ fn object(hay: &[u8], s: usize, e: usize, sink: &Sink, depth: u8) -> Option<Lite
         }
         let (name, value) = named(hay, ps, pe)?;
         if wanted(sink, &hay[name.0..name.1]) {
-            if let Some((start, end)) = literal(hay, value, pe) {
+            if let Some((start, end)) = named_literal(hay, value, pe) {
                 return Some(Literal {
                     start,
                     end,
@@ -339,6 +339,24 @@ fn named(hay: &[u8], s: usize, e: usize) -> Option<((usize, usize), usize)> {
     };
     let (value, _) = trim(hay, after, e);
     Some((name, value))
+}
+
+/// The literal a named option holds: the option's value, or the first item
+/// of a list of them (cookie-session's `keys: ['…', '…']`, whose first key
+/// signs and the others verify).
+fn named_literal(hay: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    literal(hay, s, e).or_else(|| {
+        let (s, e) = trim(hay, s, e);
+        if s >= e || hay[s] != b'[' || hay[e - 1] != b']' {
+            return None;
+        }
+        let (items, close) = split(hay, s + 1, b']')?;
+        if close + 1 != e {
+            return None;
+        }
+        let &(first_s, first_e) = items.first()?;
+        literal(hay, first_s, first_e)
+    })
 }
 
 /// The content span of the string literal that the expression `s..e` is,
@@ -602,5 +620,30 @@ mod tests {
         assert_eq!(found(r#"encode(a, ] "k")"#, &key), None);
         let long = format!("encode({}, \"k\")", "x".repeat(MAX_ARGS + 10));
         assert_eq!(found(&long, &key), None);
+    }
+
+    /// A named option holding a list takes its first literal item; a list
+    /// of anything else, or a list as a positional argument, is not read.
+    #[test]
+    fn a_named_list_gives_its_first_literal() {
+        let keys = sink(None, &["keys"]);
+        assert_eq!(
+            found(
+                "cookieSession({ name: 'sess', keys: ['k-1', 'k-2'] })",
+                &keys
+            )
+            .as_deref(),
+            Some("k-1")
+        );
+        assert_eq!(
+            found("cookieSession({ keys: [\n  \"k-3\",\n] })", &keys).as_deref(),
+            Some("k-3")
+        );
+        assert_eq!(
+            found("cookieSession({ keys: [process.env.KEY, 'k-4'] })", &keys),
+            None
+        );
+        assert_eq!(found("cookieSession({ keys: [] })", &keys), None);
+        assert_eq!(found("cookieSession(['k-5'])", &sink(Some(1), &[])), None);
     }
 }
