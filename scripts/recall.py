@@ -1270,7 +1270,7 @@ def secret_placeholder_reason(secret: str) -> str | None:
 
 _CHECKSUMMED = re.compile(r"(?<![A-Za-z0-9_])(?:gh[pousr]|npm)_([A-Za-z0-9]{30})([A-Za-z0-9]{6})(?![A-Za-z0-9_])")
 _JWT = re.compile(r"(?<![A-Za-z0-9_.-])eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)+")
-_BASE62 = string.digits + string.ascii_letters
+_BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase  # as GitHub encodes it
 
 
 def base62_crc32(data: str) -> str:
