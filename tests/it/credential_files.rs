@@ -38,11 +38,18 @@ fn credential_files_are_read_by_name_in_the_working_tree() {
     w.write("deploy/pgpass.conf", &pg);
     // The same lines in a file of another name are data.
     w.write("notes/pgpass-format.txt", &pg);
+    // Only the file rule reads the `default` entry; a `machine` entry on
+    // one line is the content rule's, and a `password` line alone is also
+    // a generic config line (below).
     w.write(
         "home/.netrc",
+        &format!("default login deploy password {}\n", fake::token("", 16, 2)),
+    );
+    w.write(
+        "ci/.netrc",
         &format!(
             "machine api.corp.internal\n  login deploy\n  password {}\n",
-            fake::token("", 16, 2)
+            fake::token("", 16, 7)
         ),
     );
     w.write(
@@ -72,8 +79,11 @@ fn credential_files_are_read_by_name_in_the_working_tree() {
     );
     assert_eq!(
         found_in(&run, "home/.netrc"),
-        [("netrc-file-password".into(), 3)]
+        [("netrc-file-password".into(), 1)]
     );
+    // Found once, under the rule that took it first.
+    assert_eq!(found_in(&run, "ci/.netrc").len(), 1);
+    assert_eq!(found_in(&run, "ci/.netrc")[0].1, 3);
     assert_eq!(
         found_in(&run, "conf/app.ini"),
         [("ini-section-key".into(), 6)]
@@ -83,7 +93,7 @@ fn credential_files_are_read_by_name_in_the_working_tree() {
         assert_eq!(found_in(&run, quiet), [], "{quiet}");
     }
     // Every file was read: the quiet ones were scanned, not skipped.
-    assert!(run.stderr.contains("scanned 8 files"), "{}", run.stderr);
+    assert!(run.stderr.contains("scanned 9 files"), "{}", run.stderr);
 }
 
 /// In history, the pack pass scans a blob before its path is known: a
