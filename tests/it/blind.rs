@@ -299,3 +299,14 @@ fn blind_infrastructure_set_recall_and_false_positives() {
         include_str!("../fixtures/blind6/negatives.txt"),
     );
 }
+
+/// A seventh set, written blind: secrets where the code uses them
+/// (comparisons, builders, options, connections, signing keys, settings
+/// classes, headers, shell) in ten languages, with look-alikes.
+#[test]
+fn blind_use_site_set_recall_and_false_positives() {
+    measure(
+        include_str!("../fixtures/blind7/positives.txt"),
+        include_str!("../fixtures/blind7/negatives.txt"),
+    );
+}
