@@ -643,6 +643,28 @@ mod tests {
         }
     }
 
+    /// The multi-line search takes keywords of three bytes or fewer
+    /// apart: a short keyword's block is found when a long keyword lies in
+    /// the bytes read past a chunk's end, and the other way round.
+    #[test]
+    fn short_and_long_multiline_keywords_across_chunks() {
+        let rules = "  - id: demo-short\n    name: Demo\n    category: saas\n    confidence: high\n    keywords: [dq_]\n    pattern: '(?i)dq_[\\s\\S]{0,40}?\\b(?P<secret>DQ[0-9a-f]{16})\\b'\n  - id: demo-long\n    name: Demo\n    category: saas\n    confidence: high\n    keywords: [longprov]\n    pattern: '(?i)longprov[\\s\\S]{0,40}?\\b(?P<secret>LP[0-9a-f]{16})\\b'\n";
+        let s = set(&format!("{TOKEN_RULE}{rules}"));
+        let d = Detector::new(&s);
+        let short = "dq_key:\n  DQ0a1b2c3d4e5f6a7b\n";
+        let long = "longprov:\n  LP0a1b2c3d4e5f6a7b\n";
+        for (first, second) in [(short, long), (long, short)] {
+            let filler = "// filler line\n".repeat(LOWERED_CHUNK / 15 - 10);
+            let pad = "x".repeat(LOWERED_CHUNK - first.len() - filler.len() - 2);
+            let hay = format!("{first}{filler}{pad}\n\n{second}");
+            let hay = hay.as_bytes();
+            let full = d.detect(hay);
+            assert_eq!(full.len(), 2, "{full:?}");
+            let near = d.detect_near(hay, &[(0, hay.len())]);
+            assert_eq!(near, full);
+        }
+    }
+
     /// A focused scan finds exactly what a full scan finds on the focus
     /// lines, for each line as the focus: a value on the line after its
     /// keyword, a multi-line block whose keyword opens it, a block whose

@@ -242,36 +242,36 @@ impl MultiKeywords {
                 let stop = (starts + longest).min(hi);
                 lowered.clear();
                 lowered.extend(haystack[chunk..stop].iter().map(u8::to_ascii_lowercase));
-                let found_all = self
-                    .fast
-                    .iter()
-                    .flat_map(|fast| fast.find_iter(lowered.as_slice()));
-                for found in found_all {
-                    let at = chunk + found.start();
-                    if at >= starts {
-                        break;
-                    }
-                    // Every keyword that starts inside this one, too (the
-                    // search goes on after it, and finds what starts later).
-                    let inside = (at, chunk + found.end());
-                    let limit = (inside.1 + longest).min(haystack.len());
-                    self.overlapping.starting(
-                        haystack,
-                        inside,
-                        limit,
-                        |keyword_rules, start, end| {
-                            for &r in keyword_rules {
-                                let spans = if rules[r].category == Category::PrivateKey {
-                                    &reach.far
-                                } else {
-                                    &reach.near
-                                };
-                                if within(spans, start) {
-                                    out.add(r, start, end);
+                // Each search stops at its own first hit past the chunk.
+                for fast in &self.fast {
+                    for found in fast.find_iter(lowered.as_slice()) {
+                        let at = chunk + found.start();
+                        if at >= starts {
+                            break;
+                        }
+                        // Every keyword that starts inside this one, too
+                        // (the search goes on after it, and finds what
+                        // starts later).
+                        let inside = (at, chunk + found.end());
+                        let limit = (inside.1 + longest).min(haystack.len());
+                        self.overlapping.starting(
+                            haystack,
+                            inside,
+                            limit,
+                            |keyword_rules, start, end| {
+                                for &r in keyword_rules {
+                                    let spans = if rules[r].category == Category::PrivateKey {
+                                        &reach.far
+                                    } else {
+                                        &reach.near
+                                    };
+                                    if within(spans, start) {
+                                        out.add(r, start, end);
+                                    }
                                 }
-                            }
-                        },
-                    );
+                            },
+                        );
+                    }
                 }
                 chunk = starts;
             }
