@@ -310,3 +310,14 @@ fn blind_use_site_set_recall_and_false_positives() {
         include_str!("../fixtures/blind7/negatives.txt"),
     );
 }
+
+/// An eighth set, written blind: web services' signing and session
+/// secrets (SECRET_KEY, JWT keys, session and cookie secrets, webhook
+/// signing secrets, OAuth client secrets) in code and framework config.
+#[test]
+fn blind_signing_secrets_set_recall_and_false_positives() {
+    measure(
+        include_str!("../fixtures/blind8/positives.txt"),
+        include_str!("../fixtures/blind8/negatives.txt"),
+    );
+}
