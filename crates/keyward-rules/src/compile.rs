@@ -89,8 +89,10 @@ impl RuleSpec {
             examples: self.examples,
             negatives: self.negatives,
             references: self.references,
+            gate: self.gate,
             origin: origin.to_string(),
             regex: OnceLock::new(),
+            gate_regex: OnceLock::new(),
             allow: OnceLock::new(),
             allow_match: OnceLock::new(),
             pair_regex: OnceLock::new(),
@@ -131,6 +133,7 @@ impl RuleSpec {
             examples: Vec::new(),
             negatives: Vec::new(),
             references: Vec::new(),
+            gate: None,
         }
     }
 

@@ -157,6 +157,12 @@ pub struct RuleSpec {
     pub negatives: Vec<String>,
     #[serde(default)]
     pub references: Vec<String>,
+    /// For rules made in code (named tokens): a cheap pattern that matches
+    /// inside every stretch of content the pattern matches in. A window
+    /// it finds nothing in is skipped before the pattern is compiled or
+    /// run. Not part of the YAML schema.
+    #[serde(skip)]
+    pub gate: Option<String>,
 }
 
 /// A sink as written: the call, and the argument that holds the secret by
@@ -219,9 +225,13 @@ pub struct Rule {
     pub examples: Vec<String>,
     pub negatives: Vec<String>,
     pub references: Vec<String>,
+    /// A cheaper pattern that matches wherever the pattern does (see
+    /// [`RuleSpec::gate`]).
+    pub gate: Option<String>,
     /// The file the rule came from, for error messages.
     pub origin: String,
     regex: OnceLock<Option<Regex>>,
+    gate_regex: OnceLock<Option<Regex>>,
     allow: OnceLock<Vec<Regex>>,
     allow_match: OnceLock<Vec<Regex>>,
     pair_regex: OnceLock<Option<Regex>>,
@@ -288,12 +298,22 @@ impl Rule {
             .as_ref()
     }
 
+    /// The compiled gate (see [`RuleSpec::gate`]), built on first use;
+    /// `None` for a rule without one.
+    pub fn gate_regex(&self) -> Option<&Regex> {
+        let gate = self.gate.as_ref()?;
+        self.gate_regex
+            .get_or_init(|| build_regex(gate).ok())
+            .as_ref()
+    }
+
     /// The run of bytes every secret this rule matches is (see
     /// [`SecretRun`]), when its pattern says one long enough to look for;
-    /// read on first use.
+    /// read on first use, from the gate when there is one (it holds the
+    /// same `secret` group, and parses in a fraction of the time).
     pub fn secret_run(&self) -> Option<&SecretRun> {
         self.secret_run
-            .get_or_init(|| SecretRun::of_pattern(&self.pattern))
+            .get_or_init(|| SecretRun::of_pattern(self.gate.as_ref().unwrap_or(&self.pattern)))
             .as_ref()
     }
 
@@ -419,8 +439,10 @@ impl Clone for Rule {
             examples: rule.examples.clone(),
             negatives: rule.negatives.clone(),
             references: rule.references.clone(),
+            gate: rule.gate.clone(),
             origin: rule.origin.clone(),
             regex: OnceLock::new(),
+            gate_regex: OnceLock::new(),
             allow: OnceLock::new(),
             allow_match: OnceLock::new(),
             pair_regex: OnceLock::new(),

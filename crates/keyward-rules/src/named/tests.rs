@@ -1,4 +1,5 @@
 //! The named-token compiler's tests.
+use super::shape::{expected_entropy, shannon_entropy};
 use super::*;
 
 fn spec(provider: &[&str], shape: Shape) -> NamedTokenSpec {
@@ -328,5 +329,59 @@ fn prose_forms_of_a_long_name() {
         format!("demoprovider access key\n{tok}"),
     ] {
         assert_eq!(secret(&rule, &text), None, "{text}");
+    }
+}
+
+/// The gate matches wherever the pattern does (a window it skips cannot
+/// hold a match), and reads the same secret run: over every embedded
+/// named token's examples and negatives, and forms the examples lack
+/// (camelCase after a lower-case letter, the name after the secret word,
+/// prose, several spellings).
+#[test]
+fn the_gate_matches_wherever_the_pattern_does() {
+    let set = crate::RuleSet::embedded().unwrap();
+    let named: Vec<&crate::Rule> = set
+        .rules()
+        .iter()
+        .filter(|r| r.origin.ends_with("named-tokens.yaml"))
+        .collect();
+    assert!(named.len() > 250, "{}", named.len());
+    let mut matched = 0;
+    for rule in named {
+        let gate = rule.gate_regex().expect("a named token has a gate");
+        let pattern = rule.regex().unwrap();
+        for text in rule.examples.iter().chain(&rule.negatives) {
+            if pattern.is_match(text.as_bytes()) {
+                matched += 1;
+                assert!(gate.is_match(text.as_bytes()), "{}: {text}", rule.id);
+            }
+        }
+        let run = |p: &str| crate::run::SecretRun::of_pattern(p).map(|r| r.min);
+        assert_eq!(
+            run(&rule.pattern),
+            rule.secret_run().map(|r| r.min),
+            "{}",
+            rule.id
+        );
+    }
+    assert!(matched > 1000, "{matched}");
+    let rule = spec(&["demo_provider", "demoprov"], Shape::HEX32)
+        .to_rule_spec()
+        .unwrap();
+    let (pattern, gate) = (
+        regex(&rule),
+        crate::build_regex(rule.gate.as_ref().unwrap()).unwrap(),
+    );
+    let tok: &str = &fake(Shape::HEX32);
+    for text in [
+        format!("myDemoProviderApiKey = '{tok}'"),
+        format!("apiKeyDemoProvider: {tok}"),
+        format!("SECRET_DEMO.PROVIDER_PROD => \"{tok}\""),
+        format!("x.demoprovToken := `{tok}`"),
+        format!("Demo-Provider API key: {tok}"),
+        format!("settings[\"demoprov_key\"] = \"{tok}\""),
+    ] {
+        assert!(pattern.is_match(text.as_bytes()), "{text}");
+        assert!(gate.is_match(text.as_bytes()), "{text}");
     }
 }
