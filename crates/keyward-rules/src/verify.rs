@@ -12,7 +12,8 @@ pub enum Verifier {
     /// GitHub and npm tokens: `prefix_` + 30 random base62 + a 6-character
     /// base62 CRC32 of the random part.
     Base62Crc32,
-    /// A JWT whose header decodes to a JSON object with an `alg` member.
+    /// A JWT whose header decodes to a JSON object with an `alg` member,
+    /// and that is not a Supabase anon key (public by design).
     JwtHeader,
     /// HTTP Basic credentials: base64 of printable `user:password`.
     BasicAuth,
@@ -27,6 +28,9 @@ pub enum Verifier {
     /// passes the same literal as user and password (`user="postgres",
     /// password="postgres"`) holds a well-known default.
     NotUserAsPassword,
+    /// A Discord bot token: its first part is the bot's user id (a
+    /// snowflake, 17 to 20 digits) in base64url.
+    DiscordToken,
 }
 
 impl Verifier {
@@ -37,6 +41,7 @@ impl Verifier {
             Verifier::JwtHeader => is_jwt(secret),
             Verifier::BasicAuth => is_basic_auth(secret),
             Verifier::UrlNotLocalDefault => !is_local_default(secret, whole),
+            Verifier::DiscordToken => is_discord_token(secret),
             Verifier::NotUserAsPassword => {
                 memchr::memmem::find_iter(whole, secret).nth(1).is_none()
             }
@@ -119,10 +124,37 @@ fn is_jwt(secret: &[u8]) -> bool {
     let Some(json) = decode_b64url(header) else {
         return false;
     };
-    match serde_json::from_slice::<serde_json::Value>(&json) {
+    let has_alg = match serde_json::from_slice::<serde_json::Value>(&json) {
         Ok(serde_json::Value::Object(map)) => map.get("alg").is_some_and(|a| a.is_string()),
         _ => false,
+    };
+    has_alg && !is_supabase_anon_key(secret)
+}
+
+/// Whether a JWT is a Supabase project's anon key (its payload's `iss` is
+/// `supabase` and its `role` is `anon`): Supabase publishes it to browsers
+/// by design, and row-level security decides what it may read. The
+/// `service_role` key, which bypasses that, is still a secret.
+fn is_supabase_anon_key(secret: &[u8]) -> bool {
+    let Some(json) = secret.split(|&b| b == b'.').nth(1).and_then(decode_b64url) else {
+        return false;
+    };
+    match serde_json::from_slice::<serde_json::Value>(&json) {
+        Ok(serde_json::Value::Object(map)) => {
+            map.get("iss").and_then(|v| v.as_str()) == Some("supabase")
+                && map.get("role").and_then(|v| v.as_str()) == Some("anon")
+        }
+        _ => false,
     }
+}
+
+fn is_discord_token(secret: &[u8]) -> bool {
+    let id = secret
+        .split(|&b| b == b'.')
+        .next()
+        .and_then(decode_b64url)
+        .unwrap_or_default();
+    (17..=20).contains(&id.len()) && id.iter().all(u8::is_ascii_digit) && id[0] != b'0'
 }
 
 fn is_basic_auth(secret: &[u8]) -> bool {
@@ -228,5 +260,31 @@ mod tests {
         assert!(is_jwt(good.as_bytes()));
         assert!(!is_jwt(bad.as_bytes()));
         assert!(!is_jwt(b"eyJnotbase64!!.x.y"));
+    }
+
+    /// A Supabase anon key is public by design; its service-role key, and
+    /// an anon-role token of another issuer, are not.
+    #[test]
+    fn supabase_anon_key_is_public() {
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let jwt = |payload: &str| format!("{}.{}.sig", b64(r#"{"alg":"HS256"}"#), b64(payload));
+        let anon = jwt(r#"{"iss":"supabase","ref":"abc","role":"anon","iat":1}"#);
+        let service = jwt(r#"{"iss":"supabase","ref":"abc","role":"service_role","iat":1}"#);
+        let other = jwt(r#"{"iss":"auth.acme.io","role":"anon"}"#);
+        assert!(!is_jwt(anon.as_bytes()));
+        assert!(is_jwt(service.as_bytes()));
+        assert!(is_jwt(other.as_bytes()));
+    }
+
+    /// A Discord token's first part is a user id in base64url.
+    #[test]
+    fn discord_token_starts_with_a_user_id() {
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let token = |id: &str| format!("{}.GhJk3L.{}", b64(id), "a".repeat(38));
+        assert!(is_discord_token(token("1329818105167550881").as_bytes()));
+        assert!(is_discord_token(token("74065971585849021").as_bytes()));
+        assert!(!is_discord_token(token("13298181051675508x1").as_bytes()));
+        assert!(!is_discord_token(token("1234").as_bytes()));
+        assert!(!is_discord_token(b"MTIzNDU2Nzg5MDEyMzQ1Njc4OQ!.GhJk3L.x"));
     }
 }
