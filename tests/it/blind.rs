@@ -144,6 +144,16 @@ const NAMES: &[(&str, &str)] = &[
     ("kustomize", "kustomization.yaml"),
     ("cloudinit", "cloud-config.yaml"),
     ("netrc", ".netrc"),
+    ("rust", "src/config.rs"),
+    ("swift", "Sources/App/Config.swift"),
+    ("scala", "src/main/scala/App.scala"),
+    ("dart", "lib/config.dart"),
+    ("cpp", "src/client.cpp"),
+    ("elixir", "config/runtime.exs"),
+    ("groovy", "src/main/groovy/App.groovy"),
+    ("perl", "lib/App.pm"),
+    ("lua", "app.lua"),
+    ("r", "analysis.R"),
 ];
 
 /// Writes each section of `fixture` to `dir/NN/<name>` and returns, per
@@ -351,5 +361,30 @@ fn blind_private_keys_set_recall_and_false_positives() {
     measure(
         include_str!("../fixtures/blind10/positives.txt"),
         include_str!("../fixtures/blind10/negatives.txt"),
+    );
+}
+
+/// An eleventh set, written blind: credentials in the languages the other
+/// sets leave out (Rust, Swift, Scala, Dart, C++, Elixir, Groovy, Perl,
+/// Lua, R), with each one's idioms and libraries. First run: 83.8% recall,
+/// no false positive.
+#[test]
+fn blind_other_languages_set_recall_and_false_positives() {
+    measure(
+        include_str!("../fixtures/blind11/positives.txt"),
+        include_str!("../fixtures/blind11/negatives.txt"),
+    );
+}
+
+/// A twelfth set, written blind: cloud, infrastructure and identity
+/// providers' credentials in Terraform, CLI calls, CI files, Kubernetes,
+/// Helm, Ansible, compose, `.env` and SDK code. First run: 90.8% recall,
+/// two false positives (the Azurite and Cosmos DB emulators' published
+/// keys).
+#[test]
+fn blind_cloud_identity_set_recall_and_false_positives() {
+    measure(
+        include_str!("../fixtures/blind12/positives.txt"),
+        include_str!("../fixtures/blind12/negatives.txt"),
     );
 }
