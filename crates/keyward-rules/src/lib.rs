@@ -485,6 +485,27 @@ mod tests {
 
     use super::*;
 
+    /// The digest keys the history cache: whatever changes what a rule
+    /// matches changes it (a keyword finds other windows; confidence
+    /// decides overlaps), and nothing else does.
+    #[test]
+    fn digest_follows_what_decides_matches() {
+        let yaml = |keywords: &str, confidence: &str, name: &str| {
+            format!(
+                "rules:\n  - id: demo\n    name: {name}\n    category: vcs\n    confidence: {confidence}\n    keywords: [{keywords}]\n    pattern: '\\b(?P<secret>dmo_[a-z]{{12}})'\n"
+            )
+        };
+        let digest = |text: String| {
+            RuleSet::from_rules(parse_rule_file("t.yaml", &text).unwrap())
+                .unwrap()
+                .digest()
+        };
+        let base = digest(yaml("dmo_", "high", "Demo"));
+        assert_ne!(base, digest(yaml("dmo_, demo", "high", "Demo")));
+        assert_ne!(base, digest(yaml("dmo_", "medium", "Demo")));
+        assert_eq!(base, digest(yaml("dmo_", "high", "Another name")));
+    }
+
     /// The keys serde lists when it refuses an unknown key in `text`.
     fn keys_serde_lists(text: &str) -> Vec<String> {
         let msg = serde_yaml_ng::from_str::<RuleFileSpec>(text)

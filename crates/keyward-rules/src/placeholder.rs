@@ -118,7 +118,8 @@ const MARKERS: &[&str] = &[
 /// Keys that providers' documentation publishes as examples, with their
 /// sources: `patterns/documented-examples.txt`, one value and its source
 /// per line.
-const DOCUMENTED_EXAMPLES: &str = include_str!("../../../patterns/documented-examples.txt");
+pub(crate) const DOCUMENTED_EXAMPLES: &str =
+    include_str!("../../../patterns/documented-examples.txt");
 
 /// Whether `text` is a key that a provider's documentation publishes.
 pub fn is_documented_example(text: &str) -> bool {

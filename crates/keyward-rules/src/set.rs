@@ -154,11 +154,15 @@ impl RuleSet {
     }
 
     /// A stable hash of every rule's definition, used to key caches of
-    /// already-scanned content.
+    /// already-scanned content: all that decides what a rule matches
+    /// (its keywords, which find its windows; its confidence and
+    /// category, which decide overlaps; its pattern and filters) and the
+    /// published example keys that are never findings.
     pub fn digest(&self) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         h.update(env!("CARGO_PKG_VERSION"));
+        h.update(crate::placeholder::DOCUMENTED_EXAMPLES);
         // How patterns compile (ASCII classes since this tag): a cached
         // "no match" from another compilation must not be reused.
         h.update(PATTERN_SEMANTICS);
@@ -174,6 +178,8 @@ impl RuleSet {
                 &r.id,
                 &r.pattern,
                 &format!("{:?}{:?}{}", r.min_entropy, r.verify, r.keep_placeholders),
+                &format!("{:?}{:?}{}", r.confidence, r.category, r.multiline),
+                &r.keywords.join("\u{1f}"),
             ] {
                 h.update(part.as_bytes());
                 h.update([0]);
