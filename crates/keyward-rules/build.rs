@@ -18,7 +18,7 @@ fn main() {
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
         .collect();
     files.sort();
-    let mut out = String::from("pub static FILES: &[(&str, &str)] = &[\n");
+    let mut out = String::from("pub static FILES: &[(&str, &str, &str)] = &[\n");
     for path in &files {
         println!("cargo:rerun-if-changed={}", path.display());
         let name = path
@@ -31,10 +31,23 @@ fn main() {
             .unwrap_or_else(|e| panic!("patterns/{name}: not valid YAML: {e}"));
         let json_path = Path::new(&out_dir).join(format!("{name}.json"));
         std::fs::write(&json_path, value.to_string()).expect("write rule JSON");
+        // A scan never runs the examples and negatives, which are two
+        // fifths of the text: its copy leaves them out, so every start
+        // parses less.
+        let mut scan = value;
+        if let Some(rules) = scan.get_mut("rules").and_then(|r| r.as_array_mut()) {
+            for rule in rules.iter_mut().filter_map(|r| r.as_object_mut()) {
+                rule.remove("examples");
+                rule.remove("negatives");
+            }
+        }
+        let scan_path = Path::new(&out_dir).join(format!("{name}.scan.json"));
+        std::fs::write(&scan_path, scan.to_string()).expect("write rule JSON");
         writeln!(
             out,
-            "    ({name:?}, include_str!({:?})),",
-            json_path.display().to_string()
+            "    ({name:?}, include_str!({:?}), include_str!({:?})),",
+            json_path.display().to_string(),
+            scan_path.display().to_string()
         )
         .expect("write to string");
     }

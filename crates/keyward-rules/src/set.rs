@@ -22,16 +22,18 @@ impl RuleSet {
         RuleSet::embedded_with(true)
     }
 
-    /// The embedded rules as a scan needs them: named tokens without the
-    /// examples and negatives generated for checking them, which a scan
-    /// never runs (generating them is start-up work of every scan).
+    /// The embedded rules as a scan needs them: without the examples and
+    /// negatives, written or generated for named tokens, which only
+    /// checking the rules runs (parsing and generating them is start-up
+    /// work of every scan).
     pub fn embedded_for_scan() -> Result<RuleSet, RuleError> {
         RuleSet::embedded_with(false)
     }
 
     fn embedded_with(with_cases: bool) -> Result<RuleSet, RuleError> {
         let mut rules = Vec::new();
-        for (name, json) in embedded::FILES {
+        for (name, full, without_cases) in embedded::FILES {
+            let json = if with_cases { full } else { without_cases };
             let origin = format!("patterns/{name}");
             let spec: RuleFileSpec = serde_json::from_str(json).map_err(|e| RuleError::Parse {
                 origin: origin.clone(),
