@@ -164,7 +164,7 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if text.ends_with("...") || text.ends_with('…') {
         return true;
     }
-    is_regular(trimmed)
+    is_regular(trimmed) || repeats_a_chunk(trimmed)
 }
 
 fn trim_quotes(s: &[u8]) -> &[u8] {
@@ -225,6 +225,28 @@ fn is_regular(value: &[u8]) -> bool {
         }
     }
     in_runs * 10 >= alnum.len() * 6
+}
+
+/// A value that is mostly one chunk of four to eight characters, not all
+/// the same, repeated (`testingtestingtesting`, `abc1abc1abc1`) is typed,
+/// not random. Half the value or more must be the repetition: formats
+/// encode fixed fields in base64 (a JFrog reference token's expiry of zero
+/// reads `MDAwMDAwMDAw`), and pad with one character (Twitter's bearer
+/// tokens open with 21 `A`s, left to [`is_regular`]).
+fn repeats_a_chunk(value: &[u8]) -> bool {
+    (4..=8).any(|len| {
+        (0..value.len().saturating_sub(len * 3 - 1)).any(|start| {
+            let chunk = &value[start..start + len];
+            if chunk.iter().all(|&x| x == chunk[0]) {
+                return false;
+            }
+            let times = value[start..]
+                .chunks_exact(len)
+                .take_while(|c| *c == chunk)
+                .count();
+            times >= 3 && times * len * 2 >= value.len()
+        })
+    })
 }
 
 /// Substrings that mark a human-chosen value (a password, a passphrase) as
@@ -315,6 +337,8 @@ mod tests {
             "'password'",
             "%APP_SECRET%",
             "k6JXtY3WBtU$thisisfakeZDqVcjZxYI",
+            "base64:testingtestingtestingtestingtestin=",
+            "abc1abc1abc1xyz",
             "sntrys_eyJFAKEiOjE3NDIzNjM1NTIuNTAzMzA5",
             "secret123",
             "#{ENV['DB_PASSWORD']}",
@@ -383,5 +407,53 @@ mod tests {
                 "{s} should not be a placeholder"
             );
         }
+    }
+
+    /// A chunk repeated three times in a row is typed; random tokens in
+    /// base62 or hex (100,000 of each) hold none.
+    #[test]
+    fn random_tokens_repeat_no_chunk() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        for _ in 0..100_000 {
+            let token: Vec<u8> = (0..40)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    alphabet[(state % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            assert!(
+                !repeats_a_chunk(&token),
+                "{}",
+                String::from_utf8_lossy(&token)
+            );
+        }
+        let hex = b"0123456789abcdef";
+        for _ in 0..100_000 {
+            let token: Vec<u8> = (0..64)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    hex[(state % 16) as usize]
+                })
+                .collect();
+            assert!(
+                !repeats_a_chunk(&token),
+                "{}",
+                String::from_utf8_lossy(&token)
+            );
+        }
+        assert!(repeats_a_chunk(b"xtestingtestingtestingy"));
+        assert!(!repeats_a_chunk(b"testingtesting"));
+        assert!(!repeats_a_chunk(b"AAAAAAAAAAAAAAAAAAAAAMLheAgAAAAA0%2Buuv"));
+        assert!(!repeats_a_chunk(
+            b"cmVmdGtuOjAxOjAwMDAwMDAwMDA6awJQVlZkdEVyWXJ2cVNSemAABVQ1bwaBSWtE"
+        ));
+        assert!(repeats_a_chunk(
+            b"base64:testingtestingtestingtestingtestin="
+        ));
     }
 }
