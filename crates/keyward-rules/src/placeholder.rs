@@ -95,8 +95,6 @@ const MARKERS: &[&str] = &[
     "****",
     "....",
     "…",
-    "<",
-    ">",
     "${",
     "{}",
     "#{",
@@ -153,7 +151,7 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if WORDS.contains(&lower.as_str()) {
         return true;
     }
-    if MARKERS.iter().any(|m| lower.contains(m)) {
+    if MARKERS.iter().any(|m| lower.contains(m)) || is_angle_template(text) {
         return true;
     }
     if is_variable_reference(text) || (text.starts_with('{') && text.ends_with('}')) {
@@ -173,6 +171,36 @@ fn trim_quotes(s: &[u8]) -> &[u8] {
     let s = s.strip_suffix(b"\"").unwrap_or(s);
     let s = s.strip_prefix(b"'").unwrap_or(s);
     s.strip_suffix(b"'").unwrap_or(s)
+}
+
+/// A value shaped by angle brackets the way templates and documentation
+/// shape one: a slot holding a name (`<your-token>`, `key-<ENV>`), a value
+/// that opens or closes with one, or template and markup tags (`<%= … %>`,
+/// `<?php`, `</x>`, `<<EOF`). A lone `<` or `>` among random characters is
+/// part of the value: generated salts and passwords hold them.
+fn is_angle_template(text: &str) -> bool {
+    if text.starts_with('<') || text.ends_with('>') {
+        return true;
+    }
+    if ["<%", "%>", "<?", "?>", "<<", ">>", "</", "/>"]
+        .iter()
+        .any(|m| text.contains(m))
+    {
+        return true;
+    }
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| {
+        b == b'<'
+            && bytes[i + 1..]
+                .iter()
+                .position(|&c| c == b'>')
+                .is_some_and(|len| {
+                    len > 0
+                        && bytes[i + 1..i + 1 + len]
+                            .iter()
+                            .all(|c| c.is_ascii_alphanumeric() || b"_ .:-".contains(c))
+                })
+    })
 }
 
 /// SOPS values and Ansible Vault payloads: ciphertext that tools commit on
@@ -339,6 +367,8 @@ mod tests {
             "k6JXtY3WBtU$thisisfakeZDqVcjZxYI",
             "base64:testingtestingtestingtestingtestin=",
             "abc1abc1abc1xyz",
+            "key-<ENV>-v2",
+            "<%= ENV['TOKEN'] %>",
             "sntrys_eyJFAKEiOjE3NDIzNjM1NTIuNTAzMzA5",
             "secret123",
             "#{ENV['DB_PASSWORD']}",
@@ -455,5 +485,25 @@ mod tests {
         assert!(repeats_a_chunk(
             b"base64:testingtestingtestingtestingtestin="
         ));
+    }
+
+    /// A lone angle bracket among random characters is part of a value (a
+    /// WordPress salt, a generated password); a slot or a tag is a template.
+    #[test]
+    fn angle_brackets_mark_templates_not_values() {
+        assert!(!is_angle_template(
+            "PXe9YcoZ:3mnM5P_Ny2Nvna8HfubY;#+%SGH1_*5Zl.q1X.E>?Bz=47Eiz>Hp|"
+        ));
+        assert!(!is_angle_template("k8#Lq<2vW!9zR"));
+        for t in [
+            "<token>",
+            "sk_live_<key>",
+            "abc>",
+            "<%= x %>",
+            "a<?php",
+            "x</y",
+        ] {
+            assert!(is_angle_template(t), "{t}");
+        }
     }
 }
