@@ -444,37 +444,29 @@ mod tests {
     #[test]
     fn random_tokens_repeat_no_chunk() {
         let mut state = 0x2545_f491_4f6c_dd1du64;
-        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        for _ in 0..100_000 {
-            let token: Vec<u8> = (0..40)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    alphabet[(state % alphabet.len() as u64) as usize]
-                })
-                .collect();
-            assert!(
-                !repeats_a_chunk(&token),
-                "{}",
-                String::from_utf8_lossy(&token)
-            );
-        }
-        let hex = b"0123456789abcdef";
-        for _ in 0..100_000 {
-            let token: Vec<u8> = (0..64)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    hex[(state % 16) as usize]
-                })
-                .collect();
-            assert!(
-                !repeats_a_chunk(&token),
-                "{}",
-                String::from_utf8_lossy(&token)
-            );
+        let alphabets: [(&[u8], usize); 2] = [
+            (
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+                40,
+            ),
+            (b"0123456789abcdef", 64),
+        ];
+        for (alphabet, len) in alphabets {
+            for _ in 0..100_000 {
+                let token: Vec<u8> = (0..len)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        alphabet[(state % alphabet.len() as u64) as usize]
+                    })
+                    .collect();
+                assert!(
+                    !repeats_a_chunk(&token),
+                    "{}",
+                    String::from_utf8_lossy(&token)
+                );
+            }
         }
         assert!(repeats_a_chunk(b"xtestingtestingtestingy"));
         assert!(!repeats_a_chunk(b"testingtesting"));
