@@ -391,8 +391,11 @@ fn is_secret(rule: &Rule, secret: &[u8], whole: &[u8]) -> bool {
     if secret.is_empty() {
         return false;
     }
-    // A key the provider's own documentation publishes, under any rule.
-    if std::str::from_utf8(secret).is_ok_and(placeholder::is_documented_example) {
+    // A key the provider's own documentation publishes, or one it issues
+    // to be public (a publishable key), under any rule.
+    if std::str::from_utf8(secret).is_ok_and(placeholder::is_documented_example)
+        || placeholder::is_public_by_design(secret)
+    {
         return false;
     }
     if let Some(min) = rule.min_entropy {

@@ -203,6 +203,23 @@ fn is_angle_template(text: &str) -> bool {
     })
 }
 
+/// Keys that providers issue to be shipped in apps and web pages, by their
+/// documented prefixes: Stripe's publishable keys (`pk_live_`, `pk_test_`,
+/// then mixed-case base62: Courier's secret `pk_test_` tokens are upper
+/// case), Mapbox's public tokens (`pk.eyJ`), RevenueCat's public SDK keys
+/// (`appl_`, `goog_`, `amzn_`). Whatever name holds one, it is not a
+/// secret.
+pub fn is_public_by_design(value: &[u8]) -> bool {
+    const PREFIXES: &[&[u8]] = &[b"pk.eyJ", b"appl_", b"goog_", b"amzn_"];
+    let value = trim_quotes(value);
+    let stripe = [&b"pk_live_"[..], b"pk_test_"].iter().any(|p| {
+        value
+            .strip_prefix(*p)
+            .is_some_and(|rest| rest.iter().any(u8::is_ascii_lowercase))
+    });
+    stripe || PREFIXES.iter().any(|p| value.starts_with(p))
+}
+
 /// SOPS values and Ansible Vault payloads: ciphertext that tools commit on
 /// purpose, whatever the name it is assigned to.
 fn is_encrypted(text: &str) -> bool {
@@ -496,6 +513,28 @@ mod tests {
             "x</y",
         ] {
             assert!(is_angle_template(t), "{t}");
+        }
+    }
+
+    /// Publishable keys are public by their provider's design; the secret
+    /// keys beside them are not.
+    #[test]
+    fn publishable_keys_are_public() {
+        for v in [
+            "pk_live_51dOvJSnjaTazd3IP",
+            "pk.eyJ1IjoiYWNtZSJ9.x",
+            "appl_AoWpUK9X6K1fErN7",
+            "goog_KWEeTSdvJHDX",
+        ] {
+            assert!(is_public_by_design(v.as_bytes()), "{v}");
+        }
+        for v in [
+            "sk_live_51dOvJSnjaTazd3IP",
+            "sk.eyJ1IjoiYWNtZSJ9.x",
+            "rk_live_4eC39HqLyjWD",
+            "pk_test_4DTTYUS3W6SK4SAMK9C8O67E2NY4",
+        ] {
+            assert!(!is_public_by_design(v.as_bytes()), "{v}");
         }
     }
 }
