@@ -436,3 +436,16 @@ fn blind_mobile_apps_set_recall_and_false_positives() {
         include_str!("../fixtures/blind15/negatives.txt"),
     );
 }
+
+/// A sixteenth set, written blind: credentials in data-engineering and
+/// machine-learning code and configuration (notebooks, LLM and model-hub
+/// clients, W&B, Kaggle, Databricks, Snowflake, Spark and Hadoop settings,
+/// Airflow, dbt, R, Scala). First run: 91.4% recall, one false positive (an
+/// environment variable's name passed as the key).
+#[test]
+fn blind_data_ml_set_recall_and_false_positives() {
+    measure(
+        include_str!("../fixtures/blind16/positives.txt"),
+        include_str!("../fixtures/blind16/negatives.txt"),
+    );
+}
