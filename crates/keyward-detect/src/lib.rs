@@ -437,6 +437,7 @@ fn resolve_overlaps(rules: &[Rule], mut found: Vec<Match>) -> Vec<Match> {
     // A match yields to an overlapping one that ranks higher: more confident,
     // or as confident and specific where it is generic, or as confident and
     // naming the provider's format where a sink only says how it is used.
+    // Of two generic matches of the same span, the first rule's is kept.
     let rank = |m: &Match| {
         let r = &rules[m.rule];
         (
@@ -459,6 +460,15 @@ fn resolve_overlaps(rules: &[Rule], mut found: Vec<Match>) -> Vec<Match> {
             match rank(o).cmp(&rank(m)) {
                 std::cmp::Ordering::Greater => keep[i] = false,
                 std::cmp::Ordering::Less => keep[j] = false,
+                // Two generic rules reading the same value (an `api_key =`
+                // both name forms take) are one finding: the first rule's.
+                std::cmp::Ordering::Equal
+                    if (o.start, o.end) == (m.start, m.end)
+                        && rules[m.rule].category == Category::Generic
+                        && rules[o.rule].category == Category::Generic =>
+                {
+                    keep[j] = false;
+                }
                 std::cmp::Ordering::Equal => {}
             }
         }

@@ -61,10 +61,12 @@ fn filters_low_entropy_and_placeholders() {
 }
 
 /// Overlaps resolve as the definition says (a match yields to any
-/// overlapping one that ranks higher), on many random sets of matches.
+/// overlapping one that ranks higher, and a generic match to an earlier
+/// generic rule's of the same span and rank), on many random sets of
+/// matches.
 #[test]
 fn overlaps_resolve_like_the_definition() {
-    let yaml = "rules:\n  - id: a\n    name: A\n    category: generic\n    confidence: medium\n    keywords: [aaa]\n    pattern: 'a(?P<secret>b)'\n  - id: b\n    name: B\n    category: vcs\n    confidence: medium\n    keywords: [bbb]\n    pattern: 'a(?P<secret>b)'\n  - id: c\n    name: C\n    category: vcs\n    confidence: high\n    keywords: [ccc]\n    pattern: 'a(?P<secret>b)'\n";
+    let yaml = "rules:\n  - id: a\n    name: A\n    category: generic\n    confidence: medium\n    keywords: [aaa]\n    pattern: 'a(?P<secret>b)'\n  - id: b\n    name: B\n    category: vcs\n    confidence: medium\n    keywords: [bbb]\n    pattern: 'a(?P<secret>b)'\n  - id: c\n    name: C\n    category: vcs\n    confidence: high\n    keywords: [ccc]\n    pattern: 'a(?P<secret>b)'\n  - id: d\n    name: D\n    category: generic\n    confidence: medium\n    keywords: [ddd]\n    pattern: 'a(?P<secret>b)'\n";
     let s = set(yaml);
     let rules = s.rules();
     let mut seed = 0x2545_F491_4F6C_DD1D_u64;
@@ -80,7 +82,7 @@ fn overlaps_resolve_like_the_definition() {
                 let start = next(40);
                 let end = start + next(8);
                 Match {
-                    rule: next(3),
+                    rule: next(4),
                     start,
                     end,
                     context: (start, end),
@@ -95,9 +97,18 @@ fn overlaps_resolve_like_the_definition() {
         expected.sort_by_key(|m| (m.start, m.end, m.rule));
         expected.dedup_by_key(|m| (m.start, m.end, m.rule));
         let all = expected.clone();
+        let generic = |m: &Match| rules[m.rule].category == Category::Generic;
         expected.retain(|m| {
-            !all.iter()
-                .any(|o| o.start < m.end && m.start < o.end && rank(o) > rank(m))
+            !all.iter().any(|o| {
+                o.start < m.end
+                    && m.start < o.end
+                    && (rank(o) > rank(m)
+                        || ((o.start, o.end) == (m.start, m.end)
+                            && generic(o)
+                            && generic(m)
+                            && rank(o) == rank(m)
+                            && o.rule < m.rule))
+            })
         });
         assert_eq!(
             resolve_overlaps(rules, found.clone()),
