@@ -159,6 +159,9 @@ const NAMES: &[(&str, &str)] = &[
     ("plist", "ios/App/Info.plist"),
     ("xcconfig", "ios/Config/Release.xcconfig"),
     ("ipynb", "notebooks/analysis.ipynb"),
+    ("md", "README.md"),
+    ("http", "api.http"),
+    ("postman", "api.postman_collection.json"),
 ];
 
 /// Writes each section of `fixture` to `dir/NN/<name>` and returns, per
@@ -447,5 +450,19 @@ fn blind_data_ml_set_recall_and_false_positives() {
     measure(
         include_str!("../fixtures/blind16/positives.txt"),
         include_str!("../fixtures/blind16/negatives.txt"),
+    );
+}
+
+/// Four themes in one set (each alone is under the 150 cases a set
+/// holds): keys named only by their provider (`POSITIONSTACK_KEY`, an
+/// SDK client given its key), API-testing and documentation files
+/// (`.http`, Postman collections, READMEs), credentials in tests, seeds
+/// and fixtures beside their look-alikes (RFC test vectors, hashes), and
+/// secrets passed where C, C++, C#, Java, Kotlin and Go libraries use them.
+#[test]
+fn blind_provider_names_api_files_tests_and_typed_sinks_recall_and_false_positives() {
+    measure(
+        include_str!("../fixtures/blind17/positives.txt"),
+        include_str!("../fixtures/blind17/negatives.txt"),
     );
 }

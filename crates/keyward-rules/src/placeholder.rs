@@ -207,10 +207,11 @@ fn is_angle_template(text: &str) -> bool {
 /// documented prefixes: Stripe's publishable keys (`pk_live_`, `pk_test_`,
 /// then mixed-case base62: Courier's secret `pk_test_` tokens are upper
 /// case), Mapbox's public tokens (`pk.eyJ`), RevenueCat's public SDK keys
-/// (`appl_`, `goog_`, `amzn_`). Whatever name holds one, it is not a
-/// secret.
+/// (`appl_`, `goog_`, `amzn_`), PostHog's project keys (`phc_`: its
+/// personal keys, `phx_`, are secret). Whatever name holds one, it is not
+/// a secret.
 pub fn is_public_by_design(value: &[u8]) -> bool {
-    const PREFIXES: &[&[u8]] = &[b"pk.eyJ", b"appl_", b"goog_", b"amzn_"];
+    const PREFIXES: &[&[u8]] = &[b"pk.eyJ", b"appl_", b"goog_", b"amzn_", b"phc_"];
     let value = trim_quotes(value);
     let stripe = [&b"pk_live_"[..], b"pk_test_"].iter().any(|p| {
         value
@@ -529,6 +530,7 @@ mod tests {
             "pk.eyJ1IjoiYWNtZSJ9.x",
             "appl_AoWpUK9X6K1fErN7",
             "goog_KWEeTSdvJHDX",
+            "phc_wDxAimg08x2T4VAyTbcoMXLbe2AFMymXzIBF3CfOU2P",
         ] {
             assert!(is_public_by_design(v.as_bytes()), "{v}");
         }
