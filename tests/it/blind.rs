@@ -170,6 +170,19 @@ const NAMES: &[(&str, &str)] = &[
     ("tfstate", "terraform.tfstate"),
     ("wpconfig", "wp-config.php"),
     ("envprod", ".env.production"),
+    ("wrangler", "wrangler.toml"),
+    ("serverless", "serverless.yml"),
+    ("nuxt", "nuxt.config.ts"),
+    ("svelte", "src/hooks.server.ts"),
+    ("persistence", "src/main/resources/META-INF/persistence.xml"),
+    ("hibernate", "src/main/resources/hibernate.cfg.xml"),
+    ("logback", "src/main/resources/logback.xml"),
+    ("tomcat", "conf/context.xml"),
+    ("nugetconfig", "NuGet.config"),
+    ("pubxml", "Properties/PublishProfiles/Production.pubxml"),
+    ("launchsettings", "Properties/launchSettings.json"),
+    ("localsettings", "local.settings.json"),
+    ("jaas", "kafka_client_jaas.conf"),
 ];
 
 /// Writes each section of `fixture` to `dir/NN/<name>` and returns, per
@@ -486,5 +499,17 @@ fn blind_cli_defaults_comments_pairs_and_data_files_recall_and_false_positives()
     measure(
         include_str!("../fixtures/blind18/positives.txt"),
         include_str!("../fixtures/blind18/negatives.txt"),
+    );
+}
+
+/// JavaScript and TypeScript server and serverless code (route handlers,
+/// Workers, Lambda and Firebase functions, webhook verification) and the
+/// configuration of Java, Kotlin, Scala and .NET services (persistence.xml,
+/// logback appenders, JAAS, publish profiles, NuGet.config).
+#[test]
+fn blind_js_serverless_and_enterprise_config_recall_and_false_positives() {
+    measure(
+        include_str!("../fixtures/blind19/positives.txt"),
+        include_str!("../fixtures/blind19/negatives.txt"),
     );
 }
