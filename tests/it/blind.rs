@@ -526,3 +526,16 @@ fn blind_keys_in_requests_and_sdk_calls_recall_and_false_positives() {
         include_str!("../fixtures/blind20/negatives.txt"),
     );
 }
+
+/// Credentials nested under a section or parent key that names the
+/// provider (`[pagerduty]` then `key = …`, `lob:` then `key: …`, nginx's
+/// `proxy_set_header DD-API-KEY …`), in YAML, TOML, INI, JSON, HCL and
+/// code. Two Sentry DSNs were taken out as judgement calls: a DSN's key is
+/// public by design, and keyward does not report it.
+#[test]
+fn blind_credentials_under_provider_sections_recall_and_false_positives() {
+    measure(
+        include_str!("../fixtures/blind21/positives.txt"),
+        include_str!("../fixtures/blind21/negatives.txt"),
+    );
+}
