@@ -199,6 +199,10 @@ impl Fast {
             .then(|| {
                 aho_corasick::packed::Config::new()
                     .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+                    // Teddy takes up to 128 patterns; its builder refuses
+                    // more than 64 unless told, and the automaton it would
+                    // leave is twice as slow here.
+                    .heuristic_pattern_limits(false)
                     .builder()
                     .extend(set)
                     .build()
