@@ -109,8 +109,10 @@ fn is_b64(b: u8) -> bool {
 
 /// Spans of base64 runs (with padding) of at least [`MIN_INLINE`] characters
 /// that open after a quote, `:` or `=` and close where a value would: the
-/// same quote, or the end of the line or of a field. Runs inside longer
-/// tokens (`sha512-…`, `data:…;base64,…`, URLs) do not qualify.
+/// same quote, or the end of the line or of a field, or that are a quoted
+/// data URL's JSON or text (`"data:application/json;base64,…"`). Runs inside
+/// longer tokens (`sha512-…`, an image's `data:image/png;base64,…`, URLs)
+/// do not qualify.
 fn inline_candidates(content: &[u8]) -> Vec<(usize, usize)> {
     // A run of at least MIN_INLINE base64 bytes holds one of the bytes
     // sampled every MIN_INLINE positions, so only those are looked at, and
@@ -150,6 +152,21 @@ fn is_delimited(content: &[u8], start: usize, end: usize) -> bool {
     };
     if matches!(before, b'"' | b'\'' | b'`') {
         return after == Some(before);
+    }
+    if before == b',' {
+        // A quoted data URL of JSON or text: `"data:application/json;base64,…"`
+        let from = start.saturating_sub(64);
+        let head = &content[from..start - 1];
+        let Some(at) = memmem::rfind(head, b"data:") else {
+            return false;
+        };
+        let mime = &head[at..];
+        let quote = (from + at).checked_sub(1).map(|q| content[q]);
+        return head.ends_with(b";base64")
+            && (mime.starts_with(b"data:application/json")
+                || mime.starts_with(b"data:text/plain"))
+            && matches!(quote, Some(b'"' | b'\'' | b'`'))
+            && after == quote;
     }
     let opener = content[..start]
         .iter()
@@ -477,6 +494,13 @@ mod tests {
         ] {
             assert!(decoded_values(quiet.as_bytes()).is_empty(), "{quiet}");
         }
+        // A quoted data URL of JSON is a value; an image's is not.
+        let json = format!("const CREDS = 'data:application/json;base64,{enc}';");
+        let d = decoded_values(json.as_bytes());
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].text, text.as_bytes());
+        let image = format!("const LOGO = 'data:image/png;base64,{enc}';");
+        assert!(decoded_values(image.as_bytes()).is_empty());
     }
 
     /// URL-safe base64 decodes too; mixed alphabets do not.

@@ -360,7 +360,8 @@ fn run_sink(
                     rule: index,
                     start: lit.start,
                     end: lit.end,
-                    context: (call.start(), lit.args_end),
+                    // a constant given by name lies above the call
+                    context: (call.start().min(lit.start), lit.args_end),
                 });
             }
         }

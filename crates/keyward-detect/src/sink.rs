@@ -5,13 +5,17 @@
 //! or by name (`key=`, `key:`, `:key =>`, or a property of an options
 //! object or dict passed to the call).
 //!
-//! Only a literal is a secret. A variable, an environment or config lookup,
-//! a call, a concatenation or an interpolated string is not: the value is
-//! elsewhere, and keyward reports it where it is written. A literal under a
+//! Only a literal is a secret, or a name whose nearest assignment in the
+//! few kilobytes above the call holds one (reported where the literal is
+//! written). An environment or config lookup, a call, a concatenation or
+//! an interpolated string is not: the value is elsewhere. A literal under a
 //! byte conversion (`[]byte("…")`, `"…".getBytes()`, `Buffer.from("…")`)
 //! counts, since that is how signing keys are passed.
 
 use keyward_rules::Sink;
+
+mod constant;
+use constant::constant;
 
 /// How far past the `(` the arguments are read: a call whose arguments run
 /// longer is not a sink this module can judge, and reading stays bounded.
@@ -50,6 +54,9 @@ const CONVERSIONS: &[&[u8]] = &[
     b"decodeBase64",
     b"UNHEX",
     b"unhex",
+    b"FromHexString",
+    b"from_hex",
+    b"from_base64",
 ];
 
 /// Methods called on a literal that leave the literal the value.
@@ -107,13 +114,15 @@ pub(crate) fn literal_argument(hay: &[u8], open: usize, sink: &Sink) -> Option<L
         }
         if let Some((name, value)) = named(hay, s, e) {
             if wanted(sink, &hay[name.0..name.1]) {
-                return named_literal(hay, value, e).map(found);
+                return named_literal(hay, value, e)
+                    .or_else(|| constant(hay, value, e, open))
+                    .map(found);
             }
             continue;
         }
         position += 1;
         if sink.arg == Some(position) {
-            if let Some(span) = literal(hay, s, e) {
+            if let Some(span) = literal(hay, s, e).or_else(|| constant(hay, s, e, open)) {
                 return Some(found(span));
             }
         }
@@ -388,6 +397,17 @@ fn literal_at_depth(hay: &[u8], s: usize, e: usize, depth: u8) -> Option<(usize,
         }
         return None;
     }
+    // Ruby's hex to bytes: `["…"].pack("H*")`.
+    if hay[s] == b'[' {
+        if let Some((items, close)) = split(hay, s + 1, b']').filter(|&(_, close)| close < e) {
+            let rest = &hay[close + 1..e];
+            if let [(a, b)] = items[..] {
+                if rest.starts_with(b".pack(") && rest.ends_with(b")") {
+                    return literal_at_depth(hay, a, b, depth + 1);
+                }
+            }
+        }
+    }
     // A conversion of a literal: `[]byte("…")`, `Encoding.UTF8.GetBytes("…")`.
     if hay[e - 1] != b')' {
         return None;
@@ -595,6 +615,12 @@ mod tests {
         }
         // A keyword argument of another name is not the position's.
         assert_eq!(found(r#"encode(claims, algorithm="HS256")"#, &key), None);
+        // A list whose `]` lies past the argument is not read past it.
+        assert_eq!(found(r#"encode(claims, [x), "Tz8kQ3mW"]"#, &key), None);
+        assert_eq!(
+            found(r#"encode(claims, ["Tz8kQ3mW"].pack("H*"))"#, &key).as_deref(),
+            Some("Tz8kQ3mW")
+        );
     }
 
     /// A call on a comment line documents an API; code before it does not.

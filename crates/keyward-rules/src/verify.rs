@@ -165,13 +165,28 @@ fn is_basic_auth(secret: &[u8]) -> bool {
         return false;
     };
     // The decoded password is what a person chose: documentation fills it
-    // with words (`martin:secret`), which are not findings.
+    // with words (`martin:secret`), which are not findings. An API key in
+    // the user's place is the secret whatever follows it: Freshdesk,
+    // BambooHR and Stripe take `KEY:X` or `KEY:`.
     text.split_once(':').is_some_and(|(user, pass)| {
         !user.is_empty()
             && !text.chars().any(char::is_control)
-            && !crate::placeholder::is_placeholder(pass.as_bytes())
-            && !crate::placeholder::is_human_placeholder(pass.as_bytes())
+            && (is_key_like(user)
+                || (!crate::placeholder::is_placeholder(pass.as_bytes())
+                    && !crate::placeholder::is_human_placeholder(pass.as_bytes())))
     })
+}
+
+/// Twenty or more letters, digits, `_` and `-`, with letters and digits
+/// both, and no placeholder: a generated key, not a user's name.
+fn is_key_like(user: &str) -> bool {
+    user.len() >= 20
+        && user
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && user.bytes().any(|b| b.is_ascii_digit())
+        && user.bytes().any(|b| b.is_ascii_alphabetic())
+        && !crate::placeholder::is_placeholder(user.as_bytes())
 }
 
 #[cfg(test)]
@@ -198,6 +213,14 @@ mod tests {
         assert!(!is_basic_auth(b64("no-colon-here").as_bytes()));
         assert!(!is_basic_auth(b64("martin:secret").as_bytes()));
         assert!(!is_basic_auth(b"not base64!"));
+        // An API key as the user, with the `X` or empty password its
+        // provider asks for; a user's name with them is not a secret.
+        assert!(is_basic_auth(b64("VEm4yHS8MmweDQxlqw31:X").as_bytes()));
+        assert!(is_basic_auth(
+            b64("5f088ac90e5894ae44d4a4906041b35c5b874cbf:").as_bytes()
+        ));
+        assert!(!is_basic_auth(b64("anonymous:").as_bytes()));
+        assert!(!is_basic_auth(b64("integration-service-user:x").as_bytes()));
     }
 
     /// Local development defaults in URLs are not secrets; a random password,
