@@ -208,10 +208,19 @@ fn is_angle_template(text: &str) -> bool {
 /// then mixed-case base62: Courier's secret `pk_test_` tokens are upper
 /// case), Mapbox's public tokens (`pk.eyJ`), RevenueCat's public SDK keys
 /// (`appl_`, `goog_`, `amzn_`), PostHog's project keys (`phc_`: its
-/// personal keys, `phx_`, are secret). Whatever name holds one, it is not
-/// a secret.
+/// personal keys, `phx_`, are secret), Midtrans's client keys
+/// (`Mid-client-`, for Snap in the browser). Whatever name holds one, it
+/// is not a secret.
 pub fn is_public_by_design(value: &[u8]) -> bool {
-    const PREFIXES: &[&[u8]] = &[b"pk.eyJ", b"appl_", b"goog_", b"amzn_", b"phc_"];
+    const PREFIXES: &[&[u8]] = &[
+        b"pk.eyJ",
+        b"appl_",
+        b"goog_",
+        b"amzn_",
+        b"phc_",
+        b"Mid-client-",
+        b"SB-Mid-client-",
+    ];
     let value = trim_quotes(value);
     let stripe = [&b"pk_live_"[..], b"pk_test_"].iter().any(|p| {
         value
