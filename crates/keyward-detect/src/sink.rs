@@ -74,6 +74,7 @@ const SUFFIXES: &[&[u8]] = &[
     b"b",
     b"toCharArray",
     b"ToCharArray",
+    b"into",
 ];
 
 /// Where a sink's literal lies: the literal's content (between its quotes)

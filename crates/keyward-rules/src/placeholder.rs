@@ -84,6 +84,8 @@ const MARKERS: &[&str] = &[
     "change-me",
     "placeholder",
     "redacted",
+    // GitLab's and others' job logs mask a secret variable's value
+    "[masked]",
     "your_",
     "your-",
     "yourkey",
