@@ -501,10 +501,11 @@ fn plain_string(hay: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn sink(arg: Option<usize>, named: &[&str]) -> Sink {
+    /// A sink reading argument `arg`, or the arguments `named`.
+    pub(crate) fn sink(arg: Option<usize>, named: &[&str]) -> Sink {
         Sink {
             arg,
             named: named.iter().map(|s| s.to_string()).collect(),

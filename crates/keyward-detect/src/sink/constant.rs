@@ -77,14 +77,8 @@ fn assigned_value(hay: &[u8], at: usize, line_end: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::super::literal_argument;
+    use super::super::tests::sink;
     use keyward_rules::Sink;
-
-    fn sink(arg: Option<usize>, named: &[&str]) -> Sink {
-        Sink {
-            arg,
-            named: named.iter().map(|s| s.to_string()).collect(),
-        }
-    }
 
     /// The literal `sink` names in the call on the last line of `text`.
     fn found_last(text: &str, sink: &Sink) -> Option<String> {
