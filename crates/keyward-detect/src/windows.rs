@@ -185,9 +185,10 @@ pub(crate) struct MultiKeywords {
 /// One set's fast search: Teddy, aho-corasick's packed SIMD searcher,
 /// asked for by name. Left to choose, aho-corasick's builder picks a
 /// rare-byte prefilter for some sets (one keyword more, `"apikey"`, made
-/// it pick one whose bytes are everywhere in code: the search went from 8%
-/// to 17% of a full-history audit's profile). For the short keywords, without SIMD, or past
-/// Teddy's 128 patterns, the automaton with its own prefilter.
+/// it pick one whose bytes are everywhere in code: the search went from
+/// 8% to 17% of a full-history audit's profile). For the short keywords,
+/// without SIMD, or past Teddy's 128 patterns, the automaton with its own
+/// prefilter.
 enum Fast {
     Packed(aho_corasick::packed::Searcher),
     Automaton(AhoCorasick),
