@@ -51,6 +51,13 @@ pub struct Match {
     pub context: (usize, usize),
 }
 
+/// Whether a rule's window passes the tests run before its regex is
+/// compiled: it holds the rule's secret run and its gate matches.
+fn passes_cheap_tests(rule: &Rule, window: &[u8]) -> bool {
+    rule.secret_run().is_none_or(|run| run.found_in(window))
+        && rule.gate_regex().is_none_or(|gate| gate.is_match(window))
+}
+
 /// The compiled detector for one rule set.
 pub struct Detector<'r> {
     rules: &'r [Rule],
@@ -231,11 +238,59 @@ impl<'r> Detector<'r> {
                     .hits(self.rules, haystack, reach, &mut hits);
             }
         }
+        let hits = hits.finish();
+        if self.volume == Volume::Small {
+            self.prepare_rules(haystack, &hits);
+        }
         let mut found = Vec::new();
-        for (rule, windows) in hits.finish() {
+        for (rule, windows) in hits {
             self.run_rule(rule, &self.rules[rule], haystack, &windows, &mut found);
         }
         found
+    }
+
+    /// Prepares, on every core, the rules of `hits` not prepared yet: reads
+    /// each one's secret run and gate, and builds its regex when a window
+    /// passes them (as [`Detector::run_rule`] would). A scan of a few files
+    /// runs on one thread, and preparing the rules a source file triggers
+    /// (the generic ones take milliseconds each) is most of its time. A
+    /// larger scan keeps every core busy already, and has most of its
+    /// rules prepared once its first files are read.
+    fn prepare_rules(&self, haystack: &[u8], hits: &[(usize, Vec<(usize, usize)>)]) {
+        let mut cold: Vec<(&Rule, &[(usize, usize)])> = hits
+            .iter()
+            .map(|(r, windows)| (&self.rules[*r], windows.as_slice()))
+            .filter(|(rule, _)| !rule.is_compiled())
+            .collect();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(cold.len());
+        if threads < 2 {
+            return;
+        }
+        // The longest first, so that no thread is left with a long one at
+        // the end.
+        cold.sort_by_key(|(rule, _)| std::cmp::Reverse(rule.pattern().len()));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let work = || {
+            while let Some(&(rule, windows)) =
+                cold.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+            {
+                let needed = rule.sink.is_some()
+                    || windows
+                        .iter()
+                        .any(|&(s, e)| passes_cheap_tests(rule, &haystack[s..e]));
+                if needed {
+                    rule.regex();
+                }
+            }
+        };
+        std::thread::scope(|s| {
+            for _ in 1..threads {
+                s.spawn(work);
+            }
+            work();
+        });
     }
 
     /// Runs one rule's regex inside each window. The search sees the whole
@@ -258,14 +313,9 @@ impl<'r> Detector<'r> {
             }
             return;
         }
-        let run = rule.secret_run();
-        let gate = rule.gate_regex();
         let mut compiled = None;
         for &(start, end) in windows {
-            if run.is_some_and(|run| !run.found_in(&haystack[start..end])) {
-                continue;
-            }
-            if gate.is_some_and(|gate| !gate.is_match(&haystack[start..end])) {
+            if !passes_cheap_tests(rule, &haystack[start..end]) {
                 continue;
             }
             let (regex, group, locs) = match &mut compiled {

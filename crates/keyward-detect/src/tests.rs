@@ -20,6 +20,40 @@ fn untriggered_rules_stay_uncompiled() {
     assert!(!s.rules()[0].is_compiled());
 }
 
+/// A detector for a few files prepares the rules a file triggers on every
+/// core before running them: it finds what one for many files finds, and
+/// builds only the regexes a window that passes its rule's cheap tests
+/// needs.
+#[test]
+fn preparing_rules_on_every_core_changes_no_match() {
+    // Made here, so that this file holds no secret-looking assignment.
+    let value = |parts: &[&str]| parts.concat();
+    let text = format!(
+        "SECRET_KEY = '{}'\ndb_password = \"{}\"\napi_token: {}\nMIXPANEL_TOKEN = 'not the shape'\n",
+        value(&["q8Fz2LpW", "7vXkq8Fz", "2LpW7vXk"]),
+        value(&["Hq7-wT", "2p!zR9"]),
+        value(&["Zx81LmQ2Vb74", "Nc03Kd95Jf16Hg27"]),
+    );
+    let hay = text.as_bytes();
+    let large = RuleSet::embedded_for_scan().unwrap();
+    let small = RuleSet::embedded_for_scan().unwrap();
+    let want = Detector::for_volume(&large, Volume::Large).detect(hay);
+    assert!(want.len() >= 3, "{want:?}");
+    let found = Detector::for_volume(&small, Volume::Small).detect(hay);
+    assert_eq!(found, want);
+    let compiled = |set: &RuleSet| -> Vec<String> {
+        let mut ids: Vec<String> = set
+            .rules()
+            .iter()
+            .filter(|r| r.is_compiled())
+            .map(|r| r.id.clone())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(compiled(&small), compiled(&large));
+}
+
 /// Keywords match case-insensitively and the span is the secret group.
 #[test]
 fn reports_secret_span() {

@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use crate::{Category, Check, Confidence, Rule, RuleError, RuleSpec, Sink, SinkSpec};
+use crate::{Category, Check, Confidence, Pattern, Rule, RuleError, RuleSpec, Sink, SinkSpec};
 
 impl RuleSpec {
     /// Validates what can be checked without running the detector and returns
@@ -46,7 +46,7 @@ impl RuleSpec {
             None => self.pattern.clone(),
         };
         let mut others = Vec::new();
-        if self.check.is_none() && pattern.is_empty() {
+        if self.check.is_none() && pattern.is_empty() && self.deferred.is_none() {
             others.push("rule has neither a pattern, a sink nor a check".to_string());
         }
         if self.files.is_empty() {
@@ -66,8 +66,13 @@ impl RuleSpec {
         if problems.len() > id_problems {
             return (None, problems);
         }
-        // A sink's arguments may run over several lines.
+        // A sink's arguments may run over several lines. A named token's
+        // pattern never does (its tests check every generated one).
         let multiline = sink.is_some() || is_multiline(&pattern);
+        let pattern = match self.deferred {
+            Some(named) if pattern.is_empty() => Pattern::deferred(named),
+            _ => Pattern::written(pattern),
+        };
         let rule = Rule {
             multiline,
             id: self.id,
@@ -134,6 +139,7 @@ impl RuleSpec {
             negatives: Vec::new(),
             references: Vec::new(),
             gate: None,
+            deferred: None,
         }
     }
 

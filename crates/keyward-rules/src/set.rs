@@ -177,8 +177,8 @@ impl RuleSet {
             .filter(|r| r.check.is_none() && r.files.is_empty())
         {
             for part in [
-                &r.id,
-                &r.pattern,
+                r.id.as_str(),
+                r.pattern(),
                 &format!("{:?}{:?}{}", r.min_entropy, r.verify, r.keep_placeholders),
                 &format!("{:?}{:?}{}", r.confidence, r.category, r.multiline),
                 &r.keywords.join("\u{1f}"),

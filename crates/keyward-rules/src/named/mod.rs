@@ -227,11 +227,31 @@ impl NamedTokenSpec {
         self.rule_spec(true)
     }
 
-    /// [`to_rule_spec`](Self::to_rule_spec) without the generated examples
-    /// and negatives, which only checking the rule needs: a scan loads the
-    /// embedded rules at every start.
-    pub fn to_rule_spec_for_scan(&self) -> Result<RuleSpec, Vec<String>> {
-        self.rule_spec(false)
+    /// [`to_rule_spec`](Self::to_rule_spec) as a scan needs it, at every
+    /// start: without the generated examples and negatives, which only
+    /// checking the rule needs, and with the pattern left to be generated
+    /// from the entry (`deferred`) when the rule first needs it.
+    pub fn into_rule_spec_for_scan(self) -> Result<RuleSpec, Vec<String>> {
+        let mut spec = self.rule_spec(false)?;
+        spec.deferred = Some(Box::new(self));
+        Ok(spec)
+    }
+
+    /// The rule's pattern (see [`to_rule_spec`](Self::to_rule_spec)).
+    pub fn pattern(&self) -> String {
+        format!(
+            "(?im)(?:^|[^a-z0-9_.-])(?:\
+             (?:{name})[\"']?\\]?[\\ \\t]*(?:=>|:=|=|:)[\\ \\t]*\
+             {prose}\
+             )[\"'`]?\
+             (?P<secret>{token})\
+             (?:[^a-z0-9_+/=.-]|$)",
+            name = name_pattern(&self.provider),
+            prose = prose_pattern(&self.provider)
+                .map(|p| format!("|{p}"))
+                .unwrap_or_default(),
+            token = self.shape.regex(),
+        )
     }
 
     fn rule_spec(&self, with_cases: bool) -> Result<RuleSpec, Vec<String>> {
@@ -265,19 +285,13 @@ impl NamedTokenSpec {
             return Err(problems);
         }
         let keywords: Vec<String> = self.provider.iter().flat_map(|p| keywords_of(p)).collect();
-        let pattern = format!(
-            "(?im)(?:^|[^a-z0-9_.-])(?:\
-             (?:{name})[\"']?\\]?[\\ \\t]*(?:=>|:=|=|:)[\\ \\t]*\
-             {prose}\
-             )[\"'`]?\
-             (?P<secret>{token})\
-             (?:[^a-z0-9_+/=.-]|$)",
-            name = name_pattern(&self.provider),
-            prose = prose_pattern(&self.provider)
-                .map(|p| format!("|{p}"))
-                .unwrap_or_default(),
-            token = self.shape.regex(),
-        );
+        // The pattern is written only for a full spec: a scan's is left to
+        // be generated when the rule first needs it.
+        let pattern = if with_cases {
+            self.pattern()
+        } else {
+            String::new()
+        };
         // Every match above holds a spelling of the name, then, on its
         // line, the token: a window without that cannot match.
         let gate = format!(

@@ -358,7 +358,7 @@ fn the_gate_matches_wherever_the_pattern_does() {
         }
         let run = |p: &str| crate::run::SecretRun::of_pattern(p).map(|r| r.min);
         assert_eq!(
-            run(&rule.pattern),
+            run(rule.pattern()),
             rule.secret_run().map(|r| r.min),
             "{}",
             rule.id
