@@ -9,10 +9,13 @@
 //!   `third_party/`, …): what is there is another project's code and test
 //!   data, which the user can neither rotate nor fix; every finding there
 //!   is lowered to low confidence;
-//! - prose documentation (Markdown, reStructuredText, AsciiDoc): a finding
-//!   of medium confidence (mostly values found by the name they are written
-//!   under) is lowered to low, since documentation shows example settings;
-//!   a high-confidence one (a provider's format, a private key) keeps it.
+//! - prose documentation (Markdown, reStructuredText, AsciiDoc), and
+//!   TypeScript declaration files (`.d.ts`), which hold types and their doc
+//!   comments, no values: a finding of medium confidence (mostly values
+//!   found by the name they are written under: `KdcAdminPassword:
+//!   XmlStringMaxLen256;` is a type) is lowered to low, since documentation
+//!   shows example settings; a high-confidence one (a provider's format, a
+//!   private key) keeps it.
 //!
 //! Findings about a whole file (hygiene checks) are never lowered.
 
@@ -58,9 +61,10 @@ pub fn place(path: &str) -> Option<Place> {
         return Some(Place::Vendored);
     }
     let ext = file.rsplit_once('.')?.1;
-    DOCUMENTATION
+    let declarations = [".d.ts", ".d.mts", ".d.cts"]
         .iter()
-        .any(|d| d.eq_ignore_ascii_case(ext))
+        .any(|d| file.ends_with(d));
+    (declarations || DOCUMENTATION.iter().any(|d| d.eq_ignore_ascii_case(ext)))
         .then_some(Place::Documentation)
 }
 
@@ -114,6 +118,10 @@ mod tests {
         );
         assert_eq!(place("docs/setup.md"), Some(Place::Documentation));
         assert_eq!(place("README.MD"), Some(Place::Documentation));
+        assert_eq!(place("types/index.d.ts"), Some(Place::Documentation));
+        assert_eq!(place("dist/index.d.mts"), Some(Place::Documentation));
+        assert_eq!(place("src/index.ts"), None);
+        assert_eq!(place("src/upload.d.js"), None);
         // A file named like a vendored directory, or the root itself.
         assert_eq!(place("vendor"), None);
         assert_eq!(place("src/vendor.rs"), None);
