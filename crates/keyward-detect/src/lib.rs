@@ -249,18 +249,20 @@ impl<'r> Detector<'r> {
         found
     }
 
-    /// Prepares, on every core, the rules of `hits` not prepared yet: reads
-    /// each one's secret run and gate, and builds its regex when a window
-    /// passes them (as [`Detector::run_rule`] would). A scan of a few files
-    /// runs on one thread, and preparing the rules a source file triggers
-    /// (the generic ones take milliseconds each) is most of its time. A
-    /// larger scan keeps every core busy already, and has most of its
-    /// rules prepared once its first files are read.
+    /// Prepares, on every core, the rules of `hits` met for the first time:
+    /// reads each one's secret run and gate, and builds its regex when a
+    /// window passes them (as [`Detector::run_rule`] would). A scan of a
+    /// few files runs on one thread, and preparing the rules a source file
+    /// triggers (the generic ones take milliseconds each) is most of its
+    /// time. A rule prepared for an earlier file is left to `run_rule`, so
+    /// that a hook's later files spawn no threads. A larger scan keeps
+    /// every core busy already, and has most of its rules prepared once
+    /// its first files are read.
     fn prepare_rules(&self, haystack: &[u8], hits: &[(usize, Vec<(usize, usize)>)]) {
         let mut cold: Vec<(&Rule, &[(usize, usize)])> = hits
             .iter()
             .map(|(r, windows)| (&self.rules[*r], windows.as_slice()))
-            .filter(|(rule, _)| !rule.is_compiled())
+            .filter(|(rule, _)| !rule.is_compiled() && (rule.sink.is_some() || !rule.is_gated()))
             .collect();
         let threads = std::thread::available_parallelism()
             .map_or(1, usize::from)
@@ -269,8 +271,14 @@ impl<'r> Detector<'r> {
             return;
         }
         // The longest first, so that no thread is left with a long one at
-        // the end.
-        cold.sort_by_key(|(rule, _)| std::cmp::Reverse(rule.pattern().len()));
+        // the end. A gated rule (a named token) compiles only if its gate
+        // passes, and its pattern is not written before: it goes last.
+        cold.sort_by_key(|(rule, _)| {
+            std::cmp::Reverse(match rule.gate {
+                Some(_) => 0,
+                None => rule.pattern().len(),
+            })
+        });
         let next = std::sync::atomic::AtomicUsize::new(0);
         let work = || {
             while let Some(&(rule, windows)) =

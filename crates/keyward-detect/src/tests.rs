@@ -52,6 +52,15 @@ fn preparing_rules_on_every_core_changes_no_match() {
         ids
     };
     assert_eq!(compiled(&small), compiled(&large));
+    // A later file: the named token, prepared above and left uncompiled,
+    // now passes its gate and compiles where it runs.
+    let token = value(&["9f2c4e7a1b3d5f60", "8a7c6e5d4b3a2f1e"]);
+    let later = format!("MIXPANEL_TOKEN = '{token}'\n");
+    let want = Detector::for_volume(&large, Volume::Large).detect(later.as_bytes());
+    assert_eq!(want.len(), 1, "{want:?}");
+    let small_detector = Detector::for_volume(&small, Volume::Small);
+    assert_eq!(small_detector.detect(later.as_bytes()), want);
+    assert_eq!(compiled(&small), compiled(&large));
 }
 
 /// Keywords match case-insensitively and the span is the secret group.

@@ -405,6 +405,12 @@ impl Rule {
         self.regex.get().is_some()
     }
 
+    /// Whether the tests run before the pattern compiles are ready: the
+    /// secret run is read and the gate, if any, compiled.
+    pub fn is_gated(&self) -> bool {
+        self.secret_run.get().is_some() && (self.gate.is_none() || self.gate_regex.get().is_some())
+    }
+
     /// The compiled allow patterns, built on first use. One that does not
     /// compile (which checking the rule reports) is left out.
     pub fn allow(&self) -> &[Regex] {
