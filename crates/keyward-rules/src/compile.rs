@@ -67,7 +67,8 @@ impl RuleSpec {
             return (None, problems);
         }
         // A sink's arguments may run over several lines. A named token's
-        // pattern never does (its tests check every generated one).
+        // pattern never does (a test compares each embedded one's
+        // `multiline` in the scan set with the checked set's).
         let multiline = sink.is_some() || is_multiline(&pattern);
         let pattern = match self.deferred {
             Some(named) if pattern.is_empty() => Pattern::deferred(named),

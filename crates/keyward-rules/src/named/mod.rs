@@ -254,7 +254,9 @@ impl NamedTokenSpec {
         )
     }
 
-    fn rule_spec(&self, with_cases: bool) -> Result<RuleSpec, Vec<String>> {
+    /// The rule, `full` with its pattern and generated cases, or as a scan
+    /// loads it, without either.
+    fn rule_spec(&self, full: bool) -> Result<RuleSpec, Vec<String>> {
         let mut problems = Vec::new();
         if self.provider.is_empty() {
             problems.push("a named token needs at least one `provider` spelling".to_string());
@@ -287,11 +289,7 @@ impl NamedTokenSpec {
         let keywords: Vec<String> = self.provider.iter().flat_map(|p| keywords_of(p)).collect();
         // The pattern is written only for a full spec: a scan's is left to
         // be generated when the rule first needs it.
-        let pattern = if with_cases {
-            self.pattern()
-        } else {
-            String::new()
-        };
+        let pattern = if full { self.pattern() } else { String::new() };
         // Every match above holds a spelling of the name, then, on its
         // line, the token: a window without that cannot match.
         let gate = format!(
@@ -304,7 +302,7 @@ impl NamedTokenSpec {
                 .join("|"),
             token = self.shape.regex(),
         );
-        let (examples, negatives) = if with_cases {
+        let (examples, negatives) = if full {
             self.generated_cases()
         } else {
             (Vec::new(), Vec::new())
