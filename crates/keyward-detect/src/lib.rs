@@ -51,11 +51,14 @@ pub struct Match {
     pub context: (usize, usize),
 }
 
-/// Whether a rule's window passes the tests run before its regex is
-/// compiled: it holds the rule's secret run and its gate matches.
-fn passes_cheap_tests(rule: &Rule, window: &[u8]) -> bool {
-    rule.secret_run().is_none_or(|run| run.found_in(window))
-        && rule.gate_regex().is_none_or(|gate| gate.is_match(window))
+/// The tests a rule's window passes before its regex is compiled: it holds
+/// the rule's secret run and its gate matches. Read once per rule, run
+/// once per window.
+fn cheap_tests(rule: &Rule) -> impl Fn(&[u8]) -> bool + '_ {
+    let (run, gate) = (rule.secret_run(), rule.gate_regex());
+    move |window| {
+        run.is_none_or(|run| run.found_in(window)) && gate.is_none_or(|gate| gate.is_match(window))
+    }
 }
 
 /// The compiled detector for one rule set.
@@ -284,10 +287,10 @@ impl<'r> Detector<'r> {
             while let Some(&(rule, windows)) =
                 cold.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
             {
-                let needed = rule.sink.is_some()
-                    || windows
-                        .iter()
-                        .any(|&(s, e)| passes_cheap_tests(rule, &haystack[s..e]));
+                let needed = rule.sink.is_some() || {
+                    let passes = cheap_tests(rule);
+                    windows.iter().any(|&(s, e)| passes(&haystack[s..e]))
+                };
                 if needed {
                     rule.regex();
                 }
@@ -321,9 +324,10 @@ impl<'r> Detector<'r> {
             }
             return;
         }
+        let passes = cheap_tests(rule);
         let mut compiled = None;
         for &(start, end) in windows {
-            if !passes_cheap_tests(rule, &haystack[start..end]) {
+            if !passes(&haystack[start..end]) {
                 continue;
             }
             let (regex, group, locs) = match &mut compiled {
