@@ -684,3 +684,17 @@ fn blind_front_end_builds_and_other_back_ends_recall_and_false_positives() {
         include_str!("../fixtures/blind29/negatives.txt"),
     );
 }
+
+/// Secrets given on command lines: `--token`, `--api-key`, `-ApiKey`
+/// and `--password` with their values, argument lists in ten languages,
+/// `config set` commands, CI steps, crontabs, unit files and shell
+/// history. First run 74.2% (no false positive) before the rules for
+/// options named for a secret were written, 89.3% with them (written
+/// before the set was read).
+#[test]
+fn blind_command_line_secrets_recall_and_false_positives() {
+    measure(
+        include_str!("../fixtures/blind30/positives.txt"),
+        include_str!("../fixtures/blind30/negatives.txt"),
+    );
+}
