@@ -4,6 +4,7 @@
 mod action;
 mod baseline_import;
 mod blind;
+mod blind_later;
 mod completions;
 mod corrupt;
 mod corrupt_more;

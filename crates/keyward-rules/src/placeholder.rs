@@ -82,6 +82,9 @@ const MARKERS: &[&str] = &[
     "changeme",
     "change_me",
     "change-me",
+    "change_this",
+    "change-this",
+    "changethis",
     "placeholder",
     "redacted",
     // GitLab's and others' job logs mask a secret variable's value
@@ -379,6 +382,7 @@ mod tests {
     fn recognises_placeholders() {
         for p in [
             "changeme",
+            "OIUHF_CHANGE_THIS_12h88",
             "<YOUR_TOKEN>",
             "${DB_PASSWORD}",
             "$DB_PASSWORD",

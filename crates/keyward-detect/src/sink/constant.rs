@@ -30,7 +30,11 @@ pub(super) fn constant(hay: &[u8], s: usize, e: usize, open: usize) -> Option<(u
         before = at;
         let bounded_before = at == 0 || !is_ident(hay[at - 1]);
         let end = at + arg.len();
-        if !bounded_before || hay.get(end).is_some_and(|&b| is_ident(b)) || is_in_comment(hay, at) {
+        if !bounded_before
+            || hay.get(end).is_some_and(|&b| is_ident(b))
+            || is_in_comment(hay, at)
+            || is_annotation(hay, at)
+        {
             continue;
         }
         let line_end = line_end(hay, end, hay.len());
@@ -44,6 +48,16 @@ pub(super) fn constant(hay: &[u8], s: usize, e: usize, open: usize) -> Option<(u
         return literal(hay, vs, ve);
     }
     None
+}
+
+/// Whether the name at `at` is a type in an annotation (`shell: str =
+/// "/bin/sh"`): what follows is the annotated name's value, not its own.
+fn is_annotation(hay: &[u8], at: usize) -> bool {
+    let mut i = at;
+    while i > 0 && matches!(hay[i - 1], b' ' | b'\t') {
+        i -= 1;
+    }
+    i > 0 && hay[i - 1] == b':' && (i < 2 || hay[i - 2] != b':')
 }
 
 /// Where the value starts when `hay[at..line_end]` goes on with an
@@ -119,6 +133,12 @@ mod tests {
             ("if key == 'Tz8kQ3': pass\nencode(claims, key)", None),
             ("monkey = 'Tz8kQ3'\nencode(claims, key)", None),
             ("encode(claims, key)", None),
+            // a type is not a name assigned: `shell: str = …` gives `shell`
+            // its value, not `str`
+            (
+                "def f(shell: str = '/bin/sh'):\n    encode(claims, str)",
+                None,
+            ),
         ] {
             assert_eq!(found_last(text, &key).as_deref(), want, "{text}");
         }
