@@ -15,7 +15,7 @@
 use keyward_rules::Sink;
 
 mod constant;
-use constant::constant;
+use constant::{assigned_value, constant};
 
 /// How far past the `(` the arguments are read: a call whose arguments run
 /// longer is not a sink this module can judge, and reading stays bounded.
@@ -346,27 +346,14 @@ fn named(hay: &[u8], s: usize, e: usize) -> Option<((usize, usize), usize)> {
         j + 1
     } else if rest.starts_with(b":") {
         // A parameter with a type and a default (`password: str = "…"`, a
-        // Python or TypeScript signature): the value is the default.
-        annotated_default(hay, j + 1, e).unwrap_or(j + 1)
+        // Python or TypeScript signature): the value is the default, read
+        // as a constant's typed assignment is.
+        assigned_value(hay, j, e).unwrap_or(j + 1)
     } else {
         return None;
     };
     let (value, _) = trim(hay, after, e);
     Some((name, value))
-}
-
-/// Where the default begins when `s..e` is a type then `=` (`str = "…"`,
-/// `Optional[str] = None`, `int | None = 3`); `None` for anything else.
-fn annotated_default(hay: &[u8], s: usize, e: usize) -> Option<usize> {
-    let (s, e) = trim(hay, s, e);
-    if s >= e || !(hay[s].is_ascii_alphabetic() || hay[s] == b'_') {
-        return None;
-    }
-    let mut i = s;
-    while i < e && (is_ident(hay[i]) || b"[]|., ".contains(&hay[i])) {
-        i += 1;
-    }
-    (i < e && hay[i] == b'=' && hay.get(i + 1) != Some(&b'=')).then_some(i + 1)
 }
 
 /// The literal a named option holds: the option's value, or the first item

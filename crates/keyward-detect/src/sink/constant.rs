@@ -63,7 +63,7 @@ fn is_annotation(hay: &[u8], at: usize) -> bool {
 /// Where the value starts when `hay[at..line_end]` goes on with an
 /// assignment: `= v`, `:= v`, or a type and then `=` (`: &str = v`,
 /// `: [u8; 32] = v`), not a comparison.
-fn assigned_value(hay: &[u8], at: usize, line_end: usize) -> Option<usize> {
+pub(super) fn assigned_value(hay: &[u8], at: usize, line_end: usize) -> Option<usize> {
     let mut i = at;
     while i < line_end && matches!(hay[i], b' ' | b'\t') {
         i += 1;
