@@ -31,6 +31,12 @@ pub enum Verifier {
     /// A Discord bot token: its first part is the bot's user id (a
     /// snowflake, 17 to 20 digits) in base64url.
     DiscordToken,
+    /// A password a person chose from words and digits (`bluefalcon77`,
+    /// `Summer2023`, `dbadmin2019`): 8 to 32 letters and digits, a digit
+    /// and a run of three letters among them, that the generic rules read
+    /// as a word or an identifier and leave. Only those: a value the
+    /// generic password rule reports is its finding, not this one's.
+    WordsAndDigits,
 }
 
 impl Verifier {
@@ -42,6 +48,7 @@ impl Verifier {
             Verifier::BasicAuth => is_basic_auth(secret),
             Verifier::UrlNotLocalDefault => !is_local_default(secret, whole),
             Verifier::DiscordToken => is_discord_token(secret),
+            Verifier::WordsAndDigits => is_words_and_digits(secret),
             Verifier::NotUserAsPassword => {
                 memchr::memmem::find_iter(whole, secret).nth(1).is_none()
             }
@@ -146,6 +153,24 @@ fn is_supabase_anon_key(secret: &[u8]) -> bool {
         }
         _ => false,
     }
+}
+
+fn is_words_and_digits(secret: &[u8]) -> bool {
+    if !(8..=32).contains(&secret.len()) {
+        return false;
+    }
+    let letter_run = secret
+        .split(|b| !b.is_ascii_alphabetic())
+        .any(|run| run.len() >= 3);
+    // The generic password rule's allow for a word and one digit.
+    let letters = secret.len() - 1;
+    let word_and_digit = (1..=11).contains(&letters)
+        && secret[..letters].iter().all(u8::is_ascii_alphabetic)
+        && secret[letters].is_ascii_digit();
+    secret.iter().all(u8::is_ascii_alphanumeric)
+        && secret.iter().any(u8::is_ascii_digit)
+        && letter_run
+        && (crate::placeholder::is_identifier_like(secret) || word_and_digit)
 }
 
 fn is_discord_token(secret: &[u8]) -> bool {
@@ -309,5 +334,32 @@ mod tests {
         assert!(!is_discord_token(token("13298181051675508x1").as_bytes()));
         assert!(!is_discord_token(token("1234").as_bytes()));
         assert!(!is_discord_token(b"MTIzNDU2Nzg5MDEyMzQ1Njc4OQ!.GhJk3L.x"));
+    }
+
+    /// Words and digits pass where the generic rules leave them; random
+    /// values, values without a digit or a word, and odd lengths do not.
+    #[test]
+    fn words_and_digits_are_what_generic_rules_leave() {
+        for p in [
+            "bluefalcon77",
+            "Summer2023",
+            "dbadmin2019",
+            "orangeTree9",
+            "Qwerty123",
+        ] {
+            assert!(is_words_and_digits(p.as_bytes()), "{p}");
+        }
+        for n in [
+            "q8Fz2LpW7vXk4NcRt6Yh",
+            "goodspec",
+            "12345678",
+            "Tr0ub4dor",
+            "summer2023!",
+            "ab12",
+            "",
+            "averyveryverylongwordwithdigits12345",
+        ] {
+            assert!(!is_words_and_digits(n.as_bytes()), "{n}");
+        }
     }
 }
