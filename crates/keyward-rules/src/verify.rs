@@ -37,6 +37,12 @@ pub enum Verifier {
     /// as a word or an identifier and leave. Only those: a value the
     /// generic password rule reports is its finding, not this one's.
     WordsAndDigits,
+    /// A Google app password as Google shows it: 16 lower-case letters,
+    /// run together or in four groups of four joined by spaces, that do
+    /// not read as English (seven or more vowels of the sixteen, `y`
+    /// counted; random letters hold about four). Run together, only where
+    /// the generic rules read the letters as a word and leave them.
+    AppPassword,
 }
 
 impl Verifier {
@@ -49,6 +55,7 @@ impl Verifier {
             Verifier::UrlNotLocalDefault => !is_local_default(secret, whole),
             Verifier::DiscordToken => is_discord_token(secret),
             Verifier::WordsAndDigits => is_words_and_digits(secret),
+            Verifier::AppPassword => is_app_password(secret),
             Verifier::NotUserAsPassword => {
                 memchr::memmem::find_iter(whole, secret).nth(1).is_none()
             }
@@ -171,6 +178,20 @@ fn is_words_and_digits(secret: &[u8]) -> bool {
         && secret.iter().any(u8::is_ascii_digit)
         && letter_run
         && (crate::placeholder::is_identifier_like(secret) || word_and_digit)
+}
+
+fn is_app_password(secret: &[u8]) -> bool {
+    let letters: Vec<u8> = secret.iter().copied().filter(|&b| b != b' ').collect();
+    let grouped = secret.len() == 19
+        && secret
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| (i % 5 == 4) == (b == b' '));
+    let vowels = letters.iter().filter(|b| b"aeiouy".contains(b)).count();
+    letters.len() == 16
+        && letters.iter().all(u8::is_ascii_lowercase)
+        && (grouped || (secret.len() == 16 && crate::placeholder::is_identifier_like(secret)))
+        && vowels < 7
 }
 
 fn is_discord_token(secret: &[u8]) -> bool {
@@ -361,5 +382,22 @@ mod tests {
         ] {
             assert!(!is_words_and_digits(n.as_bytes()), "{n}");
         }
+    }
+
+    /// Sixteen random lower-case letters, grouped as Google shows them or
+    /// run together where generic-password leaves them, pass; English
+    /// phrases and other lengths do not.
+    #[test]
+    fn app_passwords_are_sixteen_random_letters() {
+        assert!(is_app_password(b"kemu bcrd lsbq gbcn"));
+        assert!(is_app_password(b"qhfz wkbt pmrc dxvn"));
+        // run together, read as a word by the generic rules (six vowels)
+        assert!(is_app_password(b"kemuboradlsiqgan"));
+        // run together and not word-like: generic-password's finding
+        assert!(!is_app_password(b"qhfzwkbtpmrcdxvn"));
+        assert!(!is_app_password(b"must have been used"));
+        assert!(!is_app_password(b"kemu bcrd lsbq"));
+        assert!(!is_app_password(b"kemu  bcrd lsbq gbcn"));
+        assert!(!is_app_password(b"Kemu bcrd lsbq gbcn"));
     }
 }
