@@ -186,3 +186,31 @@ fn blind_tool_credential_files_recall_and_false_positives() {
         include_str!("../fixtures/blind32/negatives.txt"),
     );
 }
+
+/// Passwords and passphrases people choose, where applications keep them:
+/// words with digits (`Harbor2019`), capitalised words with a sign,
+/// season-and-year passwords, leetspeak, passphrases joined by spaces,
+/// dots, dashes or underscores, Gmail app passwords, in twenty languages
+/// and config formats; with field names, validation rules, i18n labels,
+/// policy settings and hashes as look-alikes. First run 63.8%, one false
+/// positive (a Laravel validation rule list under `'password' =>`).
+#[test]
+fn blind_human_chosen_passwords_recall_and_false_positives() {
+    measure(
+        include_str!("../fixtures/blind33/positives.txt"),
+        include_str!("../fixtures/blind33/negatives.txt"),
+    );
+}
+
+/// Credentials handed to clients, builders and constructors as typed and
+/// modern code writes them, most of them over several lines: Kotlin named
+/// arguments, Java builders, C# initialisers, Go and Rust struct literals,
+/// TypeScript options objects, Python keyword arguments one per line.
+/// First run 99.5% (no false positive).
+#[test]
+fn blind_clients_builders_and_constructors_recall_and_false_positives() {
+    measure(
+        include_str!("../fixtures/blind34/positives.txt"),
+        include_str!("../fixtures/blind34/negatives.txt"),
+    );
+}

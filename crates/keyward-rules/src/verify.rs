@@ -22,7 +22,8 @@ pub enum Verifier {
     /// `host.docker.internal`, or a one-label service name such as `db`), a
     /// password equal to the user, or a plain word with at most four digits
     /// after it (`postgres`, `mypass`, `test1234`), is what templates,
-    /// CI services and documentation hold.
+    /// CI services and documentation hold; a percent-escaped one
+    /// (`foo%40bar`) is a URL parser's test vector.
     UrlNotLocalDefault,
     /// A password that no other argument of its call repeats: a call that
     /// passes the same literal as user and password (`user="postgres",
@@ -32,17 +33,29 @@ pub enum Verifier {
     /// snowflake, 17 to 20 digits) in base64url.
     DiscordToken,
     /// A password a person chose from words and digits (`bluefalcon77`,
-    /// `Summer2023`, `dbadmin2019`): 8 to 32 letters and digits, a digit
-    /// and a run of three letters among them, that the generic rules read
-    /// as a word or an identifier and leave. Only those: a value the
-    /// generic password rule reports is its finding, not this one's.
+    /// `Summer2023`, `kettle03?`, `t20m30fk`): 8 to 32 letters, digits and
+    /// the signs `! @ # ? = + * _ . -`, a digit and two letters among
+    /// them, that the generic rules leave: read as a word or an
+    /// identifier, snake_case or dotted lower-case names, or under
+    /// generic-password's entropy gate (2.8 bits, which a short value with
+    /// a repeated letter misses). Only those: a value
+    /// generic-password reports is its finding, not this one's. A value with
+    /// `.` or `_` counts only quoted (unquoted, `settings.db_pass2` is code).
     WordsAndDigits,
     /// A Google app password as Google shows it: 16 lower-case letters,
-    /// run together or in four groups of four joined by spaces, that do
-    /// not read as English (seven or more vowels of the sixteen, `y`
-    /// counted; random letters hold about four). Run together, only where
-    /// the generic rules read the letters as a word and leave them.
+    /// in four groups of four joined by spaces, none a word of a sentence
+    /// and at most eight vowels (`y` counted; random letters hold about
+    /// four); or run together where the generic rules read the letters as
+    /// a word and leave them, with fewer than seven vowels (English has
+    /// about as many).
     AppPassword,
+    /// A passphrase: three to eight words joined by one kind of separator
+    /// (a space, `.`, `_` or `-`), each word 3 to 12 letters or a number
+    /// of up to four digits, three of them words, in one case or
+    /// capitalised, and none of them a word of a sentence, a form or a
+    /// placeholder (`the`, `your`, `enter`, `password`, `example`):
+    /// `coral moss tunnel tunnel`, `lynx.lighthouse.pebble.noodle`.
+    Passphrase,
 }
 
 impl Verifier {
@@ -54,8 +67,9 @@ impl Verifier {
             Verifier::BasicAuth => is_basic_auth(secret),
             Verifier::UrlNotLocalDefault => !is_local_default(secret, whole),
             Verifier::DiscordToken => is_discord_token(secret),
-            Verifier::WordsAndDigits => is_words_and_digits(secret),
+            Verifier::WordsAndDigits => is_words_and_digits(secret, whole),
             Verifier::AppPassword => is_app_password(secret),
+            Verifier::Passphrase => is_passphrase(secret),
             Verifier::NotUserAsPassword => {
                 memchr::memmem::find_iter(whole, secret).nth(1).is_none()
             }
@@ -96,7 +110,11 @@ fn is_local_default(secret: &[u8], whole: &[u8]) -> bool {
         .count();
     let digits = secret.len() - letters;
     let word = letters >= 3 && digits <= 4 && secret[letters..].iter().all(u8::is_ascii_digit);
-    secret == user || word
+    // a URL parser's test vector (`atpass:foo%40bar@127.0.0.1`)
+    let escaped = secret
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit());
+    secret == user || word || escaped
 }
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -162,38 +180,6 @@ fn is_supabase_anon_key(secret: &[u8]) -> bool {
     }
 }
 
-fn is_words_and_digits(secret: &[u8]) -> bool {
-    if !(8..=32).contains(&secret.len()) {
-        return false;
-    }
-    let letter_run = secret
-        .split(|b| !b.is_ascii_alphabetic())
-        .any(|run| run.len() >= 3);
-    // The generic password rule's allow for a word and one digit.
-    let letters = secret.len() - 1;
-    let word_and_digit = (1..=11).contains(&letters)
-        && secret[..letters].iter().all(u8::is_ascii_alphabetic)
-        && secret[letters].is_ascii_digit();
-    secret.iter().all(u8::is_ascii_alphanumeric)
-        && secret.iter().any(u8::is_ascii_digit)
-        && letter_run
-        && (crate::placeholder::is_identifier_like(secret) || word_and_digit)
-}
-
-fn is_app_password(secret: &[u8]) -> bool {
-    let letters: Vec<u8> = secret.iter().copied().filter(|&b| b != b' ').collect();
-    let grouped = secret.len() == 19
-        && secret
-            .iter()
-            .enumerate()
-            .all(|(i, &b)| (i % 5 == 4) == (b == b' '));
-    let vowels = letters.iter().filter(|b| b"aeiouy".contains(b)).count();
-    letters.len() == 16
-        && letters.iter().all(u8::is_ascii_lowercase)
-        && (grouped || (secret.len() == 16 && crate::placeholder::is_identifier_like(secret)))
-        && vowels < 7
-}
-
 fn is_discord_token(secret: &[u8]) -> bool {
     let id = secret
         .split(|&b| b == b'.')
@@ -234,6 +220,9 @@ fn is_key_like(user: &str) -> bool {
         && user.bytes().any(|b| b.is_ascii_alphabetic())
         && !crate::placeholder::is_placeholder(user.as_bytes())
 }
+
+mod human;
+use human::{is_app_password, is_passphrase, is_words_and_digits};
 
 #[cfg(test)]
 mod tests {
@@ -355,49 +344,5 @@ mod tests {
         assert!(!is_discord_token(token("13298181051675508x1").as_bytes()));
         assert!(!is_discord_token(token("1234").as_bytes()));
         assert!(!is_discord_token(b"MTIzNDU2Nzg5MDEyMzQ1Njc4OQ!.GhJk3L.x"));
-    }
-
-    /// Words and digits pass where the generic rules leave them; random
-    /// values, values without a digit or a word, and odd lengths do not.
-    #[test]
-    fn words_and_digits_are_what_generic_rules_leave() {
-        for p in [
-            "bluefalcon77",
-            "Summer2023",
-            "dbadmin2019",
-            "orangeTree9",
-            "Qwerty123",
-        ] {
-            assert!(is_words_and_digits(p.as_bytes()), "{p}");
-        }
-        for n in [
-            "q8Fz2LpW7vXk4NcRt6Yh",
-            "goodspec",
-            "12345678",
-            "Tr0ub4dor",
-            "summer2023!",
-            "ab12",
-            "",
-            "averyveryverylongwordwithdigits12345",
-        ] {
-            assert!(!is_words_and_digits(n.as_bytes()), "{n}");
-        }
-    }
-
-    /// Sixteen random lower-case letters, grouped as Google shows them or
-    /// run together where generic-password leaves them, pass; English
-    /// phrases and other lengths do not.
-    #[test]
-    fn app_passwords_are_sixteen_random_letters() {
-        assert!(is_app_password(b"kemu bcrd lsbq gbcn"));
-        assert!(is_app_password(b"qhfz wkbt pmrc dxvn"));
-        // run together, read as a word by the generic rules (six vowels)
-        assert!(is_app_password(b"kemuboradlsiqgan"));
-        // run together and not word-like: generic-password's finding
-        assert!(!is_app_password(b"qhfzwkbtpmrcdxvn"));
-        assert!(!is_app_password(b"must have been used"));
-        assert!(!is_app_password(b"kemu bcrd lsbq"));
-        assert!(!is_app_password(b"kemu  bcrd lsbq gbcn"));
-        assert!(!is_app_password(b"Kemu bcrd lsbq gbcn"));
     }
 }

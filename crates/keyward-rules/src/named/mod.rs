@@ -46,6 +46,7 @@ pub(crate) const NAMED_TOKEN_KEYS: &[&str] = &[
 ];
 
 mod shape;
+pub(crate) use shape::shannon_entropy;
 pub use shape::Shape;
 use shape::SplitMix;
 

@@ -297,7 +297,7 @@ pub(super) fn expected_entropy(len: usize, symbols: usize) -> f64 {
 }
 
 /// Shannon entropy in bits per byte, as the detector's gate measures it.
-pub(super) fn shannon_entropy(bytes: &[u8]) -> f64 {
+pub(crate) fn shannon_entropy(bytes: &[u8]) -> f64 {
     let mut counts = [0usize; 256];
     for &b in bytes {
         counts[usize::from(b)] += 1;
