@@ -57,6 +57,8 @@ const CONVERSIONS: &[&[u8]] = &[
     b"FromHexString",
     b"from_hex",
     b"from_base64",
+    // Rust's hex-literal macro: `hex!("…")`
+    b"hex!",
 ];
 
 /// Methods called on a literal that leave the literal the value.
@@ -75,6 +77,8 @@ const SUFFIXES: &[&[u8]] = &[
     b"toCharArray",
     b"ToCharArray",
     b"into",
+    b"as_ref",
+    b"as_slice",
 ];
 
 /// Where a sink's literal lies: the literal's content (between its quotes)
@@ -388,6 +392,16 @@ fn literal_at_depth(hay: &[u8], s: usize, e: usize, depth: u8) -> Option<(usize,
     if let Some(found) = plain_string(hay, s, e) {
         return Some(found);
     }
+    // Rust: a borrow, and a conversion's result unwrapped
+    // (`&hex::decode("…").unwrap()`, `hex::decode("…")?`).
+    if hay[s] == b'&' {
+        return literal_at_depth(hay, s + 1, e, depth);
+    }
+    for tail in [&b".unwrap()"[..], b"?"] {
+        if hay[s..e].ends_with(tail) {
+            return literal_at_depth(hay, s, e - tail.len(), depth);
+        }
+    }
     // A literal with a conversion called on it: `"…".getBytes(UTF_8)`.
     if let Some(end) = quoted_end(hay, s, e) {
         let rest = &hay[end..e];
@@ -428,9 +442,9 @@ fn literal_at_depth(hay: &[u8], s: usize, e: usize, depth: u8) -> Option<(usize,
     let known = CONVERSIONS
         .iter()
         .any(|c| callee.ends_with(c) || last == *c);
-    let callee_ok = callee
-        .iter()
-        .all(|&b| is_ident(b) || matches!(b, b'.' | b'[' | b']' | b'(' | b')' | b' '));
+    let callee_ok = callee.iter().all(|&b| {
+        is_ident(b) || matches!(b, b'.' | b'[' | b']' | b'(' | b')' | b' ' | b':' | b'!')
+    });
     if !known || !callee_ok {
         return None;
     }
