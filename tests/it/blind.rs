@@ -201,6 +201,30 @@ const NAMES: &[(&str, &str)] = &[
     ("redisconf", "redis.conf"),
     ("html", "login.html"),
     ("css", "styles.css"),
+    ("conf", "service.conf"),
+    ("ios", "configs/core-sw01.cfg"),
+    ("nxos", "configs/nx01.conf"),
+    ("junos", "configs/mx01.conf"),
+    ("eos", "configs/leaf1.cfg"),
+    ("mikrotik", "backups/router.rsc"),
+    ("pfsense", "conf/config.xml"),
+    ("fortigate", "backups/fw01.conf"),
+    ("ipsecsecrets", "ipsec.secrets"),
+    ("swanctl", "swanctl.conf"),
+    ("keepalived", "keepalived.conf"),
+    ("squid", "squid.conf"),
+    ("radiusclients", "clients.conf"),
+    ("hostapd", "hostapd.conf"),
+    ("sip", "sip.conf"),
+    ("pjsip", "pjsip.conf"),
+    ("saslpasswd", "sasl_passwd"),
+    ("dovecotpasswd", "dovecot/users"),
+    ("smbconf", "smb.conf"),
+    ("named", "named.conf"),
+    ("routerdb", "router.db"),
+    ("nornir", "inventory/hosts.yaml"),
+    ("dhcpd", "dhcpd.conf"),
+    ("postfix", "postfix/main.cf"),
     ("unattend", "autounattend.xml"),
     (
         "gppgroups",
@@ -336,6 +360,12 @@ fn describe(case: &Case) -> String {
 /// of the negatives; every file was scanned; on failure every miss and
 /// every reported negative is listed.
 pub(crate) fn measure(positives: &str, negatives: &str) {
+    measure_at_least(positives, negatives, 0.95);
+}
+
+/// [`measure`] with another floor for recall, for a set not yet at 95%:
+/// the floor keeps what it reaches from falling.
+pub(crate) fn measure_at_least(positives: &str, negatives: &str, floor: f64) {
     let w = Work::new();
     let pos_files = write_sections(&w, "pos", positives);
     let neg_files = write_sections(&w, "neg", negatives);
@@ -375,7 +405,7 @@ pub(crate) fn measure(positives: &str, negatives: &str) {
         false_positives.len()
     );
     assert!(
-        recall >= 0.95 && false_positives.is_empty(),
+        recall >= floor && false_positives.is_empty(),
         "recall {:.3} ({} of {} missed), {} false positives\nmissed:\n{}\nreported negatives:\n{}",
         recall,
         missed.len(),
