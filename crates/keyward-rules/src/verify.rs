@@ -51,9 +51,11 @@ pub enum Verifier {
     AppPassword,
     /// A passphrase: three to eight words joined by one kind of separator
     /// (a space, `.`, `_` or `-`), each word 3 to 12 letters or a number
-    /// of up to four digits, three of them words, in one case or
-    /// capitalised, and none of them a word of a sentence, a form or a
-    /// placeholder (`the`, `your`, `enter`, `password`, `example`):
+    /// of up to four digits, three of them words, all in one case (lower,
+    /// capitalised or upper: a label is in sentence case), none of them a
+    /// word of a sentence, a form or a placeholder (`the`, `your`, `enter`,
+    /// `example`) or holding the word for password in a label's language
+    /// (`Passwort`, `senha`), and not a constant's name or xkcd's example:
     /// `coral moss tunnel tunnel`, `lynx.lighthouse.pebble.noodle`.
     Passphrase,
 }
